@@ -1,0 +1,41 @@
+/* Parallel HTTP(S)/file downloads with libcurl multi: retries, resume, mirror
+ * failover, and digests computed while the bytes stream. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include "lib/digest.h"
+#include "lib/error.h"
+
+struct vzt_fetch_item {
+  /* in */
+  char **urls;             /* the same file on each mirror, tried in order (NULL-terminated) */
+  const char *dest;        /* final path; data goes to "<dest>.part" and is renamed when complete and verified */
+  enum vzt_digest_type digest_type;
+  const char *digest;      /* expected hex digest, or NULL to only compute it */
+  uint64_t size;           /* expected size, 0 when unknown (used for progress and checked when set) */
+  /* out */
+  char computed[VZT_DIGEST_HEX_MAX]; /* digest of what was written to dest */
+  uint64_t bytes;                    /* size of dest */
+  const char *url_used;              /* which of urls served it (points into urls) */
+};
+
+struct vzt_fetch_opts {
+  int parallel;        /* transfers at once; 0 = default (8) */
+  int retries;         /* attempts per mirror beyond the first; <0 = default (3) */
+  long timeout;        /* seconds without progress before a transfer is abandoned; 0 = default (30) */
+  const char *label;   /* progress bar label, e.g. "Downloading packages" */
+};
+
+/* Downloads every item. On failure nothing is left under any dest name
+ * (partial data stays as "<dest>.part" for resumption), err names the URL,
+ * and a digest or size mismatch on every mirror is a verification refusal
+ * (VZT_EXIT_REFUSED). */
+int vzt_fetch_all(struct vzt_fetch_item *items, size_t n, const struct vzt_fetch_opts *opts,
+                  struct vzt_error **err);
+
+/* Downloads one small file into memory (Release files). Not found on any
+ * mirror: returns -1 with err->errnum == ENOENT. */
+int vzt_fetch_to_memory(char *const *urls, char **data, size_t *len, struct vzt_error **err);
+
+/* Global libcurl set-up; call once from main. */
+void vzt_fetch_global_init(void);

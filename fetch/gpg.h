@@ -1,0 +1,22 @@
+/* OpenPGP verification with gpgme in a throw-away GNUPGHOME. */
+#pragma once
+#include <stddef.h>
+#include "lib/error.h"
+
+struct vzt_gpg_result {
+  char *plaintext;   /* what the signature covers, as gpgme returns it (clearsigned input only) */
+  size_t len;
+  char *fingerprint; /* primary key fingerprint of the first good signature */
+};
+
+/* Verifies data against the keys in keyring (a binary or armored key file).
+ * sig == NULL: data is a clearsigned document (InRelease), and only the
+ * signed text is returned in out->plaintext. sig != NULL: a detached
+ * signature over data (Release.gpg, repomd.xml.asc).
+ * pinned: when non-empty, the signing key's primary fingerprint (or one of its
+ * subkeys) must be one of these. No good signature is a refusal
+ * (VZT_EXIT_REFUSED) that names `what`. */
+int vzt_gpg_verify(const char *keyring, char *const *pinned, const char *data, size_t len,
+                   const char *sig, size_t siglen, const char *what, struct vzt_gpg_result *out,
+                   struct vzt_error **err);
+void vzt_gpg_result_free(struct vzt_gpg_result *r);

@@ -1,0 +1,379 @@
+/* Runs target code (maintainer scripts) in new namespaces with the root pivoted to a staging tree. */
+#include "config.h"
+#include "kernel-support/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/error.h"
+
+/* The set-up is a list of operations executed in order in the child, the way
+ * bubblewrap does it: the list says what the sandbox looks like, one
+ * function says how each kind of step is done. */
+enum sb_op_type {
+  SB_MAKE_PRIVATE, /* no mount event of ours may reach the host */
+  SB_BIND_ROOT,    /* the root becomes a mount point (pivot_root needs one) and our cwd */
+  SB_MOUNT,        /* a fresh file system on a directory, created if missing */
+  SB_BIND_DEV,     /* a host device node bound over an empty file */
+  SB_SYMLINK,
+  SB_MOUNT_SYS,    /* sysfs read-only; where the kernel refuses it, none */
+  SB_PIVOT_ROOT,
+  SB_HOSTNAME,
+};
+
+struct sb_op {
+  enum sb_op_type type;
+  const char *source; /* file system type, host path or link target */
+  const char *dest;   /* relative to the new root */
+  unsigned long flags;
+  const char *data;
+  mode_t mode; /* of a mount point we create */
+};
+
+#define SB_PTS_OPTS "newinstance,ptmxmode=0666,mode=620"
+
+static const struct sb_op sb_ops[] = {
+  {SB_MAKE_PRIVATE, NULL, "/", MS_REC | MS_PRIVATE, NULL, 0},
+  {SB_BIND_ROOT, NULL, NULL, MS_BIND | MS_REC, NULL, 0},
+  /* proc, dev and sys are the mount points a Debian root already has, with
+   * base-files' modes: the only things a run may leave in the root. */
+  {SB_MOUNT, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+  {SB_MOUNT, "tmpfs", "dev", MS_NOSUID | MS_STRICTATIME, "mode=0755", 0755},
+  {SB_BIND_DEV, "/dev/null", "dev/null", MS_BIND, NULL, 0},
+  {SB_BIND_DEV, "/dev/zero", "dev/zero", MS_BIND, NULL, 0},
+  {SB_BIND_DEV, "/dev/full", "dev/full", MS_BIND, NULL, 0},
+  {SB_BIND_DEV, "/dev/random", "dev/random", MS_BIND, NULL, 0},
+  {SB_BIND_DEV, "/dev/urandom", "dev/urandom", MS_BIND, NULL, 0},
+  {SB_BIND_DEV, "/dev/tty", "dev/tty", MS_BIND, NULL, 0},
+  {SB_MOUNT, "devpts", "dev/pts", MS_NOSUID | MS_NOEXEC, SB_PTS_OPTS, 0755},
+  {SB_SYMLINK, "pts/ptmx", "dev/ptmx", 0, NULL, 0},
+  {SB_MOUNT, "tmpfs", "dev/shm", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
+  {SB_SYMLINK, "/proc/self/fd", "dev/fd", 0, NULL, 0},
+  {SB_SYMLINK, "/proc/self/fd/0", "dev/stdin", 0, NULL, 0},
+  {SB_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, NULL, 0},
+  {SB_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, NULL, 0},
+  {SB_MOUNT_SYS, "sysfs", "sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+  {SB_PIVOT_ROOT, NULL, NULL, 0, NULL, 0},
+  {SB_HOSTNAME, NULL, NULL, 0, NULL, 0},
+};
+
+/* What the child sends back when set-up fails: one write, below PIPE_BUF, so
+ * it arrives whole. */
+struct sb_report {
+  int errnum;
+  char msg[1020];
+};
+
+struct sb_child {
+  const struct vzt_sandbox_opts *opts;
+  const char *root; /* canonical */
+  const char *hostname;
+  char *const *envp;
+  int report_fd;
+};
+
+/* A raw clone runs no atfork handler: another thread of ours may have held
+ * malloc's lock, so the child formats on the stack and allocates nothing. */
+__attribute__((format(printf, 3, 4))) static void sb_report(int fd, int errnum, const char *fmt, ...)
+{
+  struct sb_report r;
+  memset(&r, 0, sizeof(r));
+  r.errnum = errnum;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+  va_end(ap);
+  ssize_t n;
+  do
+    n = write(fd, &r, sizeof(r));
+  while (n < 0 && errno == EINTR);
+}
+
+/* A mount point in the root: a real directory, never a symlink that would
+ * carry the mount somewhere else. */
+static int sb_ensure_dir(const char *path, mode_t mode)
+{
+  struct stat st;
+  if (mkdir(path, mode) == 0) {
+    /* umask must not change base-files' modes */
+    return chmod(path, mode);
+  }
+  if (errno != EEXIST)
+    return -1;
+  if (lstat(path, &st) < 0)
+    return -1;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
+}
+
+/* Types are "none" where the kernel ignores them: valgrind reads them as strings. */
+static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
+{
+  const char *root = c->root;
+  int fd;
+
+  switch (op->type) {
+  case SB_MAKE_PRIVATE:
+    if (mount("none", op->dest, "none", op->flags, NULL) < 0)
+      goto fail_msg;
+    return 0;
+  case SB_BIND_ROOT:
+    if (mount(root, root, "none", op->flags, NULL) < 0)
+      goto fail_msg;
+    /* From here on every path is relative to the bind mount's top. */
+    if (chdir(root) < 0)
+      goto fail_msg;
+    return 0;
+  case SB_MOUNT:
+    if (sb_ensure_dir(op->dest, op->mode) < 0)
+      goto fail_mkdir;
+    if (mount(op->source, op->dest, op->source, op->flags, op->data) < 0)
+      goto fail_msg;
+    return 0;
+  case SB_BIND_DEV:
+    fd = open(op->dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+      goto fail_mkdir;
+    close(fd);
+    if (mount(op->source, op->dest, "none", op->flags, NULL) < 0)
+      goto fail_msg;
+    return 0;
+  case SB_SYMLINK:
+    if (symlink(op->source, op->dest) < 0)
+      goto fail_msg;
+    return 0;
+  case SB_MOUNT_SYS:
+    if (sb_ensure_dir(op->dest, op->mode) < 0)
+      goto fail_mkdir;
+    if (mount(op->source, op->dest, op->source, op->flags, NULL) == 0)
+      return 0;
+    /* A sysfs mount can be refused (a network namespace the kernel ties
+     * to another user namespace); a read-only bind of the host's is next. */
+    if (mount("/sys", op->dest, "none", MS_BIND, NULL) == 0) {
+      if (mount("none", op->dest, "none", MS_BIND | MS_REMOUNT | op->flags, NULL) == 0)
+        return 0;
+      umount2(op->dest, MNT_DETACH);
+    }
+    /* Nothing in a configure step needs /sys badly enough to fail for it
+     * when it runs without network. */
+    if (!c->opts->network)
+      return 0;
+    goto fail_msg;
+  case SB_PIVOT_ROOT:
+    /* pivot_root(".", ".") stacks the old root on the new one; detaching it
+     * leaves no directory for it in the root (pivot_root(2)). */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) {
+      sb_report(c->report_fd, errno, "cannot pivot_root into %s", root);
+      return -1;
+    }
+    if (umount2(".", MNT_DETACH) < 0) {
+      sb_report(c->report_fd, errno, "cannot detach the old root from %s", root);
+      return -1;
+    }
+    if (chdir("/") < 0) {
+      sb_report(c->report_fd, errno, "cannot chdir to / in %s", root);
+      return -1;
+    }
+    return 0;
+  case SB_HOSTNAME:
+    if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+      sb_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
+      return -1;
+    }
+    return 0;
+  }
+  return 0;
+
+fail_mkdir:
+  sb_report(c->report_fd, errno, "cannot create the mount point %s/%s", root, op->dest);
+  return -1;
+fail_msg:
+  switch (op->type) {
+  case SB_MAKE_PRIVATE:
+    sb_report(c->report_fd, errno, "cannot make the mounts of / private");
+    break;
+  case SB_BIND_ROOT:
+    sb_report(c->report_fd, errno, "cannot bind-mount %s onto itself", root);
+    break;
+  case SB_BIND_DEV:
+    sb_report(c->report_fd, errno, "cannot bind-mount %s on %s/%s", op->source, root, op->dest);
+    break;
+  case SB_SYMLINK:
+    sb_report(c->report_fd, errno, "cannot create the symlink %s/%s", root, op->dest);
+    break;
+  default:
+    sb_report(c->report_fd, errno, "cannot mount %s on %s/%s", op->source, root, op->dest);
+    break;
+  }
+  return -1;
+}
+
+/* The command, as pid 2: the environment it asked for, default signal
+ * handling whatever ours is, and no descriptor of ours but 0, 1 and 2. */
+static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
+{
+  const struct vzt_sandbox_opts *o = c->opts;
+  int out = -1, errfd = -1;
+
+  /* Copy above 2 first so that swapped descriptors (out=2, err=1) work. */
+  if (o->stdout_fd >= 0 && (out = fcntl(o->stdout_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+    goto fail_redirect;
+  if (o->stderr_fd >= 0 && (errfd = fcntl(o->stderr_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+    goto fail_redirect;
+  if (out >= 0 && dup2(out, STDOUT_FILENO) < 0)
+    goto fail_redirect;
+  if (errfd >= 0 && dup2(errfd, STDERR_FILENO) < 0)
+    goto fail_redirect;
+
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    signal(sig, SIG_DFL); /* SIGPIPE ignored by curl must not reach scripts */
+
+  /* The report pipe stays open until exec succeeds. */
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  /* execvpe searches the PATH of environ, not of its envp argument: the
+   * lookup must use the command's PATH, inside the new root. */
+  environ = (char **) c->envp;
+  execvpe(o->argv[0], o->argv, c->envp);
+  sb_report(c->report_fd, errno, "cannot run %s in %s", o->argv[0], c->root);
+  _exit(127);
+
+fail_redirect:
+  sb_report(c->report_fd, errno, "cannot redirect the output of %s", o->argv[0]);
+  _exit(127);
+}
+
+/* Pid 1 of the new pid namespace: sets up the mounts, runs the command,
+ * reaps whatever gets orphaned, and ends with the command's status; its
+ * death takes every other process of the namespace with it. */
+static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
+{
+  /* The tree dies with us; outside processes cannot be our parent here
+   * (getppid() is 0), so the race with an early death is left open. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
+    if (sb_op_run(c, &sb_ops[i]) < 0)
+      _exit(127);
+
+  pid_t cmd = fork();
+  if (cmd < 0) {
+    sb_report(c->report_fd, errno, "cannot fork the command in %s", c->root);
+    _exit(127);
+  }
+  if (cmd == 0)
+    sb_exec_command(c);
+  close(c->report_fd);
+
+  int code = 127;
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, 0);
+    if (p < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p == cmd) {
+      code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+  }
+  _exit(code);
+}
+
+/* clone(2) without a new stack, like fork(): the child goes on with a copy
+ * of ours (as bubblewrap's raw_clone does), which a sanitizer also accepts.
+ * s390 takes the stack first. */
+static pid_t sb_raw_clone(unsigned long flags)
+{
+#if defined(__s390__) || defined(__CRIS__)
+  return (pid_t) syscall(SYS_clone, 0L, flags);
+#else
+  return (pid_t) syscall(SYS_clone, flags, 0L, 0L, 0L, 0L);
+#endif
+}
+
+int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err)
+{
+  static char *const empty_env[] = {NULL};
+  _cleanup_free_ char *root = NULL;
+  _cleanup_close_ int rfd = -1, wfd = -1;
+
+  if (!opts->root || !opts->argv || !opts->argv[0])
+    return vzt_fail(err, "sandbox: a root and a command are required");
+  root = realpath(opts->root, NULL);
+  if (!root)
+    return vzt_fail_errno(err, errno, "sandbox: cannot resolve the root %s", opts->root);
+
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return vzt_fail_errno(err, errno, "sandbox: cannot create a pipe");
+  rfd = p[0];
+  wfd = p[1];
+
+  struct sb_child child = {
+      .opts = opts,
+      .root = root,
+      .hostname = opts->hostname ? opts->hostname : "localhost",
+      .envp = opts->envp ? opts->envp : empty_env,
+      .report_fd = wfd,
+  };
+
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  if (!opts->network)
+    flags |= CLONE_NEWNET;
+  /* clone, not unshare + fork: the child is pid 1 of its namespace at once. */
+  pid_t pid = sb_raw_clone(flags);
+  if (pid == 0)
+    sb_child_main(&child);
+  if (pid < 0)
+    return vzt_fail_errno(err, errno, "sandbox: cannot create namespaces for %s", root);
+  close(steal_fd(&wfd));
+
+  int st;
+  while (waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR)
+      return vzt_fail_errno(err, errno, "sandbox: cannot wait for the process in %s", root);
+  }
+
+  /* Every writer is gone now (the namespace died with its pid 1), so the
+   * reports, if any, are all in the pipe. */
+  struct sb_report r;
+  ssize_t n;
+  do
+    n = read(rfd, &r, sizeof(r));
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t) sizeof(r)) {
+    r.msg[sizeof(r.msg) - 1] = '\0';
+    return vzt_fail_errno(err, r.errnum, "sandbox: %s", r.msg);
+  }
+
+  if (WIFEXITED(st))
+    *exit_status = WEXITSTATUS(st);
+  else if (WIFSIGNALED(st))
+    *exit_status = 128 + WTERMSIG(st);
+  else
+    *exit_status = 127;
+  return 0;
+}

@@ -1,0 +1,180 @@
+/* vztmpl build / fetch: a recipe to a template (or only its packages). */
+#include "config.h"
+#include "src/cmd.h"
+#include "tmpl/build.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f, const char *cmd)
+{
+  fprintf(f,
+          "Usage: vztmpl %s RECIPE [OPTIONS]\n"
+          "RECIPE is a distribution (debian), distribution:release (debian:12,\n"
+          "debian:bookworm) or a recipe file path.\n\n"
+          "  -a, --arch ARCH       target architecture, either naming (amd64 or x86_64);\n"
+          "                        default: this host's\n"
+          "      --variant V       recipe variant (default: the recipe's default-variant)\n"
+          "      --mirror URL      Debian mirror to use instead of the host's apt sources\n"
+          "                        (repeat for failover; also $VZTMPL_MIRROR_<DISTRO>)\n"
+          "      --keyring FILE    verify the repositories with this keyring instead\n"
+          "      --include P,..    install these packages too\n"
+          "      --exclude P,..    never install these packages\n"
+          "  -o, --output FILE     also write the archive to FILE\n"
+          "      --offline         use only what the cache holds\n"
+          "      --dry-run         print the resolved package set and exit\n"
+          "  -h, --help            this help\n",
+          cmd);
+}
+
+static char *env_mirror(const char *recipe)
+{
+  /* VZTMPL_MIRROR_DEBIAN for "debian", "debian:12" and recipes of that distribution. */
+  char var[64] = "VZTMPL_MIRROR_";
+  size_t n = strlen(var);
+  for (const char *p = recipe; *p && *p != ':' && *p != '/' && *p != '.' && n < sizeof(var) - 1; p++)
+    var[n++] = (char) toupper((unsigned char) *p);
+  var[n] = 0;
+  const char *v = getenv(var);
+  return v && *v ? vzt_strdup(v) : NULL;
+}
+
+static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *m)
+{
+  if (ctx->json) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(m->name));
+    json_object_object_add(o, "source_date_epoch", json_object_new_int64(m->source_date_epoch));
+    json_object *mirrors = json_object_new_array();
+    for (size_t i = 0; m->mirrors && m->mirrors[i]; i++)
+      json_object_array_add(mirrors, json_object_new_string(m->mirrors[i]));
+    json_object_object_add(o, "mirrors", mirrors);
+    json_object *pkgs = json_object_new_array();
+    uint64_t total = 0;
+    for (size_t i = 0; i < m->npackages; i++) {
+      const struct vzt_manifest_package *p = &m->packages[i];
+      json_object *po = json_object_new_object();
+      json_object_object_add(po, "name", json_object_new_string(p->name));
+      json_object_object_add(po, "version", json_object_new_string(p->version));
+      json_object_object_add(po, "architecture", json_object_new_string(p->architecture));
+      json_object_object_add(po, "size", json_object_new_int64((int64_t) p->size));
+      json_object_object_add(po, "sha256", p->sha256 ? json_object_new_string(p->sha256) : NULL);
+      json_object_array_add(pkgs, po);
+      total += p->size;
+    }
+    json_object_object_add(o, "packages", pkgs);
+    json_object_object_add(o, "download_size", json_object_new_int64((int64_t) total));
+    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return;
+  }
+  uint64_t total = 0;
+  for (size_t i = 0; i < m->npackages; i++) {
+    const struct vzt_manifest_package *p = &m->packages[i];
+    printf("%-32s %-36s %-8s %10llu\n", p->name, p->version, p->architecture,
+           (unsigned long long) p->size);
+    total += p->size;
+  }
+  fprintf(stderr, "%zu packages, %.1f MiB to download, for %s\n", m->npackages, total / 1048576.0,
+          m->name);
+}
+
+static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
+{
+  enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY };
+  static const struct option opts[] = {
+      {"arch", required_argument, NULL, 'a'},
+      {"variant", required_argument, NULL, OPT_VARIANT},
+      {"mirror", required_argument, NULL, OPT_MIRROR},
+      {"keyring", required_argument, NULL, OPT_KEYRING},
+      {"include", required_argument, NULL, OPT_INCLUDE},
+      {"exclude", required_argument, NULL, OPT_EXCLUDE},
+      {"output", required_argument, NULL, 'o'},
+      {"offline", no_argument, NULL, OPT_OFFLINE},
+      {"dry-run", no_argument, NULL, OPT_DRY},
+      {"help", no_argument, NULL, 'h'},
+      {0},
+  };
+  struct vzt_build_opts o = {.jobs = ctx->jobs, .fetch_only = fetch_only};
+  _cleanup_strv_ char **mirrors = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **include = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
+  int c;
+  while ((c = getopt_long(argc, argv, "a:o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a': o.arch = optarg; break;
+    case OPT_VARIANT: o.variant = optarg; break;
+    case OPT_MIRROR: vzt_strv_push(&mirrors, optarg); break;
+    case OPT_KEYRING: o.keyring = optarg; break;
+    case OPT_INCLUDE: {
+      _cleanup_strv_ char **w = vzt_strv_split(optarg);
+      for (char **p = w; *p; p++)
+        vzt_strv_push(&include, *p);
+      break;
+    }
+    case OPT_EXCLUDE: {
+      _cleanup_strv_ char **w = vzt_strv_split(optarg);
+      for (char **p = w; *p; p++)
+        vzt_strv_push(&exclude, *p);
+      break;
+    }
+    case 'o': o.output = optarg; break;
+    case OPT_OFFLINE: o.offline = true; break;
+    case OPT_DRY: o.dry_run = true; break;
+    case 'h': usage(stdout, argv[0]); return 0;
+    default: usage(stderr, argv[0]); return VZT_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "vztmpl %s: give exactly one RECIPE\n\n", argv[0]);
+    usage(stderr, argv[0]);
+    return VZT_EXIT_USAGE;
+  }
+  o.recipe = argv[optind];
+  o.recipes_dir = vzt_ctx_recipes_dir(ctx);
+  if (!mirrors[0]) {
+    char *env = env_mirror(o.recipe);
+    if (env) {
+      _cleanup_strv_ char **w = vzt_strv_split(env);
+      for (char **p = w; *p; p++)
+        vzt_strv_push(&mirrors, *p);
+      free(env);
+    }
+  }
+  o.mirrors = mirrors[0] ? mirrors : NULL;
+  o.include = include;
+  o.exclude = exclude;
+  struct vzt_error *err = NULL;
+  struct vzt_cache *cache = NULL;
+  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+    return vzt_ctx_report(&err);
+  struct vzt_manifest m;
+  _cleanup_free_ char *path = NULL;
+  int status = 0;
+  if (vzt_build_run(cache, &o, &m, &path, &err) < 0)
+    status = vzt_ctx_report(&err);
+  else if (o.dry_run)
+    print_dry_run(ctx, &m);
+  else if (fetch_only)
+    vzt_info("Fetched %zu packages for %s", m.npackages, m.name);
+  else if (ctx->json) {
+    char *json = vzt_manifest_to_json(&m);
+    puts(json);
+    free(json);
+  } else {
+    vzt_info("Built %s in %.1f s", m.name, m.build_seconds);
+    printf("%s\n", path);
+  }
+  vzt_manifest_clear(&m);
+  vzt_cache_close(cache);
+  return status;
+}
+
+int vzt_cmd_build(struct vzt_ctx *ctx, int argc, char **argv) { return run(ctx, argc, argv, false); }
+int vzt_cmd_fetch(struct vzt_ctx *ctx, int argc, char **argv) { return run(ctx, argc, argv, true); }

@@ -1,0 +1,8 @@
+/* One function per command, each in src/cmd-<verb>.c; main.c dispatches. */
+#pragma once
+#include "src/context.h"
+
+int vzt_cmd_build(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_fetch(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_list(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,126 @@
+# Shared helpers for the integration tests: temporary directory with trap
+# cleanup, a loopback HTTP server, a throw-away signing key, a small signed
+# Debian repository. Source it; $VZTMPL is the binary under test.
+set -eu
+
+: "${VZTMPL:?set VZTMPL to the vztmpl binary}"
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$TESTS_DIR/../.." && pwd)
+T=$(mktemp -d /tmp/vztmpl-test.XXXXXX)
+HTTPD_PID=
+cleanup() {
+  [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
+  [ -d "$T/gnupg" ] && gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+
+# expect_exit CODE CMD...: runs CMD, keeps its stderr in $T/stderr, checks the code.
+expect_exit() {
+  want=$1; shift
+  set +e
+  "$@" >"$T/stdout" 2>"$T/stderr"
+  got=$?
+  set -e
+  [ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "$* exited $got, wanted $want"; }
+}
+expect_stderr() { grep -q -- "$1" "$T/stderr" || { cat "$T/stderr" >&2; fail "stderr lacks \"$1\""; }; }
+
+# serve DIR: a real HTTP server (lighttpd) on a free loopback port; sets $URL.
+serve() {
+  dir=$1
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$T/lighttpd.conf" <<CONF
+server.document-root = "$dir"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$T/lighttpd.log"
+mimetype.assign = ("" => "application/octet-stream")
+CONF
+  lighttpd -D -f "$T/lighttpd.conf" &
+  HTTPD_PID=$!
+  for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+  URL="http://127.0.0.1:$port"
+}
+
+# make_key NAME: a signing key in $T/gnupg; its public keyring in $T/NAME.gpg.
+make_key() {
+  export GNUPGHOME="$T/gnupg"
+  mkdir -p -m 700 "$GNUPGHOME"
+  gpg --batch --quiet --passphrase '' --quick-gen-key "vztmpl test $1 <$1@test.invalid>" ed25519 sign never
+  gpg --batch --quiet --export "$1@test.invalid" >"$T/$1.gpg"
+}
+
+# make_deb DIR NAME VERSION [DEPENDS]: a tiny package built with dpkg-deb.
+make_deb() {
+  out=$1 name=$2 version=$3 depends=${4:-}
+  pkg="$T/build-$name"
+  mkdir -p "$pkg/DEBIAN" "$pkg/usr/share/$name"
+  echo "$name $version" >"$pkg/usr/share/$name/version"
+  {
+    echo "Package: $name"; echo "Version: $version"; echo "Architecture: all"
+    echo "Maintainer: vztmpl tests <tests@test.invalid>"; echo "Priority: optional"
+    [ -n "$depends" ] && echo "Depends: $depends"
+    echo "Description: vztmpl test package $name"
+  } >"$pkg/DEBIAN/control"
+  mkdir -p "$out"
+  dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out/${name}_${version}_all.deb" >/dev/null
+}
+
+# make_repo ROOT SUITE KEY [VALID_UNTIL_DAYS]: Packages.xz, a signed InRelease.
+make_repo() {
+  root=$1 suite=$2 key=$3 valid=${4:-}
+  comp="$root/dists/$suite/main/binary-amd64"
+  mkdir -p "$comp"
+  (cd "$root" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) >"$comp/Packages"
+  xz -k -f "$comp/Packages"
+  {
+    echo "Origin: vztmpl-test"; echo "Suite: $suite"; echo "Codename: $suite"
+    echo "Date: $(LC_ALL=C date -u -R)"
+    [ -n "$valid" ] && echo "Valid-Until: $(LC_ALL=C date -u -R -d "$valid days")"
+    echo "Architectures: amd64"; echo "Components: main"
+    echo "SHA256:"
+    for f in main/binary-amd64/Packages main/binary-amd64/Packages.xz; do
+      echo " $(sha256sum "$root/dists/$suite/$f" | cut -d' ' -f1) $(stat -c %s "$root/dists/$suite/$f") $f"
+    done
+  } >"$root/dists/$suite/Release"
+  gpg --batch --yes --quiet --local-user "$key@test.invalid" --clearsign \
+    -o "$root/dists/$suite/InRelease" "$root/dists/$suite/Release"
+}
+
+# write_recipe FILE MIRROR KEYRING INSTALL: a recipe for a local repository.
+write_recipe() {
+  cat >"$1" <<RECIPE
+[template]
+distribution = testdist
+release = 1
+codename = testing
+architectures = amd64
+variants = base
+[repository main]
+family = deb
+mirror = $2
+suites = testing
+components = main
+keyring = $3
+[packages]
+base = none
+[variant base]
+install = $4
+RECIPE
+}
+
+# No file may be left in the cache's templates/ after a refused build.
+assert_no_template() {
+  if [ -d "$1/templates" ] && [ -n "$(ls -A "$1/templates")" ]; then
+    ls -la "$1/templates" >&2
+    fail "a template was written to $1/templates"
+  fi
+}

@@ -1,0 +1,115 @@
+/* Unit tests for lib/: strings, digests, files, errors. */
+#include "config.h"
+#include "lib/digest.h"
+#include "lib/error.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+START_TEST(strv_split_accepts_spaces_commas_and_newlines)
+{
+  char **v = vzt_strv_split(" apt, dpkg\n\tbash,,  ");
+  ck_assert_uint_eq(vzt_strv_len(v), 3);
+  ck_assert_str_eq(v[0], "apt");
+  ck_assert_str_eq(v[1], "dpkg");
+  ck_assert_str_eq(v[2], "bash");
+  char *j = vzt_strv_join(v, "|");
+  ck_assert_str_eq(j, "apt|dpkg|bash");
+  vzt_strv_sort(v);
+  ck_assert_str_eq(v[0], "apt");
+  ck_assert_str_eq(v[1], "bash");
+  free(j);
+  vzt_strv_free(v);
+}
+END_TEST
+
+START_TEST(path_join_and_strip)
+{
+  char *p = vzt_path_join("/var/cache/", "/blobs");
+  ck_assert_str_eq(p, "/var/cache/blobs");
+  free(p);
+  char s[] = "  x y \n";
+  ck_assert_str_eq(vzt_strstrip(s), "x y");
+  ck_assert(vzt_endswith("a.tar.zst", ".tar.zst"));
+  ck_assert(!vzt_endswith("zst", ".tar.zst"));
+}
+END_TEST
+
+START_TEST(sha256_of_known_input)
+{
+  char hex[VZT_DIGEST_HEX_MAX];
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, "abc", 3);
+  vzt_digest_finish(d, hex);
+  ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  enum vzt_digest_type t;
+  ck_assert_int_eq(vzt_digest_type_from_name("SHA256", &t), 0);
+  ck_assert_int_eq(t, VZT_DIGEST_SHA256);
+  ck_assert_int_eq(vzt_digest_type_from_name("crc32", &t), -1);
+}
+END_TEST
+
+START_TEST(atomic_write_read_and_rm_rf)
+{
+  char dir[] = "/tmp/vzt-test-lib.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  struct vzt_error *err = NULL;
+  char *sub = vzt_path_join(dir, "a/b/c");
+  ck_assert_int_eq(vzt_mkdir_p(sub, 0755, &err), 0);
+  int fd = open(sub, O_RDONLY | O_DIRECTORY);
+  ck_assert_int_eq(vzt_write_file_atomic(fd, "f", "hello", 5, 0600, &err), 0);
+  char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(vzt_read_fileat(fd, "f", &data, &len, &err), 0);
+  ck_assert_uint_eq(len, 5);
+  ck_assert_str_eq(data, "hello");
+  struct stat st;
+  ck_assert_int_eq(fstatat(fd, "f", &st, 0), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0600);
+  close(fd);
+  free(data);
+  char *link = vzt_path_join(dir, "a/escape");
+  ck_assert_int_eq(symlink("/etc", link), 0);
+  ck_assert_int_eq(vzt_rm_rf(dir, &err), 0);
+  ck_assert_int_eq(access("/etc/passwd", F_OK), 0); /* the link was removed, not followed */
+  ck_assert_int_ne(access(dir, F_OK), 0);
+  free(link);
+  free(sub);
+}
+END_TEST
+
+START_TEST(first_error_wins_and_prefix)
+{
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(vzt_refuse(&err, "bad %s", "hash"), -1);
+  vzt_fail(&err, "later");
+  vzt_error_prefix(&err, "Packages");
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_str_eq(err->msg, "Packages: bad hash");
+  vzt_error_free(&err);
+  ck_assert_ptr_null(err);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("lib");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, strv_split_accepts_spaces_commas_and_newlines);
+  tcase_add_test(tc, path_join_and_strip);
+  tcase_add_test(tc, sha256_of_known_input);
+  tcase_add_test(tc, atomic_write_read_and_rm_rf);
+  tcase_add_test(tc, first_error_wins_and_prefix);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,350 @@
+/* A build from recipe to template: resolve, fetch, install, clean, pack, record. */
+#include "config.h"
+#include "tmpl/build.h"
+#include "tmpl/family.h"
+#include "tmpl/hygiene.h"
+#include "tmpl/pack.h"
+#include "tmpl/resolve.h"
+#include "fetch/fetch.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *vzt_build_template_name(const char *distro, const char *release, const char *arch,
+                              const char *variant, const char *default_variant)
+{
+  if (variant && default_variant && strcmp(variant, default_variant))
+    return vzt_strdupf("%s-%s-%s-%s", distro, release, arch, variant);
+  return vzt_strdupf("%s-%s-%s", distro, release, arch);
+}
+
+static int cpu_count(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int) n : 1;
+}
+
+static char *package_location(Solvable *s, struct vzt_error **err)
+{
+  unsigned int medianr;
+  const char *loc = solvable_get_location(s, &medianr);
+  if (!loc)
+    vzt_fail(err, "package %s has no location in its index", pool_solvable2str(s->repo->pool, s));
+  return loc ? vzt_strdup(loc) : NULL;
+}
+
+/* The sha256 the signed index gives for a package: the only name it is
+ * cached under. A copy: libsolv returns it in a buffer that later look-ups reuse. */
+static char *package_sha256(Solvable *s)
+{
+  Id type = 0;
+  const char *sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type);
+  return type == REPOKEY_TYPE_SHA256 && sum ? vzt_strdup(sum) : NULL;
+}
+
+static void fill_packages(struct vzt_manifest *m, Pool *pool, const struct vzt_transaction *t)
+{
+  m->packages = calloc(t->n ? t->n : 1, sizeof(*m->packages));
+  m->npackages = t->n;
+  for (size_t i = 0; i < t->n; i++) {
+    Solvable *s = t->order[i];
+    m->packages[i] = (struct vzt_manifest_package){
+        vzt_strdup(pool_id2str(pool, s->name)), vzt_strdup(pool_id2str(pool, s->evr)),
+        vzt_strdup(pool_id2str(pool, s->arch)), package_sha256(s),
+        solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0)};
+  }
+}
+
+static int download(struct vzt_family_job *job, const struct vzt_transaction *t, char ***blobs,
+                    struct vzt_error **err)
+{
+  struct vzt_fetch_item *items = calloc(t->n ? t->n : 1, sizeof(*items));
+  char **sums = calloc(t->n + 1, sizeof(char *));
+  size_t nitems = 0;
+  uint64_t bytes = 0;
+  int ret = 0;
+  *blobs = calloc(t->n + 1, sizeof(char *));
+  for (size_t i = 0; i < t->n && !ret; i++) {
+    Solvable *s = t->order[i];
+    const char *sum = sums[i] = package_sha256(s);
+    if (!sum) {
+      ret = vzt_refuse(err, "package %s has no SHA256 in its signed index",
+                       pool_solvable2str(job->pool, s));
+      break;
+    }
+    if (!((*blobs)[i] = vzt_cache_blob_path(job->cache, sum))) {
+      ret = vzt_refuse(err, "package %s: malformed sha256", pool_solvable2str(job->pool, s));
+      break;
+    }
+    uint64_t size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
+    if (vzt_cache_blob_valid(job->cache, sum, size))
+      continue;
+    if (job->offline) {
+      ret = vzt_fail(err, "--offline: package %s is not in the cache",
+                     pool_solvable2str(job->pool, s));
+      break;
+    }
+    _cleanup_free_ char *loc = package_location(s, err);
+    if (!loc) {
+      ret = -1;
+      break;
+    }
+    struct vzt_family_repo *fr = s->repo->appdata;
+    char **urls = calloc(1, sizeof(char *));
+    for (char **m = fr->mirrors; *m; m++)
+      vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", *m, loc));
+    _cleanup_free_ char *dir = vzt_strdup((*blobs)[i]);
+    if (vzt_mkdir_p(dirname(dir), 0755, err) < 0) {
+      vzt_strv_free(urls);
+      ret = -1;
+      break;
+    }
+    items[nitems++] = (struct vzt_fetch_item){.urls = urls, .dest = (*blobs)[i],
+                                              .digest_type = VZT_DIGEST_SHA256, .digest = sum,
+                                              .size = size};
+    bytes += size;
+  }
+  if (!ret && nitems) {
+    vzt_info("Downloading %zu packages (%.1f MiB)", nitems, bytes / 1048576.0);
+    struct vzt_fetch_opts opts = {.parallel = job->parallel, .retries = -1,
+                                  .label = "Downloading packages"};
+    ret = vzt_fetch_all(items, nitems, &opts, err);
+  }
+  for (size_t i = 0; i < nitems; i++)
+    vzt_strv_free(items[i].urls);
+  free(items);
+  for (size_t i = 0; i < t->n; i++)
+    free(sums[i]);
+  free(sums);
+  return ret;
+}
+
+static char *detect_init(const char *root)
+{
+  _cleanup_free_ char *init = vzt_path_join(root, "usr/lib/systemd/systemd");
+  if (access(init, X_OK) == 0)
+    return vzt_strdup("systemd");
+  _cleanup_free_ char *sysv = vzt_path_join(root, "usr/sbin/init");
+  if (access(sysv, X_OK) == 0)
+    return vzt_strdup("sysvinit");
+  return vzt_strdup("none");
+}
+
+static time_t build_epoch(const struct vzt_family_job *job)
+{
+  const char *env = getenv("SOURCE_DATE_EPOCH");
+  if (env && *env && isdigit((unsigned char) *env))
+    return (time_t) strtoll(env, NULL, 10);
+  /* The newest signed index date: the same mirror state gives the same epoch. */
+  return job->index_date ? job->index_date : 0;
+}
+
+/* Packs root and writes archive and manifest into the cache under final
+ * names only once both are complete. */
+static int pack_and_store(struct vzt_cache *cache, const char *root, const char *workdir,
+                          struct vzt_manifest *m, int threads, const char *output,
+                          char **template_path, struct vzt_error **err)
+{
+  _cleanup_free_ char *archive_name = vzt_strdupf("%s.tar.zst", m->name);
+  _cleanup_free_ char *manifest_name = vzt_strdupf("%s.json", m->name);
+  _cleanup_free_ char *tmp_archive = vzt_path_join(workdir, archive_name);
+  _cleanup_close_ int fd = open(tmp_archive, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot create %s", tmp_archive);
+  struct vzt_pack_result pr;
+  double t0 = vzt_now();
+  if (vzt_pack_tree(root, fd, m->source_date_epoch, 3, threads, &pr, err) < 0)
+    return vzt_error_prefix(err, "packing %s", archive_name);
+  if (fsync(fd) < 0)
+    return vzt_fail_errno(err, errno, "cannot write %s", tmp_archive);
+  vzt_info("Packed %s: %.1f MiB (%.1f MiB unpacked) in %.1f s", archive_name, pr.size / 1048576.0,
+           pr.unpacked_size / 1048576.0, vzt_now() - t0);
+  m->archive_file = vzt_strdup(archive_name);
+  m->archive_sha256 = vzt_strdup(pr.sha256);
+  m->archive_size = pr.size;
+  m->unpacked_size = pr.unpacked_size;
+  m->entries = pr.entries;
+  _cleanup_free_ char *json = vzt_manifest_to_json(m);
+  _cleanup_free_ char *tdir = vzt_cache_path(cache, "templates");
+  if (vzt_mkdir_p(tdir, 0755, err) < 0)
+    return -1;
+  _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *final_archive = vzt_path_join(tdir, archive_name);
+  /* Archive first, then the manifest that vouches for it: a manifest never
+   * names an archive that is not there. */
+  if (rename(tmp_archive, final_archive) < 0)
+    return vzt_fail_errno(err, errno, "cannot move the template into %s", tdir);
+  if (vzt_write_file_atomic(tfd, manifest_name, json, strlen(json), 0644, err) < 0)
+    return -1;
+  if (output) {
+    _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", output, (int) getpid());
+    _cleanup_close_ int in = open(final_archive, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (in < 0 || out < 0)
+      return vzt_fail_errno(err, errno, "cannot write %s", output);
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+      if (vzt_write_all(out, buf, n) < 0) {
+        unlink(tmp);
+        return vzt_fail_errno(err, errno, "cannot write %s", output);
+      }
+    if (n < 0 || fsync(out) < 0 || rename(tmp, output) < 0) {
+      unlink(tmp);
+      return vzt_fail_errno(err, errno, "cannot write %s", output);
+    }
+  }
+  *template_path = steal_pointer(&final_archive);
+  return 0;
+}
+
+static int load_indices(struct vzt_family_job *job, const struct vzt_family_ops *ops,
+                        struct vzt_error **err)
+{
+  job->pool = pool_create();
+  pool_setdisttype(job->pool, ops->disttype);
+  pool_setarch(job->pool, job->arch_name);
+  for (size_t i = 0; i < job->recipe->nrepos; i++) {
+    const struct vzt_repo *repo = &job->recipe->repos[i];
+    if (strcmp(repo->family, ops->name))
+      return vzt_fail(err, "%s: [repository %s] is family %s, the others %s: one family per recipe",
+                      job->recipe->path, repo->name, repo->family, ops->name);
+    if (ops->load_repo(job, repo, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static void collect_mirrors(Pool *pool, char ***out)
+{
+  for (int i = 1; i < pool->nrepos; i++) {
+    Repo *r = pool->repos[i];
+    struct vzt_family_repo *fr = r ? r->appdata : NULL;
+    if (fr && fr->mirrors[0] && !vzt_strv_contains(*out, fr->mirrors[0]))
+      vzt_strv_push(out, fr->mirrors[0]);
+  }
+}
+
+int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struct vzt_manifest *m,
+                  char **template_path, struct vzt_error **err)
+{
+  double start = vzt_now();
+  memset(m, 0, sizeof(*m));
+  *template_path = NULL;
+  _cleanup_free_ char *recipe_path = NULL;
+  if (vzt_recipe_find(o->recipes_dir, o->recipe, &recipe_path, err) < 0)
+    return -1;
+  struct vzt_recipe *recipe = NULL;
+  if (vzt_recipe_load(recipe_path, &recipe, err) < 0)
+    return -1;
+  const struct vzt_family_ops *ops = vzt_family_lookup(recipe->repos[0].family);
+  const struct vzt_arch *arch = o->arch ? vzt_arch_lookup(o->arch) : vzt_arch_host();
+  int ret = -1;
+  struct vzt_family_job job = {0};
+  struct vzt_selection sel = {0};
+  struct vzt_transaction trans = {0};
+  _cleanup_strv_ char **blobs = NULL;
+  _cleanup_free_ char *workdir = NULL;
+  _cleanup_free_ char *root = NULL;
+  if (!ops) {
+    vzt_fail(err, "%s: family %s is not supported yet", recipe->path, recipe->repos[0].family);
+    goto out;
+  }
+  if (!arch) {
+    vzt_usage_error(err, "unknown architecture %s (known: %s)", o->arch ? o->arch : "of this host",
+                    vzt_arch_known());
+    goto out;
+  }
+  const char *variant = o->variant ? o->variant : recipe->default_variant;
+  job = (struct vzt_family_job){.cache = cache, .recipe = recipe, .arch = arch,
+                                .arch_name = ops->arch_name(arch), .mirror_override = o->mirrors,
+                                .keyring_override = o->keyring, .offline = o->offline,
+                                .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
+                                .now = time(NULL)};
+  if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0)
+    goto out;
+  for (char **p = o->include; p && *p; p++)
+    if (!vzt_strv_contains(sel.install, *p))
+      vzt_strv_push(&sel.install, *p);
+  for (char **p = o->exclude; p && *p; p++)
+    vzt_strv_push(&sel.exclude, *p);
+  job.base_keyword = sel.base;
+  m->name = vzt_build_template_name(recipe->distribution, recipe->release, arch->canonical,
+                                    variant, recipe->default_variant);
+  m->distribution = vzt_strdup(recipe->distribution);
+  m->release = vzt_strdup(recipe->release);
+  m->codename = recipe->codename ? vzt_strdup(recipe->codename) : NULL;
+  m->variant = vzt_strdup(variant);
+  m->architecture = vzt_strdup(arch->canonical);
+  m->family_architecture = vzt_strdup(job.arch_name);
+  m->recipe_path = vzt_strdup(recipe->path);
+  m->recipe_sha256 = vzt_strdup(recipe->sha256);
+
+  vzt_info("Resolving %s (%s, variant %s)", m->name, recipe->path, variant);
+  if (load_indices(&job, ops, err) < 0)
+    goto out;
+  if (vzt_resolve(job.pool, job.base_names, sel.install, sel.exclude, &trans, err) < 0)
+    goto out;
+  fill_packages(m, job.pool, &trans);
+  m->verified = vzt_strv_dup(job.verified);
+  m->mirrors = calloc(1, sizeof(char *));
+  collect_mirrors(job.pool, &m->mirrors);
+  m->source_date_epoch = build_epoch(&job);
+  job.epoch = m->source_date_epoch;
+  if (o->dry_run) {
+    ret = 0;
+    goto out;
+  }
+  if (download(&job, &trans, &blobs, err) < 0)
+    goto out;
+  if (o->fetch_only) {
+    ret = 0;
+    goto out;
+  }
+  if (geteuid() != 0) {
+    vzt_fail(err, "building a template needs root for now (namespaces, chroot, owners): run it "
+                  "with sudo");
+    goto out;
+  }
+  if (vzt_cache_mkdtemp(cache, "build", &workdir, err) < 0)
+    goto out;
+  root = vzt_path_join(workdir, "root");
+  if (mkdir(root, 0755) < 0) {
+    vzt_fail_errno(err, errno, "cannot create %s", root);
+    goto out;
+  }
+  vzt_info("Installing %zu packages", trans.n);
+  if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
+    goto out;
+  if (vzt_hygiene_apply(root, err) < 0)
+    goto out;
+  m->init = detect_init(root);
+  m->build_seconds = vzt_now() - start;
+  if (pack_and_store(cache, root, workdir, m, job.parallel_unpack, o->output, template_path, err) < 0)
+    goto out;
+  ret = 0;
+out:
+  if (workdir) {
+    struct vzt_error *e = NULL;
+    if (vzt_rm_rf(workdir, &e) < 0) {
+      vzt_warn("could not remove the build directory %s: %s", workdir, e->msg);
+      vzt_error_free(&e);
+    }
+  }
+  vzt_transaction_clear(&trans);
+  vzt_selection_clear(&sel);
+  vzt_family_job_clear(&job);
+  vzt_recipe_free(recipe);
+  return ret;
+}

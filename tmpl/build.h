@@ -1,0 +1,26 @@
+/* A build from recipe to template: the pipeline of DESIGN.md as one call. */
+#pragma once
+#include <stdbool.h>
+#include "cache/cache.h"
+#include "tmpl/manifest.h"
+
+struct vzt_build_opts {
+  const char *recipe;       /* "debian", "debian:12", a path */
+  const char *recipes_dir;
+  const char *arch;         /* any spelling; NULL = the host's */
+  const char *variant;      /* NULL = the recipe's default */
+  char **mirrors;           /* --mirror (repeatable) or VZTMPL_MIRROR_<DISTRO> */
+  const char *keyring;      /* --keyring */
+  char **include, **exclude;
+  const char *output;       /* -o: also write the archive here */
+  bool offline, dry_run, fetch_only;
+  int jobs;                 /* 0 = number of CPUs */
+};
+
+/* Fills m (the manifest; for dry runs only the package list and names).
+ * *template_path gets the cached archive's path. */
+int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struct vzt_manifest *m,
+                  char **template_path, struct vzt_error **err);
+/* debian-13-x86_64, with "-<variant>" unless it is the recipe's default. */
+char *vzt_build_template_name(const char *distro, const char *release, const char *arch,
+                              const char *variant, const char *default_variant);

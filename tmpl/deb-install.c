@@ -1,0 +1,393 @@
+/* The deb family's install stage: native parallel unpacking and the dpkg
+ * database written as `dpkg --unpack` would, then the target's own
+ * preinst scripts and `dpkg --configure -a` inside the sandbox. */
+#include "config.h"
+#include "tmpl/deb-internal.h"
+#include "tmpl/deb-unpack.h"
+#include "kernel-support/confine.h"
+#include "kernel-support/sandbox.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Maintainer scripts must not start services while we build. */
+static const char policy_rc_d[] = "#!/bin/sh\n# vztmpl: no services start while a template is built\nexit 101\n";
+
+static int mkdirs(int rootfd, const char *const *dirs, mode_t mode, struct vzt_error **err)
+{
+  for (size_t i = 0; dirs[i]; i++)
+    if (vzt_mkdirat_p(rootfd, dirs[i], mode, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* The empty root as debootstrap and mmdebstrap's merged-usr hook lay it out. */
+static int prepare_root(struct vzt_family_job *job, int rootfd, struct vzt_error **err)
+{
+  _cleanup_strv_ char **links = vzt_strv_split(job->arch->deb_lib_links);
+  vzt_strv_push(&links, "bin");
+  vzt_strv_push(&links, "sbin");
+  vzt_strv_push(&links, "lib");
+  if (vzt_mkdirat_p(rootfd, "usr", 0755, err) < 0)
+    return -1;
+  for (char **l = links; *l; l++) {
+    _cleanup_free_ char *target = vzt_strdupf("usr/%s", *l);
+    if (vzt_mkdirat_p(rootfd, target, 0755, err) < 0)
+      return -1;
+    if (symlinkat(target, rootfd, *l) < 0 && errno != EEXIST)
+      return vzt_fail_errno(err, errno, "cannot create the merged-/usr link /%s", *l);
+  }
+  static const char *const dirs[] = {"etc/apt/apt.conf.d", "etc/apt/preferences.d",
+                                     "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d",
+                                     "etc/dpkg/dpkg.cfg.d", "var/lib/dpkg/info",
+                                     "var/lib/dpkg/updates", "var/lib/dpkg/triggers",
+                                     "var/lib/dpkg/alternatives", "var/lib/dpkg/vztmpl-unpacked",
+                                     "var/lib/apt/lists", "var/cache/apt/archives",
+                                     "var/log/apt", "usr/sbin", "proc", "sys", "dev", "run", NULL};
+  if (mkdirs(rootfd, dirs, 0755, err) < 0)
+    return -1;
+  if (mkdirat(rootfd, "tmp", 01777) < 0 && errno != EEXIST)
+    return vzt_fail_errno(err, errno, "cannot create /tmp");
+  fchmodat(rootfd, "tmp", 01777, 0);
+  _cleanup_close_ int dpkg = openat(rootfd, "var/lib/dpkg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dpkg < 0)
+    return vzt_fail_errno(err, errno, "cannot open /var/lib/dpkg");
+  if (vzt_write_file_atomic(dpkg, "status", "", 0, 0644, err) < 0 ||
+      vzt_write_file_atomic(dpkg, "info/format", "1\n", 2, 0644, err) < 0 ||
+      vzt_write_file_atomic(dpkg, "arch", job->arch_name, strlen(job->arch_name), 0644, err) < 0)
+    return -1;
+  /* dpkg's arch file ends with a newline */
+  _cleanup_free_ char *arch = vzt_strdupf("%s\n", job->arch_name);
+  if (vzt_write_file_atomic(dpkg, "arch", arch, strlen(arch), 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+struct worker_batch {
+  struct vzt_deb_unpack_item *items;
+  size_t n;
+};
+
+static int unpack_batch(void *arg, struct vzt_error **err)
+{
+  struct worker_batch *b = arg;
+  for (size_t i = 0; i < b->n; i++)
+    if (vzt_deb_unpack(&b->items[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* Unpacks in `workers` confined processes, biggest packages spread first. */
+static int unpack_all(const char *root, Solvable **order, size_t n, char *const *blobs, int workers,
+                      struct vzt_error **err)
+{
+  if (workers < 1)
+    workers = 1;
+  if ((size_t) workers > n)
+    workers = n ? (int) n : 1;
+  struct vzt_deb_unpack_item *items = calloc(n, sizeof(*items));
+  struct worker_batch *batches = calloc(workers, sizeof(*batches));
+  unsigned long long *load = calloc(workers, sizeof(*load));
+  size_t *idx = calloc(n, sizeof(*idx));
+  int ret = 0;
+  for (size_t i = 0; i < n; i++) {
+    items[i].fd = -1;
+    idx[i] = i;
+  }
+  for (size_t i = 0; i < n && !ret; i++) {
+    items[i].fd = open(blobs[i], O_RDONLY | O_CLOEXEC);
+    items[i].name = pool_id2str(order[i]->repo->pool, order[i]->name);
+    items[i].seq = (unsigned) i;
+    if (items[i].fd < 0)
+      ret = vzt_fail_errno(err, errno, "cannot open %s", blobs[i]);
+  }
+  /* Largest first onto the least loaded worker: the batches end together. */
+  struct stat st;
+  unsigned long long *sizes = calloc(n, sizeof(*sizes));
+  for (size_t i = 0; i < n && !ret; i++)
+    sizes[i] = fstat(items[i].fd, &st) == 0 ? (unsigned long long) st.st_size : 0;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && sizes[idx[j]] > sizes[idx[j - 1]]; j--) {
+      size_t t = idx[j];
+      idx[j] = idx[j - 1];
+      idx[j - 1] = t;
+    }
+  for (int w = 0; w < workers; w++)
+    batches[w].items = calloc(n, sizeof(*items));
+  for (size_t k = 0; k < n && !ret; k++) {
+    int best = 0;
+    for (int w = 1; w < workers; w++)
+      if (load[w] < load[best])
+        best = w;
+    batches[best].items[batches[best].n++] = items[idx[k]];
+    load[best] += sizes[idx[k]];
+  }
+  struct vzt_confined *procs = calloc(workers, sizeof(*procs));
+  int started = 0;
+  for (int w = 0; w < workers && !ret; w++) {
+    if (vzt_confine_spawn(root, unpack_batch, &batches[w], &procs[w], err) < 0)
+      ret = -1;
+    else
+      started++;
+  }
+  for (int w = 0; w < started; w++) {
+    struct vzt_error *e = NULL;
+    if (vzt_confine_wait(&procs[w], &e) < 0 && !ret) {
+      *err = e;
+      ret = -1;
+    } else
+      vzt_error_free(&e);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (items[i].fd >= 0)
+      close(items[i].fd);
+  for (int w = 0; w < workers; w++)
+    free(batches[w].items);
+  free(procs);
+  free(batches);
+  free(load);
+  free(sizes);
+  free(idx);
+  free(items);
+  return ret;
+}
+
+/* The stanzas the workers left, joined in transaction order into status. */
+static int write_status(int rootfd, size_t n, struct vzt_error **err)
+{
+  _cleanup_close_ int dir = openat(rootfd, "var/lib/dpkg/vztmpl-unpacked",
+                                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return vzt_fail_errno(err, errno, "cannot open the unpacked stanzas");
+  size_t cap = 1 << 20, len = 0;
+  _cleanup_free_ char *status = malloc(cap);
+  for (size_t i = 0; i < n; i++) {
+    char name[24];
+    snprintf(name, sizeof(name), "%06zu", i);
+    _cleanup_free_ char *data = NULL;
+    size_t dlen;
+    if (vzt_read_fileat(dir, name, &data, &dlen, err) < 0)
+      return -1;
+    while (len + dlen + 2 > cap)
+      if (!(status = realloc(status, cap *= 2)))
+        abort();
+    memcpy(status + len, data, dlen);
+    len += dlen;
+    status[len++] = '\n';
+  }
+  _cleanup_close_ int dpkg = openat(rootfd, "var/lib/dpkg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return vzt_write_file_atomic(dpkg, "status", status, len, 0644, err);
+}
+
+static char **script_env(struct vzt_family_job *job, time_t epoch)
+{
+  char **env = calloc(1, sizeof(char *));
+  vzt_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  vzt_strv_push(&env, "LC_ALL=C.UTF-8");
+  vzt_strv_push(&env, "HOME=/root");
+  vzt_strv_push(&env, "DEBIAN_FRONTEND=noninteractive");
+  vzt_strv_push(&env, "DEBCONF_NONINTERACTIVE_SEEN=true");
+  vzt_strv_push_take(&env, vzt_strdupf("SOURCE_DATE_EPOCH=%lld", (long long) epoch));
+  return env;
+}
+
+/* Output of target code goes to <workdir>/configure.log (shown with -v, and
+ * its end quoted when a step fails). */
+static int run_in_root(const char *root, char **argv, char **env, const char *what,
+                       struct vzt_error **err)
+{
+  struct vzt_sandbox_opts o = {.root = root, .argv = argv, .envp = env, .hostname = "localhost",
+                               .network = false, .stdout_fd = -1, .stderr_fd = -1};
+  _cleanup_free_ char *log = vzt_strdupf("%s/../configure.log", root);
+  _cleanup_close_ int logfd = -1;
+  if (vzt_log_verbosity() < VZT_LOG_DEBUG) {
+    logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0)
+      return vzt_fail_errno(err, errno, "cannot create %s", log);
+    o.stdout_fd = o.stderr_fd = logfd;
+  }
+  int status = 0;
+  if (vzt_sandbox_run(&o, &status, err) < 0)
+    return vzt_error_prefix(err, "%s", what);
+  if (status == 0)
+    return 0;
+  /* Quote the end of the log: the failing script's own words. */
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  struct vzt_error *e = NULL;
+  const char *tail = "";
+  if (logfd >= 0 && vzt_read_file(log, &text, &len, &e) == 0) {
+    size_t lines = 0, i = len;
+    while (i > 0 && lines < 12)
+      if (text[--i] == '\n')
+        lines++;
+    tail = text + i;
+  }
+  vzt_error_free(&e);
+  return vzt_fail(err, "%s failed with exit status %d%s%s", what, status,
+                  *tail ? "; its last output:\n" : " (run with -v to see its output)", tail);
+}
+
+static char *info_name(Pool *pool, Solvable *s)
+{
+  const char *name = pool_id2str(pool, s->name);
+  const char *ma = solvable_lookup_str(s, SOLVABLE_MULTIARCH);
+  if (ma && !strcmp(ma, "same"))
+    return vzt_strdupf("%s:%s", name, pool_id2str(pool, s->arch));
+  return vzt_strdup(name);
+}
+
+/* preinst install for each package in dependency order, as dpkg runs it before unpacking. */
+static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd, Solvable **order,
+                        const size_t *seqs, size_t n, char **env, struct vzt_error **err)
+{
+  size_t cap = 4096, len = 0;
+  _cleanup_free_ char *script = malloc(cap);
+  len += snprintf(script, cap, "#!/bin/sh\nset -e\nmkdir -p /var/lib/dpkg/tmp.ci\n");
+  Pool *pool = job->pool;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(pool, order[i]->name);
+    const char *arch = pool_id2str(pool, order[i]->arch);
+    _cleanup_free_ char *info = info_name(pool, order[i]);
+    _cleanup_free_ char *rel = vzt_strdupf("var/lib/dpkg/info/%s.preinst", info);
+    if (faccessat(rootfd, rel, F_OK, 0) < 0)
+      continue;
+    _cleanup_free_ char *line = vzt_strdupf(
+        "cp " VZT_DEB_STANZA_DIR "/%06zu.control /var/lib/dpkg/tmp.ci/control\n"
+        "DPKG_MAINTSCRIPT_PACKAGE=%s DPKG_MAINTSCRIPT_ARCH=%s DPKG_MAINTSCRIPT_NAME=preinst "
+        "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= "
+        "/%s install\n",
+        seqs[i], name, arch, rel);
+    size_t l = strlen(line);
+    while (len + l + 1 > cap)
+      if (!(script = realloc(script, cap *= 2)))
+        abort();
+    memcpy(script + len, line, l + 1);
+    len += l;
+  }
+  static const char end[] = "rm -rf /var/lib/dpkg/tmp.ci\n";
+  if (!(script = realloc(script, len + sizeof(end))))
+    abort();
+  memcpy(script + len, end, sizeof(end));
+  len += sizeof(end) - 1;
+  if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script, len, 0755, err) < 0)
+    return -1;
+  char *argv[] = {"/bin/sh", "/tmp/vztmpl-preinst", NULL};
+  int r = run_in_root(root, argv, env, "running the packages' preinst scripts", err);
+  unlinkat(rootfd, "tmp/vztmpl-preinst", 0);
+  return r;
+}
+
+/* /etc/apt/sources.list naming the mirrors the template was built from, and
+ * the placeholder fstab, as debootstrap and mmdebstrap leave them. */
+static int write_apt_sources(struct vzt_family_job *job, int rootfd, struct vzt_error **err)
+{
+  size_t cap = 256, len = 0;
+  _cleanup_free_ char *text = malloc(cap);
+  text[0] = 0;
+  for (int i = 1; i < job->pool->nrepos; i++) {
+    Repo *repo = job->pool->repos[i];
+    struct vzt_family_repo *fr = repo ? repo->appdata : NULL;
+    if (!fr)
+      continue;
+    const char *comp = strchr(fr->label, '/');
+    _cleanup_free_ char *line = vzt_strdupf("%sdeb %s %s %s\n", len ? "\n" : "", fr->mirrors[0],
+                                            repo->name, comp ? comp + 1 : "main");
+    size_t l = strlen(line);
+    while (len + l + 1 > cap)
+      if (!(text = realloc(text, cap *= 2)))
+        abort();
+    memcpy(text + len, line, l + 1);
+    len += l;
+  }
+  static const char fstab[] = "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n";
+  if (vzt_write_file_atomic(rootfd, "etc/apt/sources.list", text, len, 0644, err) < 0)
+    return -1;
+  struct stat st;
+  if (fstatat(rootfd, "etc/fstab", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+      vzt_write_file_atomic(rootfd, "etc/fstab", fstab, sizeof(fstab) - 1, 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                    char *const *blobs, struct vzt_error **err)
+{
+  _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", root);
+  if (prepare_root(job, rootfd, err) < 0)
+    return -1;
+  double t0 = vzt_now();
+  if (unpack_all(root, order, n, blobs, job->parallel_unpack, err) < 0)
+    return -1;
+  if (write_status(rootfd, n, err) < 0)
+    return -1;
+  /* Packages' "./bin/" entries reach the merged-/usr links and set their
+   * times; which package's time wins depends on the workers' race, so give
+   * the links the build's epoch. */
+  _cleanup_strv_ char **links = vzt_strv_split(job->arch->deb_lib_links);
+  vzt_strv_push(&links, "bin");
+  vzt_strv_push(&links, "sbin");
+  vzt_strv_push(&links, "lib");
+  struct timespec times[2] = {{.tv_sec = job->epoch}, {.tv_sec = job->epoch}};
+  for (char **l = links; *l; l++)
+    utimensat(rootfd, *l, times, AT_SYMLINK_NOFOLLOW);
+  vzt_info("Unpacked %zu packages in %.1f s", n, vzt_now() - t0);
+  if (vzt_write_file_atomic(rootfd, "usr/sbin/policy-rc.d", policy_rc_d, sizeof(policy_rc_d) - 1,
+                            0755, err) < 0)
+    return -1;
+  _cleanup_strv_ char **env = script_env(job, job->epoch);
+  t0 = vzt_now();
+  /* Essential packages first, as debootstrap and apt do: the others' scripts
+   * may rely on them (passwd's postinst reads login's login.defs). */
+  Solvable **essential = calloc(n + 1, sizeof(*essential));
+  Solvable **rest = calloc(n + 1, sizeof(*rest));
+  size_t *eseq = calloc(n + 1, sizeof(size_t)), *rseq = calloc(n + 1, sizeof(size_t));
+  size_t ne = 0, nr = 0;
+  _cleanup_strv_ char **configure = NULL;
+  vzt_strv_push(&configure, "dpkg");
+  vzt_strv_push(&configure, "--force-unsafe-io");
+  /* dpkg orders by Depends only; the transaction order also honours
+   * Pre-Depends, as mmdebstrap relies on with --force-depends. */
+  vzt_strv_push(&configure, "--force-depends");
+  vzt_strv_push(&configure, "--configure");
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(job->pool, order[i]->name);
+    if (vzt_strv_contains(job->essential_names, name)) {
+      eseq[ne] = i;
+      essential[ne++] = order[i];
+      vzt_strv_push_take(&configure, info_name(job->pool, order[i]));
+    } else
+      rseq[nr] = i, rest[nr++] = order[i];
+  }
+  int r = run_preinsts(job, root, rootfd, essential, eseq, ne, env, err);
+  if (r == 0 && ne)
+    r = run_in_root(root, configure, env, "configuring the Essential packages", err);
+  if (r == 0)
+    r = run_preinsts(job, root, rootfd, rest, rseq, nr, env, err);
+  char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
+  if (r == 0)
+    r = run_in_root(root, argv, env, "dpkg --configure -a in the new root", err);
+  free(essential);
+  free(rest);
+  free(eseq);
+  free(rseq);
+  if (r < 0 || vzt_rm_rf_at(rootfd, "var/lib/dpkg/vztmpl-unpacked", err) < 0)
+    return -1;
+  vzt_info("Configured %zu packages in %.1f s", n, vzt_now() - t0);
+  if (unlinkat(rootfd, "usr/sbin/policy-rc.d", 0) < 0)
+    return vzt_fail_errno(err, errno, "cannot remove the build's policy-rc.d");
+  return write_apt_sources(job, rootfd, err);
+}

@@ -1,0 +1,13 @@
+/* Internals shared by the deb family's files (family-deb.c, deb-index.c, deb-install.c). */
+#pragma once
+#include "tmpl/family.h"
+
+/* Loads a Packages index (any compression) from the verified blob into repo,
+ * through the cache's parsed .solv copy when there is one, and adds the names
+ * in job's base set (Priority/Essential, which libsolv does not keep). */
+int vzt_deb_index_load(struct vzt_family_job *job, Repo *repo, const char *blob_path,
+                       const char *sha256, struct vzt_error **err);
+
+/* The deb family's install stage (vzt_family_ops.install). */
+int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                    char *const *blobs, struct vzt_error **err);

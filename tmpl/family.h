@@ -1,0 +1,59 @@
+/* The interface each distribution family (deb, rpm-md, urpmi) implements, the
+ * way libarchive registers one reader per format, and the job they share. */
+#pragma once
+#include <stdbool.h>
+#include <time.h>
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include "cache/cache.h"
+#include "tmpl/arch.h"
+#include "tmpl/recipe.h"
+
+/* What one build knows while it loads indices and installs packages. */
+struct vzt_family_job {
+  struct vzt_cache *cache;
+  const struct vzt_recipe *recipe;
+  const struct vzt_arch *arch;
+  const char *arch_name;       /* the family's spelling (amd64) */
+  Pool *pool;
+  char **mirror_override;      /* --mirror / VZTMPL_MIRROR_<DISTRO>: replaces "system" */
+  const char *keyring_override;/* --keyring */
+  const char *apt_dir;         /* where `mirror = system` looks; NULL = /etc/apt */
+  bool offline;                /* only what the cache holds */
+  int parallel;                /* download connections */
+  int parallel_unpack;         /* extraction workers */
+  time_t epoch;                /* SOURCE_DATE_EPOCH of this build */
+  time_t now;
+  time_t index_date;           /* newest signed index date seen: the default SOURCE_DATE_EPOCH */
+  char **base_names;           /* names in the family's base set, gathered while loading */
+  char **essential_names;      /* packages marked Essential: configured before the rest */
+  const char *base_keyword;    /* e.g. "required": which base set to gather */
+  char **verified;             /* "suite fingerprint" lines for the manifest */
+};
+
+/* Per loaded repository (Repo->appdata): where its packages come from. */
+struct vzt_family_repo {
+  char **mirrors;     /* base URLs in failover order */
+  char *label;        /* "main trixie/main" for messages */
+};
+
+struct vzt_family_ops {
+  const char *name;                                  /* "deb" */
+  int disttype;                                      /* libsolv's DISTTYPE_* */
+  const char *(*arch_name)(const struct vzt_arch *a);
+  /* Fetch, verify and load one [repository] of the recipe into job->pool. */
+  int (*load_repo)(struct vzt_family_job *job, const struct vzt_repo *repo, struct vzt_error **err);
+  /* Install the ordered transaction into root: unpack payloads, register the
+   * packages with the target's package manager, run its scripts in the sandbox. */
+  int (*install)(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                 char *const *blobs, struct vzt_error **err);
+};
+
+const struct vzt_family_ops *vzt_family_lookup(const char *name);
+extern const struct vzt_family_ops vzt_family_deb;
+
+void vzt_family_job_clear(struct vzt_family_job *job);
+/* The mirrors to use for a repository: the override, the recipe's URLs, or
+ * the host's apt sources for "system". */
+int vzt_family_mirrors(const struct vzt_family_job *job, const struct vzt_repo *repo, char ***out,
+                       struct vzt_error **err);

@@ -1,0 +1,161 @@
+/* Template manifests as JSON with json-c. */
+#include "config.h"
+#include "tmpl/manifest.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+char *vzt_manifest_to_json(const struct vzt_manifest *m)
+{
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "format", json_object_new_int(1));
+  json_object_object_add(o, "name", str_or_null(m->name));
+  json_object_object_add(o, "distribution", str_or_null(m->distribution));
+  json_object_object_add(o, "release", str_or_null(m->release));
+  json_object_object_add(o, "codename", str_or_null(m->codename));
+  json_object_object_add(o, "variant", str_or_null(m->variant));
+  json_object_object_add(o, "architecture", str_or_null(m->architecture));
+  json_object_object_add(o, "family_architecture", str_or_null(m->family_architecture));
+  json_object *recipe = json_object_new_object();
+  json_object_object_add(recipe, "path", str_or_null(m->recipe_path));
+  json_object_object_add(recipe, "sha256", str_or_null(m->recipe_sha256));
+  json_object_object_add(o, "recipe", recipe);
+  json_object_object_add(o, "source_date_epoch", json_object_new_int64(m->source_date_epoch));
+  json_object_object_add(o, "build_seconds", json_object_new_double(m->build_seconds));
+  json_object *verified = json_object_new_array();
+  for (size_t i = 0; m->verified && m->verified[i]; i++) {
+    json_object *v = json_object_new_object();
+    char *sp = strchr(m->verified[i], ' ');
+    _cleanup_free_ char *suite = vzt_strndup(m->verified[i], sp ? (size_t) (sp - m->verified[i]) : strlen(m->verified[i]));
+    json_object_object_add(v, "suite", json_object_new_string(suite));
+    json_object_object_add(v, "signed_by", str_or_null(sp ? sp + 1 : NULL));
+    json_object_array_add(verified, v);
+  }
+  json_object_object_add(o, "verified_indices", verified);
+  json_object *mirrors = json_object_new_array();
+  for (size_t i = 0; m->mirrors && m->mirrors[i]; i++)
+    json_object_array_add(mirrors, json_object_new_string(m->mirrors[i]));
+  json_object_object_add(o, "mirrors", mirrors);
+  json_object *pkgs = json_object_new_array();
+  for (size_t i = 0; i < m->npackages; i++) {
+    const struct vzt_manifest_package *p = &m->packages[i];
+    json_object *po = json_object_new_object();
+    json_object_object_add(po, "name", json_object_new_string(p->name));
+    json_object_object_add(po, "version", json_object_new_string(p->version));
+    json_object_object_add(po, "architecture", json_object_new_string(p->architecture));
+    json_object_object_add(po, "size", json_object_new_int64((int64_t) p->size));
+    json_object_object_add(po, "sha256", str_or_null(p->sha256));
+    json_object_array_add(pkgs, po);
+  }
+  json_object_object_add(o, "packages", pkgs);
+  if (m->archive_file) {
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "file", json_object_new_string(m->archive_file));
+    json_object_object_add(a, "sha256", str_or_null(m->archive_sha256));
+    json_object_object_add(a, "size", json_object_new_int64((int64_t) m->archive_size));
+    json_object_object_add(a, "unpacked_size", json_object_new_int64((int64_t) m->unpacked_size));
+    json_object_object_add(a, "entries", json_object_new_int64((int64_t) m->entries));
+    json_object_object_add(o, "archive", a);
+  }
+  json_object *req = json_object_new_object();
+  json_object_object_add(req, "init", str_or_null(m->init ? m->init : "none"));
+  json_object_object_add(req, "cgroup",
+                         json_object_new_string(m->init && !strcmp(m->init, "systemd")
+                                                    ? "v2 (or v1 with a named systemd hierarchy)"
+                                                    : "any"));
+  json_object_object_add(o, "container_requirements", req);
+  char *out = vzt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(o);
+  return out;
+}
+
+static char *get_str(json_object *o, const char *key)
+{
+  json_object *v;
+  if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+    return NULL;
+  return vzt_strdup(json_object_get_string(v));
+}
+
+int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error **err)
+{
+  memset(m, 0, sizeof(*m));
+  _cleanup_free_ char *data = NULL;
+  if (vzt_read_file(path, &data, NULL, err) < 0)
+    return -1;
+  json_object *o = json_tokener_parse(data);
+  if (!o || !json_object_is_type(o, json_type_object)) {
+    if (o)
+      json_object_put(o);
+    return vzt_fail(err, "%s is not a vztmpl manifest (not a JSON object)", path);
+  }
+  m->name = get_str(o, "name");
+  m->distribution = get_str(o, "distribution");
+  m->release = get_str(o, "release");
+  m->codename = get_str(o, "codename");
+  m->variant = get_str(o, "variant");
+  m->architecture = get_str(o, "architecture");
+  json_object *v, *a;
+  if (json_object_object_get_ex(o, "source_date_epoch", &v))
+    m->source_date_epoch = json_object_get_int64(v);
+  if (json_object_object_get_ex(o, "archive", &a)) {
+    m->archive_file = get_str(a, "file");
+    m->archive_sha256 = get_str(a, "sha256");
+    if (json_object_object_get_ex(a, "size", &v))
+      m->archive_size = json_object_get_int64(v);
+    if (json_object_object_get_ex(a, "unpacked_size", &v))
+      m->unpacked_size = json_object_get_int64(v);
+  }
+  json_object *pkgs;
+  if (json_object_object_get_ex(o, "packages", &pkgs) && json_object_is_type(pkgs, json_type_array)) {
+    size_t n = json_object_array_length(pkgs);
+    m->packages = calloc(n ? n : 1, sizeof(*m->packages));
+    for (size_t i = 0; i < n; i++) {
+      json_object *p = json_object_array_get_idx(pkgs, i);
+      m->packages[i].name = get_str(p, "name");
+      m->packages[i].version = get_str(p, "version");
+      m->packages[i].architecture = get_str(p, "architecture");
+      m->packages[i].sha256 = get_str(p, "sha256");
+      if (json_object_object_get_ex(p, "size", &v))
+        m->packages[i].size = json_object_get_int64(v);
+    }
+    m->npackages = n;
+  }
+  json_object_put(o);
+  if (!m->name)
+    return vzt_fail(err, "%s is not a vztmpl manifest (no name)", path);
+  return 0;
+}
+
+void vzt_manifest_clear(struct vzt_manifest *m)
+{
+  free(m->name);
+  free(m->distribution);
+  free(m->release);
+  free(m->codename);
+  free(m->variant);
+  free(m->architecture);
+  free(m->family_architecture);
+  free(m->recipe_path);
+  free(m->recipe_sha256);
+  vzt_strv_free(m->verified);
+  vzt_strv_free(m->mirrors);
+  for (size_t i = 0; i < m->npackages; i++) {
+    free(m->packages[i].name);
+    free(m->packages[i].version);
+    free(m->packages[i].architecture);
+    free(m->packages[i].sha256);
+  }
+  free(m->packages);
+  free(m->archive_file);
+  free(m->archive_sha256);
+  free(m->init);
+  memset(m, 0, sizeof(*m));
+}

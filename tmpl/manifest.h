@@ -1,0 +1,33 @@
+/* Template manifests: the JSON record written beside every template. */
+#pragma once
+#include <stdint.h>
+#include <time.h>
+#include "lib/error.h"
+
+struct vzt_manifest_package {
+  char *name, *version, *architecture, *sha256;
+  uint64_t size;
+};
+
+struct vzt_manifest {
+  char *name;               /* debian-13-x86_64[-variant] */
+  char *distribution, *release, *codename, *variant;
+  char *architecture;       /* canonical */
+  char *family_architecture;
+  char *recipe_path, *recipe_sha256;
+  time_t source_date_epoch;
+  double build_seconds;
+  char **verified;          /* "suite fingerprint" */
+  char **mirrors;
+  struct vzt_manifest_package *packages;
+  size_t npackages;
+  char *archive_file, *archive_sha256;
+  uint64_t archive_size, unpacked_size, entries;
+  char *init;               /* systemd, sysvinit, none */
+};
+
+/* Serializes m as pretty JSON (sorted by our own field order, stable). */
+char *vzt_manifest_to_json(const struct vzt_manifest *m);
+/* Reads the fields `info` and `list` show back from a manifest file. */
+int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error **err);
+void vzt_manifest_clear(struct vzt_manifest *m);

@@ -1,0 +1,429 @@
+/* Recipe files: lookup by name, INI parsing with libinih, variant selection. */
+#include "config.h"
+#include "tmpl/recipe.h"
+#include "lib/cleanup.h"
+#include "lib/digest.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+
+#include <dirent.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct parse_state {
+  struct vzt_recipe *r;
+  char *dir;        /* the recipe's directory, for relative keyring paths */
+  char *error;      /* first problem found */
+  int line;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void set_error(struct parse_state *st, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  if (!st->error && vasprintf(&st->error, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+}
+
+static struct vzt_repo *repo_for(struct vzt_recipe *r, const char *name)
+{
+  for (size_t i = 0; i < r->nrepos; i++)
+    if (!strcmp(r->repos[i].name, name))
+      return &r->repos[i];
+  r->repos = realloc(r->repos, (r->nrepos + 1) * sizeof(*r->repos));
+  if (!r->repos)
+    abort();
+  struct vzt_repo *repo = &r->repos[r->nrepos++];
+  memset(repo, 0, sizeof(*repo));
+  repo->name = vzt_strdup(name);
+  return repo;
+}
+
+static void replace_str(char **slot, const char *value)
+{
+  free(*slot);
+  *slot = vzt_strdup(value);
+}
+
+static void replace_strv(char ***slot, const char *value)
+{
+  vzt_strv_free(*slot);
+  *slot = vzt_strv_split(value);
+}
+
+static bool is_list_key(const char *key, const char *base)
+{
+  size_t n = strlen(base);
+  return !strncmp(key, base, n) && (key[n] == 0 || (key[n] == '.' && key[n + 1]));
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+  struct parse_state *st = user;
+  struct vzt_recipe *r = st->r;
+  if (st->error)
+    return 0;
+  if (!strcmp(section, "template")) {
+    if (!strcmp(name, "distribution"))
+      replace_str(&r->distribution, value);
+    else if (!strcmp(name, "release"))
+      replace_str(&r->release, value);
+    else if (!strcmp(name, "codename"))
+      replace_str(&r->codename, value);
+    else if (!strcmp(name, "architectures"))
+      replace_strv(&r->architectures, value);
+    else if (!strcmp(name, "variants"))
+      replace_strv(&r->variants, value);
+    else if (!strcmp(name, "default-variant"))
+      replace_str(&r->default_variant, value);
+    else
+      set_error(st, "unknown key \"%s\" in [%s]", name, section);
+    return 1;
+  }
+  if (!strncmp(section, "repository ", 11)) {
+    struct vzt_repo *repo = repo_for(r, section + 11);
+    if (!strcmp(name, "family"))
+      replace_str(&repo->family, value);
+    else if (!strcmp(name, "mirror") || !strcmp(name, "mirrors"))
+      replace_strv(&repo->mirrors, value);
+    else if (!strcmp(name, "suites"))
+      replace_strv(&repo->suites, value);
+    else if (!strcmp(name, "components"))
+      replace_strv(&repo->components, value);
+    else if (!strcmp(name, "keys"))
+      replace_strv(&repo->keys, value);
+    else if (!strcmp(name, "keyring")) {
+      free(repo->keyring);
+      repo->keyring = value[0] == '/' ? vzt_strdup(value) : vzt_path_join(st->dir, value);
+    } else
+      set_error(st, "unknown key \"%s\" in [%s]", name, section);
+    return 1;
+  }
+  const char *owner = NULL;
+  if (!strcmp(section, "packages"))
+    owner = "packages";
+  else if (!strncmp(section, "variant ", 8))
+    owner = section + 8;
+  if (!owner) {
+    set_error(st, "unknown section [%s]", section);
+    return 1;
+  }
+  if (!is_list_key(name, "install") && !is_list_key(name, "exclude") && strcmp(name, "base") &&
+      strcmp(name, "extends")) {
+    set_error(st, "unknown key \"%s\" in [%s]", name, section);
+    return 1;
+  }
+  r->entries = realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
+  if (!r->entries)
+    abort();
+  r->entries[r->nentries++] = (struct vzt_recipe_entry){
+      vzt_strdup(owner), vzt_strdup(name), vzt_strdup(value)};
+  return 1;
+}
+
+void vzt_recipe_free(struct vzt_recipe *r)
+{
+  if (!r)
+    return;
+  free(r->path);
+  free(r->sha256);
+  free(r->distribution);
+  free(r->release);
+  free(r->codename);
+  vzt_strv_free(r->architectures);
+  vzt_strv_free(r->variants);
+  free(r->default_variant);
+  for (size_t i = 0; i < r->nrepos; i++) {
+    struct vzt_repo *repo = &r->repos[i];
+    free(repo->name);
+    free(repo->family);
+    vzt_strv_free(repo->mirrors);
+    vzt_strv_free(repo->suites);
+    vzt_strv_free(repo->components);
+    free(repo->keyring);
+    vzt_strv_free(repo->keys);
+  }
+  free(r->repos);
+  for (size_t i = 0; i < r->nentries; i++) {
+    free(r->entries[i].section);
+    free(r->entries[i].key);
+    free(r->entries[i].value);
+  }
+  free(r->entries);
+  free(r);
+}
+
+static int check_recipe(struct vzt_recipe *r, struct vzt_error **err)
+{
+  if (!r->distribution || !r->release)
+    return vzt_fail(err, "%s: [template] needs distribution and release", r->path);
+  if (!r->architectures || !r->architectures[0])
+    return vzt_fail(err, "%s: [template] needs architectures", r->path);
+  if (!r->variants || !r->variants[0])
+    vzt_strv_push(&r->variants, "default");
+  if (!r->default_variant)
+    r->default_variant = vzt_strdup(r->variants[0]);
+  if (!vzt_strv_contains(r->variants, r->default_variant))
+    return vzt_fail(err, "%s: default-variant %s is not among the variants", r->path,
+                    r->default_variant);
+  if (r->nrepos == 0)
+    return vzt_fail(err, "%s: no [repository NAME] section", r->path);
+  for (size_t i = 0; i < r->nrepos; i++) {
+    struct vzt_repo *repo = &r->repos[i];
+    if (!repo->family)
+      return vzt_fail(err, "%s: [repository %s] needs family", r->path, repo->name);
+    if (!repo->mirrors || !repo->mirrors[0])
+      return vzt_fail(err, "%s: [repository %s] needs mirror", r->path, repo->name);
+    if (!repo->suites || !repo->suites[0])
+      return vzt_fail(err, "%s: [repository %s] needs suites", r->path, repo->name);
+    if (!repo->components)
+      repo->components = vzt_strv_split("main");
+  }
+  return 0;
+}
+
+int vzt_recipe_load(const char *path, struct vzt_recipe **out, struct vzt_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len;
+  if (vzt_read_file(path, &data, &len, err) < 0)
+    return vzt_error_prefix(err, "cannot read recipe");
+  struct vzt_recipe *r = calloc(1, sizeof(*r));
+  if (!r)
+    abort();
+  char resolved[PATH_MAX];
+  r->path = vzt_strdup(realpath(path, resolved) ? resolved : path);
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, data, len);
+  char hex[VZT_DIGEST_HEX_MAX];
+  vzt_digest_finish(d, hex);
+  r->sha256 = vzt_strdup(hex);
+
+  _cleanup_free_ char *pathcopy = vzt_strdup(r->path);
+  struct parse_state st = {.r = r, .dir = dirname(pathcopy)};
+  int line = ini_parse_string(data, on_entry, &st);
+  if (line != 0 || st.error) {
+    if (line > 0)
+      vzt_fail(err, "%s:%d: %s", path, line, st.error ? st.error : "syntax error");
+    else
+      vzt_fail(err, "%s: %s", path, st.error ? st.error : "cannot parse");
+    free(st.error);
+    vzt_recipe_free(r);
+    return -1;
+  }
+  if (check_recipe(r, err) < 0) {
+    vzt_recipe_free(r);
+    return -1;
+  }
+  *out = r;
+  return 0;
+}
+
+void vzt_selection_clear(struct vzt_selection *sel)
+{
+  free(sel->base);
+  vzt_strv_free(sel->install);
+  vzt_strv_free(sel->exclude);
+  memset(sel, 0, sizeof(*sel));
+}
+
+static void apply_entries(const struct vzt_recipe *r, const char *owner, const char *arch,
+                          struct vzt_selection *sel)
+{
+  _cleanup_free_ char *install_arch = vzt_strdupf("install.%s", arch);
+  _cleanup_free_ char *exclude_arch = vzt_strdupf("exclude.%s", arch);
+  for (size_t i = 0; i < r->nentries; i++) {
+    const struct vzt_recipe_entry *e = &r->entries[i];
+    if (strcmp(e->section, owner))
+      continue;
+    char ***list = NULL;
+    if (!strcmp(e->key, "install") || !strcmp(e->key, install_arch))
+      list = &sel->install;
+    else if (!strcmp(e->key, "exclude") || !strcmp(e->key, exclude_arch))
+      list = &sel->exclude;
+    else if (!strcmp(e->key, "base")) {
+      free(sel->base);
+      sel->base = strcmp(e->value, "none") ? vzt_strdup(e->value) : NULL;
+      continue;
+    }
+    if (!list)
+      continue;
+    _cleanup_strv_ char **words = vzt_strv_split(e->value);
+    for (char **w = words; *w; w++)
+      if (!vzt_strv_contains(*list, *w))
+        vzt_strv_push(list, *w);
+  }
+}
+
+static const char *variant_parent(const struct vzt_recipe *r, const char *variant)
+{
+  const char *parent = NULL;
+  for (size_t i = 0; i < r->nentries; i++)
+    if (!strcmp(r->entries[i].section, variant) && !strcmp(r->entries[i].key, "extends"))
+      parent = r->entries[i].value;
+  return parent;
+}
+
+int vzt_recipe_select(const struct vzt_recipe *r, const char *variant, const char *arch,
+                      struct vzt_selection *sel, struct vzt_error **err)
+{
+  memset(sel, 0, sizeof(*sel));
+  if (!vzt_strv_contains(r->variants, variant))
+    return vzt_usage_error(err, "%s has no variant \"%s\" (it has: %s)", r->path, variant,
+                           vzt_strv_join(r->variants, ", "));
+  if (!vzt_strv_contains(r->architectures, arch))
+    return vzt_usage_error(err, "%s does not support architecture %s (it does: %s)", r->path, arch,
+                           vzt_strv_join(r->architectures, " "));
+  /* The chain from the root variant down: [packages], then each ancestor, then the variant. */
+  const char *chain[16];
+  size_t n = 0;
+  for (const char *v = variant; v; v = variant_parent(r, v)) {
+    if (n == VZT_ARRAY_SIZE(chain))
+      return vzt_fail(err, "%s: variant %s extends in a loop", r->path, variant);
+    if (!vzt_strv_contains(r->variants, v))
+      return vzt_fail(err, "%s: variant %s extends unknown variant %s", r->path, chain[n - 1], v);
+    chain[n++] = v;
+  }
+  apply_entries(r, "packages", arch, sel);
+  while (n--)
+    apply_entries(r, chain[n], arch, sel);
+  /* An excluded package is dropped from the install list too. */
+  for (size_t i = 0; sel->install && sel->install[i];) {
+    if (vzt_strv_contains(sel->exclude, sel->install[i])) {
+      free(sel->install[i]);
+      memmove(&sel->install[i], &sel->install[i + 1],
+              (vzt_strv_len(sel->install) - i) * sizeof(char *));
+    } else
+      i++;
+  }
+  if (!sel->install)
+    sel->install = calloc(1, sizeof(char *));
+  if (!sel->exclude)
+    sel->exclude = calloc(1, sizeof(char *));
+  return 0;
+}
+
+const char *vzt_recipe_default_dir(void)
+{
+  const char *env = getenv("VZTMPL_RECIPES");
+  if (env && *env)
+    return env;
+  /* Run from the build tree (not installed): use the source tree's recipes. */
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    if (!strcmp(dirname(exe), VZT_BUILD_DIR))
+      return VZT_SOURCE_RECIPES_DIR;
+  }
+  return VZT_RECIPES_DIR;
+}
+
+static bool recipe_matches(const char *path, const char *distro, const char *version)
+{
+  struct vzt_recipe *r = NULL;
+  struct vzt_error *e = NULL;
+  if (vzt_recipe_load(path, &r, &e) < 0) {
+    vzt_error_free(&e);
+    return false;
+  }
+  bool ok = !strcmp(r->distribution, distro) &&
+            (!strcmp(r->release, version) || (r->codename && !strcmp(r->codename, version)));
+  vzt_recipe_free(r);
+  return ok;
+}
+
+char **vzt_recipe_list(const char *recipes_dir)
+{
+  char **out = calloc(1, sizeof(char *));
+  _cleanup_closedir_ DIR *top = opendir(recipes_dir);
+  if (!out)
+    abort();
+  if (!top)
+    return out;
+  struct dirent *de;
+  while ((de = readdir(top))) {
+    if (de->d_name[0] == '.')
+      continue;
+    _cleanup_free_ char *sub = vzt_path_join(recipes_dir, de->d_name);
+    _cleanup_closedir_ DIR *d = opendir(sub);
+    struct dirent *f;
+    while (d && (f = readdir(d)))
+      if (vzt_endswith(f->d_name, ".conf") && strcmp(f->d_name, "default.conf"))
+        vzt_strv_push_take(&out, vzt_path_join(sub, f->d_name));
+  }
+  vzt_strv_sort(out);
+  return out;
+}
+
+/* recipes/<distro>/default.conf names the default recipe of a distribution
+ * ("[default]\nrecipe = trixie"). */
+static char *default_of(const char *recipes_dir, const char *distro)
+{
+  _cleanup_strv_ char **all = vzt_recipe_list(recipes_dir);
+  _cleanup_free_ char *defpath = NULL;
+  for (char **p = all; *p && !defpath; p++) {
+    struct vzt_recipe *r = NULL;
+    struct vzt_error *e = NULL;
+    if (vzt_recipe_load(*p, &r, &e) < 0) {
+      vzt_error_free(&e);
+      continue;
+    }
+    if (!strcmp(r->distribution, distro)) {
+      _cleanup_free_ char *copy = vzt_strdup(*p);
+      defpath = vzt_path_join(dirname(copy), "default.conf");
+    }
+    vzt_recipe_free(r);
+  }
+  _cleanup_free_ char *data = NULL;
+  struct vzt_error *e = NULL;
+  if (!defpath || vzt_read_file(defpath, &data, NULL, &e) < 0) {
+    vzt_error_free(&e);
+    return NULL;
+  }
+  char *line = strstr(data, "recipe");
+  if (!line || !(line = strchr(line, '=')))
+    return NULL;
+  line++;
+  line[strcspn(line, "\n;#")] = 0;
+  return vzt_strdup(vzt_strstrip(line));
+}
+
+int vzt_recipe_find(const char *recipes_dir, const char *spec, char **path, struct vzt_error **err)
+{
+  struct stat st;
+  if (strchr(spec, '/') || vzt_endswith(spec, ".conf")) {
+    if (stat(spec, &st) < 0)
+      return vzt_usage_error(err, "recipe file %s does not exist", spec);
+    *path = vzt_strdup(spec);
+    return 0;
+  }
+  _cleanup_free_ char *distro = vzt_strdup(spec);
+  char *colon = strchr(distro, ':');
+  _cleanup_free_ char *version = NULL;
+  if (colon) {
+    *colon = 0;
+    version = vzt_strdup(colon + 1);
+  } else if (!(version = default_of(recipes_dir, distro)))
+    return vzt_usage_error(err,
+                           "no recipe for \"%s\" in %s (see `vztmpl list recipes`, or give "
+                           "--recipes-dir)",
+                           spec, recipes_dir);
+  _cleanup_strv_ char **all = vzt_recipe_list(recipes_dir);
+  for (char **p = all; *p; p++)
+    if (recipe_matches(*p, distro, version)) {
+      *path = vzt_strdup(*p);
+      return 0;
+    }
+  return vzt_usage_error(err, "no recipe for %s:%s in %s (see `vztmpl list recipes`)", distro,
+                         version, recipes_dir);
+}
