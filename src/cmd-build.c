@@ -70,7 +70,7 @@ static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *
     }
     json_object_object_add(o, "packages", pkgs);
     json_object_object_add(o, "download_size", json_object_new_int64((int64_t) total));
-    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return;
   }

@@ -45,7 +45,7 @@ static int list_recipes(struct vzt_ctx *ctx)
     vzt_recipe_free(r);
   }
   if (arr) {
-    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(arr);
   }
   return 0;
@@ -86,7 +86,7 @@ static int list_templates(struct vzt_ctx *ctx)
     vzt_manifest_clear(&m);
   }
   if (arr) {
-    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(arr);
   }
   vzt_cache_close(cache);

@@ -70,7 +70,7 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
                                                     ? "v2 (or v1 with a named systemd hierarchy)"
                                                     : "any"));
   json_object_object_add(o, "container_requirements", req);
-  char *out = vzt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+  char *out = vzt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put(o);
   return out;

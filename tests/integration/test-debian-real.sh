@@ -57,7 +57,7 @@ volatile() {
       # shellcheck disable=SC2254
       case $path in $pat) keep=0; break ;; esac
     done <"$T/volatile"
-    [ $keep = 1 ] && echo "$line"
+    if [ $keep = 1 ]; then echo "$line"; fi
   done
 }
 for kind in meta sums; do

@@ -24,6 +24,7 @@ cp "$dists/InRelease" "$T/InRelease.good"
 restore() { cp "$T/InRelease.good" "$dists/InRelease"; rm -rf "$T/cache"; }
 
 # 1. One byte of the signed text changed.
+echo "case 1: One byte of the signed text changed."
 sed -i 's/^Origin: vztmpl-test/Origin: vztmpl-tesT/' "$dists/InRelease"
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
 expect_stderr "InRelease"
@@ -31,6 +32,7 @@ assert_no_template "$T/cache"
 restore
 
 # 2. Text added outside the signed block is never read: a forged hash there changes nothing,
+echo "case 2: Text added outside the signed block is never read: a forged hash there changes nothing,"
 #    and a forged SHA256 for a new index appended after the signature is ignored.
 { cat "$T/InRelease.good"; printf 'SHA256:\n 0000000000000000000000000000000000000000000000000000000000000000 1 main/binary-amd64/Packages.xz\n'; } >"$dists/InRelease"
 expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run
@@ -39,6 +41,7 @@ expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run
 restore
 
 # 3. A Packages.xz whose hash differs from the signed one.
+echo "case 3: A Packages.xz whose hash differs from the signed one."
 cp "$dists/main/binary-amd64/Packages.xz" "$T/Packages.xz.good"
 printf 'Package: evil\nVersion: 1\nArchitecture: all\n\n' | xz >"$dists/main/binary-amd64/Packages.xz"
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
@@ -48,6 +51,7 @@ cp "$T/Packages.xz.good" "$dists/main/binary-amd64/Packages.xz"
 restore
 
 # 4. A .deb whose hash differs from its Packages entry.
+echo "case 4: A .deb whose hash differs from its Packages entry."
 deb="$T/repo/pool/main/hello-vzt_1.0_all.deb"
 cp "$deb" "$T/deb.good"
 printf 'X' | dd of="$deb" bs=1 seek=200 conv=notrunc 2>/dev/null
@@ -58,6 +62,7 @@ cp "$T/deb.good" "$deb"
 restore
 
 # 5. An expired Valid-Until (signed, so it is the repository's own word).
+echo "case 5: An expired Valid-Until (signed, so it is the repository's own word)."
 make_repo "$T/repo" testing good -1
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
 expect_stderr "expired"
@@ -68,11 +73,13 @@ cp "$dists/InRelease" "$T/InRelease.good"
 restore
 
 # 6. A keyring that lacks the signing key.
+echo "case 6: A keyring that lacks the signing key."
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf" --keyring "$T/other.gpg"
 expect_stderr "InRelease"
 assert_no_template "$T/cache"
 
 # 7. Signed by a key that is in the keyring but not pinned by the recipe.
+echo "case 7: Signed by a key that is in the keyring but not pinned by the recipe."
 sed -i "s|^keyring = .*|keyring = $T/good.gpg\nkeys = 0123456789ABCDEF0123456789ABCDEF01234567|" "$T/test.conf"
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
 assert_no_template "$T/cache"

@@ -40,6 +40,8 @@ server.bind = "127.0.0.1"
 server.port = $port
 server.errorlog = "$T/lighttpd.log"
 mimetype.assign = ("" => "application/octet-stream")
+# Tests rewrite files between requests: never serve a cached size.
+server.stat-cache-engine = "disable"
 CONF
   lighttpd -D -f "$T/lighttpd.conf" &
   HTTPD_PID=$!
