@@ -5,7 +5,6 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -31,18 +30,6 @@ static void usage(FILE *f, const char *cmd)
           "      --dry-run         print the resolved package set and exit\n"
           "  -h, --help            this help\n",
           cmd);
-}
-
-static char *env_mirror(const char *recipe)
-{
-  /* VZTMPL_MIRROR_DEBIAN for "debian", "debian:12" and recipes of that distribution. */
-  char var[64] = "VZTMPL_MIRROR_";
-  size_t n = strlen(var);
-  for (const char *p = recipe; *p && *p != ':' && *p != '/' && *p != '.' && n < sizeof(var) - 1; p++)
-    var[n++] = (char) toupper((unsigned char) *p);
-  var[n] = 0;
-  const char *v = getenv(var);
-  return v && *v ? vzt_strdup(v) : NULL;
 }
 
 static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *m)
@@ -138,15 +125,6 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   }
   o.recipe = argv[optind];
   o.recipes_dir = vzt_ctx_recipes_dir(ctx);
-  if (!mirrors[0]) {
-    char *env = env_mirror(o.recipe);
-    if (env) {
-      _cleanup_strv_ char **w = vzt_strv_split(env);
-      for (char **p = w; *p; p++)
-        vzt_strv_push(&mirrors, *p);
-      free(env);
-    }
-  }
   o.mirrors = mirrors[0] ? mirrors : NULL;
   o.include = include;
   o.exclude = exclude;

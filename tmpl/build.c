@@ -257,6 +257,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   _cleanup_strv_ char **blobs = NULL;
   _cleanup_free_ char *workdir = NULL;
   _cleanup_free_ char *root = NULL;
+  _cleanup_strv_ char **env_mirrors = NULL;
   if (!ops) {
     vzt_fail(err, "%s: family %s is not supported yet", recipe->path, recipe->repos[0].family);
     goto out;
@@ -267,8 +268,17 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     goto out;
   }
   const char *variant = o->variant ? o->variant : recipe->default_variant;
+  /* VZTMPL_MIRROR_<DISTRIBUTION> stands in for --mirror. */
+  if (!o->mirrors) {
+    _cleanup_free_ char *var = vzt_strdupf("VZTMPL_MIRROR_%s", recipe->distribution);
+    for (char *p = var; *p; p++)
+      *p = (char) (isalnum((unsigned char) *p) ? toupper((unsigned char) *p) : '_');
+    const char *v = getenv(var);
+    if (v && *v)
+      env_mirrors = vzt_strv_split(v);
+  }
   job = (struct vzt_family_job){.cache = cache, .recipe = recipe, .arch = arch,
-                                .arch_name = ops->arch_name(arch), .mirror_override = o->mirrors,
+                                .arch_name = ops->arch_name(arch), .mirror_override = o->mirrors ? o->mirrors : env_mirrors,
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
                                 .now = time(NULL)};

@@ -54,10 +54,13 @@ static void replace_str(char **slot, const char *value)
   *slot = vzt_strdup(value);
 }
 
-static void replace_strv(char ***slot, const char *value)
+/* List keys add up: libinih hands over each continuation line of a value
+ * as another occurrence of the key. */
+static void append_strv(char ***slot, const char *value)
 {
-  vzt_strv_free(*slot);
-  *slot = vzt_strv_split(value);
+  _cleanup_strv_ char **words = vzt_strv_split(value);
+  for (char **w = words; *w; w++)
+    vzt_strv_push(slot, *w);
 }
 
 static bool is_list_key(const char *key, const char *base)
@@ -80,9 +83,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     else if (!strcmp(name, "codename"))
       replace_str(&r->codename, value);
     else if (!strcmp(name, "architectures"))
-      replace_strv(&r->architectures, value);
+      append_strv(&r->architectures, value);
     else if (!strcmp(name, "variants"))
-      replace_strv(&r->variants, value);
+      append_strv(&r->variants, value);
     else if (!strcmp(name, "default-variant"))
       replace_str(&r->default_variant, value);
     else
@@ -94,13 +97,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     if (!strcmp(name, "family"))
       replace_str(&repo->family, value);
     else if (!strcmp(name, "mirror") || !strcmp(name, "mirrors"))
-      replace_strv(&repo->mirrors, value);
+      append_strv(&repo->mirrors, value);
     else if (!strcmp(name, "suites"))
-      replace_strv(&repo->suites, value);
+      append_strv(&repo->suites, value);
     else if (!strcmp(name, "components"))
-      replace_strv(&repo->components, value);
+      append_strv(&repo->components, value);
     else if (!strcmp(name, "keys"))
-      replace_strv(&repo->keys, value);
+      append_strv(&repo->keys, value);
     else if (!strcmp(name, "keyring")) {
       free(repo->keyring);
       repo->keyring = value[0] == '/' ? vzt_strdup(value) : vzt_path_join(st->dir, value);
