@@ -96,72 +96,79 @@ static int fetch_release(struct vzt_family_job *job, char **mirrors, const char 
   return ret;
 }
 
-static const struct vzt_release_file *pick_index(const struct vzt_release *rel, const char *comp,
-                                                 const char *arch, char **path)
-{
-  static const char *const exts[] = {".xz", ".gz", ".zst", ".bz2", ""};
-  for (size_t i = 0; i < VZT_ARRAY_SIZE(exts); i++) {
-    _cleanup_free_ char *p = vzt_strdupf("%s/binary-%s/Packages%s", comp, arch, exts[i]);
-    const struct vzt_release_file *f = vzt_release_find(rel, p);
-    if (f) {
-      *path = steal_pointer(&p);
-      return f;
-    }
-  }
-  return NULL;
-}
+static const char *const index_exts[] = {".xz", ".gz", ".zst", ".bz2", ""};
 
-static int load_component(struct vzt_family_job *job, char **mirrors, const char *suite,
-                          const struct vzt_release *rel, const char *comp, struct vzt_error **err)
+/* Fetches one signed index file into the blob store unless it (or its
+ * parsed copy) is there already. */
+static int fetch_index(struct vzt_family_job *job, char **mirrors, const char *suite,
+                       const struct vzt_release *rel, const char *path,
+                       const struct vzt_release_file *f, const char *comp, struct vzt_error **err)
 {
-  _cleanup_free_ char *path = NULL;
-  const struct vzt_release_file *f = pick_index(rel, comp, job->arch_name, &path);
-  if (!f)
-    return vzt_fail(err, "suite %s has no Packages index for %s/%s in its Release file", suite,
-                    comp, job->arch_name);
   _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, f->sha256);
   if (!blob)
     return vzt_refuse(err, "suite %s: malformed SHA256 for %s", suite, path);
   _cleanup_free_ char *solvrel = vzt_strdupf("solv/%s.meta", f->sha256);
   _cleanup_free_ char *solvmeta = vzt_cache_path(job->cache, solvrel);
-  bool have_parsed = access(solvmeta, R_OK) == 0;
-  if (!have_parsed && !vzt_cache_blob_valid(job->cache, f->sha256, f->size)) {
-    if (job->offline)
-      return vzt_fail(err, "--offline: the index %s of %s is not in the cache", path, suite);
-    _cleanup_free_ char *dir = vzt_strdup(blob);
-    if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
-      return -1;
-    /* by-hash names cannot change under us while the mirror updates. */
-    _cleanup_free_ char *dirpart = vzt_strdup(path);
-    _cleanup_free_ char *byhash = vzt_strdupf("dists/%s/%s/by-hash/SHA256/%s", suite,
-                                              dirname(dirpart), f->sha256);
-    _cleanup_free_ char *plain = vzt_strdupf("dists/%s/%s", suite, path);
-    char **urls = calloc(1, sizeof(char *));
-    for (size_t i = 0; mirrors[i]; i++) {
-      if (rel->acquire_by_hash)
-        vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], byhash));
-      vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], plain));
-    }
-    struct vzt_fetch_item item = {.urls = urls, .dest = blob, .digest_type = VZT_DIGEST_SHA256,
-                                  .digest = f->sha256, .size = f->size};
-    _cleanup_free_ char *label = vzt_strdupf("Index %s/%s", suite, comp);
-    struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
-    int r = vzt_fetch_all(&item, 1, &opts, err);
-    vzt_strv_free(urls);
-    if (r < 0)
-      return -1;
+  if (access(solvmeta, R_OK) == 0 || vzt_cache_blob_valid(job->cache, f->sha256, f->size))
+    return 0;
+  if (job->offline)
+    return vzt_fail(err, "--offline: the index %s of %s is not in the cache", path, suite);
+  _cleanup_free_ char *dir = vzt_strdup(blob);
+  if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
+    return -1;
+  /* by-hash names cannot change under us while the mirror updates. */
+  _cleanup_free_ char *dirpart = vzt_strdup(path);
+  _cleanup_free_ char *byhash =
+      vzt_strdupf("dists/%s/%s/by-hash/SHA256/%s", suite, dirname(dirpart), f->sha256);
+  _cleanup_free_ char *plain = vzt_strdupf("dists/%s/%s", suite, path);
+  _cleanup_strv_ char **urls = calloc(1, sizeof(char *));
+  for (size_t i = 0; mirrors[i]; i++) {
+    if (rel->acquire_by_hash)
+      vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], byhash));
+    vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], plain));
   }
+  struct vzt_fetch_item item = {.urls = urls, .dest = blob, .digest_type = VZT_DIGEST_SHA256,
+                                .digest = f->sha256, .size = f->size};
+  _cleanup_free_ char *label = vzt_strdupf("Index %s/%s", suite, comp);
+  struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
+  return vzt_fetch_all(&item, 1, &opts, err);
+}
+
+/* Loads comp's Packages index, trying each compression the Release lists in
+ * turn, as apt does: a mirror caught mid-update may serve one stale copy. */
+static int load_component(struct vzt_family_job *job, char **mirrors, const char *suite,
+                          const struct vzt_release *rel, const char *comp, struct vzt_error **err)
+{
+  const struct vzt_release_file *f = NULL;
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(index_exts); i++) {
+    _cleanup_free_ char *path =
+        vzt_strdupf("%s/binary-%s/Packages%s", comp, job->arch_name, index_exts[i]);
+    const struct vzt_release_file *cand = vzt_release_find(rel, path);
+    if (!cand)
+      continue;
+    if (*err) {
+      vzt_warn("%s; trying %s", (*err)->msg, path);
+      vzt_error_free(err);
+    }
+    if (fetch_index(job, mirrors, suite, rel, path, cand, comp, err) == 0) {
+      f = cand;
+      break;
+    }
+  }
+  if (!f) {
+    if (*err)
+      return -1;
+    return vzt_fail(err, "suite %s has no Packages index for %s/%s in its Release file", suite,
+                    comp, job->arch_name);
+  }
+  _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, f->sha256);
   Repo *repo = repo_create(job->pool, suite);
   struct vzt_family_repo *fr = calloc(1, sizeof(*fr));
   fr->mirrors = vzt_strv_dup(mirrors);
   fr->label = vzt_strdupf("%s/%s", suite, comp);
   repo->appdata = fr;
-  if (vzt_deb_index_load(job, repo, blob, f->sha256, err) < 0) {
-    /* The parsed copy may exist without the blob; fetch and retry once. */
-    if (have_parsed && !vzt_cache_blob_valid(job->cache, f->sha256, f->size))
-      return vzt_error_prefix(err, "%s/%s", suite, comp);
+  if (vzt_deb_index_load(job, repo, blob, f->sha256, err) < 0)
     return vzt_error_prefix(err, "%s/%s", suite, comp);
-  }
   vzt_debug("loaded %s/%s: %d packages", suite, comp, repo->nsolvables);
   return 0;
 }

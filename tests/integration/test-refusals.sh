@@ -42,12 +42,23 @@ restore
 
 # 3. A Packages.xz whose hash differs from the signed one.
 echo "case 3: A Packages.xz whose hash differs from the signed one."
-cp "$dists/main/binary-amd64/Packages.xz" "$T/Packages.xz.good"
-printf 'Package: evil\nVersion: 1\nArchitecture: all\n\n' | xz >"$dists/main/binary-amd64/Packages.xz"
+#    Like apt, vztmpl then tries the other compressions the Release lists;
+#    with every copy tampered there is nothing verified left.
+bin="$dists/main/binary-amd64"
+cp "$bin/Packages.xz" "$T/Packages.xz.good"
+cp "$bin/Packages" "$T/Packages.good"
+printf 'Package: evil\nVersion: 1\nArchitecture: all\n\n' | xz >"$bin/Packages.xz"
+expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run
+expect_stderr "Packages.xz: size mismatch"
+grep -q '^hello-vzt ' "$T/stdout" || fail "the fallback to the verified uncompressed index lost packages"
+rm -rf "$T/cache"
+printf 'Package: evil\nVersion: 1\nArchitecture: all\n\n' >"$bin/Packages"
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
 expect_stderr "Packages.xz"
+expect_stderr "binary-amd64/Packages:"
 assert_no_template "$T/cache"
-cp "$T/Packages.xz.good" "$dists/main/binary-amd64/Packages.xz"
+cp "$T/Packages.xz.good" "$bin/Packages.xz"
+cp "$T/Packages.good" "$bin/Packages"
 restore
 
 # 4. A .deb whose hash differs from its Packages entry.
