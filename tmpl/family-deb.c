@@ -73,8 +73,8 @@ static int fetch_release(struct vzt_family_job *job, char **mirrors, const char 
   const char *text = sig ? data : vr.plaintext;
   size_t textlen = sig ? len : vr.len;
   int ret = vzt_release_parse(text, textlen, what, rel, err);
-  if (!ret)
-    ret = vzt_release_check_valid(rel, job->now, what, err);
+  if (!ret && (ret = vzt_release_check_valid(rel, job->now, what, err)) < 0)
+    vzt_release_clear(rel);
   if (!ret) {
     vzt_strv_push_take(&job->verified, vzt_strdupf("%s %s", suite, vr.fingerprint));
     if (rel->date > job->index_date)
@@ -194,9 +194,11 @@ static int deb_load_repo(struct vzt_family_job *job, const struct vzt_repo *repo
     if (fetch_release(job, mirrors, *suite, keyring, pinned, &rel, err) < 0)
       return -1;
     int ret = 0;
-    if (rel.architectures[0] && !vzt_strv_contains(rel.architectures, job->arch_name))
+    if (rel.architectures[0] && !vzt_strv_contains(rel.architectures, job->arch_name)) {
+      _cleanup_free_ char *archs = vzt_strv_join(rel.architectures, " ");
       ret = vzt_fail(err, "suite %s is not published for %s (it has: %s)", *suite,
-                     job->arch_name, vzt_strv_join(rel.architectures, " "));
+                     job->arch_name, archs);
+    }
     for (char **comp = repo->components; !ret && *comp; comp++)
       ret = load_component(job, mirrors, *suite, &rel, *comp, err);
     vzt_release_clear(&rel);

@@ -280,12 +280,14 @@ int vzt_recipe_select(const struct vzt_recipe *r, const char *variant, const cha
                       struct vzt_selection *sel, struct vzt_error **err)
 {
   memset(sel, 0, sizeof(*sel));
+  _cleanup_free_ char *variants = vzt_strv_join(r->variants, ", ");
+  _cleanup_free_ char *archs = vzt_strv_join(r->architectures, " ");
   if (!vzt_strv_contains(r->variants, variant))
     return vzt_usage_error(err, "%s has no variant \"%s\" (it has: %s)", r->path, variant,
-                           vzt_strv_join(r->variants, ", "));
+                           variants);
   if (!vzt_strv_contains(r->architectures, arch))
     return vzt_usage_error(err, "%s does not support architecture %s (it does: %s)", r->path, arch,
-                           vzt_strv_join(r->architectures, " "));
+                           archs);
   /* The chain from the root variant down: [packages], then each ancestor, then the variant. */
   const char *chain[16];
   size_t n = 0;
