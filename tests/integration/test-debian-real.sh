@@ -22,6 +22,9 @@ export SOURCE_DATE_EPOCH=$(python3 -c 'import json,sys; print(json.load(open(sys
 expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase -o "$T/first.tar.zst"
 expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase -o "$T/second.tar.zst"
 cmp "$T/first.tar.zst" "$T/second.tar.zst" || fail "two builds differ"
+# --offline: everything from the cache (Release verified again), the same bytes.
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase --offline -o "$T/third.tar.zst"
+cmp "$T/first.tar.zst" "$T/third.tar.zst" || fail "the offline build differs"
 sha=$(sha256sum "$T/first.tar.zst" | cut -d' ' -f1)
 grep -q "\"sha256\": *\"$sha\"" "$CACHE/templates/debian-12-x86_64-minbase.json" || fail "manifest lacks the archive hash"
 echo "reproducible: $sha"
