@@ -20,7 +20,8 @@ static int list_recipes(struct vzt_ctx *ctx)
   for (char **p = all; *p; p++) {
     struct vzt_recipe *r = NULL;
     struct vzt_error *err = NULL;
-    if (vzt_recipe_load(*p, &r, &err) < 0) {
+    if (vzt_recipe_load(*p, &r, &err) < 0 || vzt_recipe_inherit(r, dir, &err) < 0) {
+      vzt_recipe_free(r);
       vzt_warn("%s", err->msg);
       vzt_error_free(&err);
       continue;

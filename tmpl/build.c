@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tmpl/build.h"
 #include "tmpl/family.h"
+#include "tmpl/customize.h"
 #include "tmpl/hygiene.h"
 #include "tmpl/pack.h"
 #include "tmpl/resolve.h"
@@ -248,6 +249,10 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   struct vzt_recipe *recipe = NULL;
   if (vzt_recipe_load(recipe_path, &recipe, err) < 0)
     return -1;
+  if (vzt_recipe_inherit(recipe, o->recipes_dir, err) < 0) {
+    vzt_recipe_free(recipe);
+    return -1;
+  }
   const struct vzt_family_ops *ops = vzt_family_lookup(recipe->repos[0].family);
   const struct vzt_arch *arch = o->arch ? vzt_arch_lookup(o->arch) : vzt_arch_host();
   int ret = -1;
@@ -282,7 +287,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
                                 .now = time(NULL)};
-  if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0)
+  if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0 ||
+      vzt_customize_check(recipe, err) < 0)
     goto out;
   for (char **p = o->include; p && *p; p++)
     if (!vzt_strv_contains(sel.install, *p))
@@ -290,8 +296,11 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   for (char **p = o->exclude; p && *p; p++)
     vzt_strv_push(&sel.exclude, *p);
   job.base_keyword = sel.base;
-  m->name = vzt_build_template_name(recipe->distribution, recipe->release, arch->canonical,
-                                    variant, recipe->default_variant);
+  /* A golden image's recipe names its templates itself: <name>-<arch>. */
+  m->name = recipe->name ? vzt_strdupf("%s-%s", recipe->name, arch->canonical)
+                         : vzt_build_template_name(recipe->distribution, recipe->release,
+                                                   arch->canonical, variant,
+                                                   recipe->default_variant);
   m->distribution = vzt_strdup(recipe->distribution);
   m->release = vzt_strdup(recipe->release);
   m->codename = recipe->codename ? vzt_strdup(recipe->codename) : NULL;
@@ -337,8 +346,11 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   vzt_info("Installing %zu packages", trans.n);
   if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
     goto out;
-  if (vzt_hygiene_apply(root, err) < 0)
+  if (vzt_customize_apply(recipe, root, job.epoch, &job.customized, err) < 0 ||
+      vzt_hygiene_apply(root, vzt_customize_hostname(recipe), err) < 0 ||
+      vzt_customize_hooks(recipe, root, VZT_HOOK_BEFORE_PACK, job.epoch, &job.customized, err) < 0)
     goto out;
+  m->customizations = vzt_strv_dup(job.customized);
   m->init = detect_init(root);
   m->build_seconds = vzt_now() - start;
   if (pack_and_store(cache, root, workdir, m, job.parallel_unpack, o->output, template_path, err) < 0)

@@ -5,7 +5,8 @@
 #include "tmpl/deb-internal.h"
 #include "tmpl/deb-unpack.h"
 #include "kernel-support/confine.h"
-#include "kernel-support/sandbox.h"
+#include "tmpl/target-run.h"
+#include "tmpl/customize.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -190,55 +191,6 @@ static int write_status(int rootfd, size_t n, struct vzt_error **err)
   return vzt_write_file_atomic(dpkg, "status", status, len, 0644, err);
 }
 
-static char **script_env(struct vzt_family_job *job, time_t epoch)
-{
-  char **env = calloc(1, sizeof(char *));
-  vzt_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  vzt_strv_push(&env, "LC_ALL=C.UTF-8");
-  vzt_strv_push(&env, "HOME=/root");
-  vzt_strv_push(&env, "DEBIAN_FRONTEND=noninteractive");
-  vzt_strv_push(&env, "DEBCONF_NONINTERACTIVE_SEEN=true");
-  vzt_strv_push_take(&env, vzt_strdupf("SOURCE_DATE_EPOCH=%lld", (long long) epoch));
-  return env;
-}
-
-/* Output of target code goes to <workdir>/configure.log (shown with -v, and
- * its end quoted when a step fails). */
-static int run_in_root(const char *root, char **argv, char **env, const char *what,
-                       struct vzt_error **err)
-{
-  struct vzt_sandbox_opts o = {.root = root, .argv = argv, .envp = env, .hostname = "localhost",
-                               .network = false, .stdout_fd = -1, .stderr_fd = -1};
-  _cleanup_free_ char *log = vzt_strdupf("%s/../configure.log", root);
-  _cleanup_close_ int logfd = -1;
-  if (vzt_log_verbosity() < VZT_LOG_DEBUG) {
-    logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (logfd < 0)
-      return vzt_fail_errno(err, errno, "cannot create %s", log);
-    o.stdout_fd = o.stderr_fd = logfd;
-  }
-  int status = 0;
-  if (vzt_sandbox_run(&o, &status, err) < 0)
-    return vzt_error_prefix(err, "%s", what);
-  if (status == 0)
-    return 0;
-  /* Quote the end of the log: the failing script's own words. */
-  _cleanup_free_ char *text = NULL;
-  size_t len = 0;
-  struct vzt_error *e = NULL;
-  const char *tail = "";
-  if (logfd >= 0 && vzt_read_file(log, &text, &len, &e) == 0) {
-    size_t lines = 0, i = len;
-    while (i > 0 && lines < 12)
-      if (text[--i] == '\n')
-        lines++;
-    tail = text + i;
-  }
-  vzt_error_free(&e);
-  return vzt_fail(err, "%s failed with exit status %d%s%s", what, status,
-                  *tail ? "; its last output:\n" : " (run with -v to see its output)", tail);
-}
-
 static char *info_name(Pool *pool, Solvable *s)
 {
   const char *name = pool_id2str(pool, s->name);
@@ -284,7 +236,7 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
   if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script, len, 0755, err) < 0)
     return -1;
   char *argv[] = {"/bin/sh", "/tmp/vztmpl-preinst", NULL};
-  int r = run_in_root(root, argv, env, "running the packages' preinst scripts", err);
+  int r = vzt_target_run(root, argv, env, false, "running the packages' preinst scripts", err);
   unlinkat(rootfd, "tmp/vztmpl-preinst", 0);
   return r;
 }
@@ -348,7 +300,10 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   if (vzt_write_file_atomic(rootfd, "usr/sbin/policy-rc.d", policy_rc_d, sizeof(policy_rc_d) - 1,
                             0755, err) < 0)
     return -1;
-  _cleanup_strv_ char **env = script_env(job, job->epoch);
+  if (vzt_customize_hooks(job->recipe, root, VZT_HOOK_AFTER_EXTRACT, job->epoch, &job->customized,
+                          err) < 0)
+    return -1;
+  _cleanup_strv_ char **env = vzt_target_env(job->epoch);
   t0 = vzt_now();
   /* Essential packages first, as debootstrap and apt do: the others' scripts
    * may rely on them (passwd's postinst reads login's login.defs). */
@@ -374,12 +329,12 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   }
   int r = run_preinsts(job, root, rootfd, essential, eseq, ne, env, err);
   if (r == 0 && ne)
-    r = run_in_root(root, configure, env, "configuring the Essential packages", err);
+    r = vzt_target_run(root, configure, env, false, "configuring the Essential packages", err);
   if (r == 0)
     r = run_preinsts(job, root, rootfd, rest, rseq, nr, env, err);
   char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
   if (r == 0)
-    r = run_in_root(root, argv, env, "dpkg --configure -a in the new root", err);
+    r = vzt_target_run(root, argv, env, false, "dpkg --configure -a in the new root", err);
   free(essential);
   free(rest);
   free(eseq);

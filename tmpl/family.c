@@ -38,6 +38,8 @@ void vzt_family_job_clear(struct vzt_family_job *job)
   job->essential_names = NULL;
   vzt_strv_free(job->verified);
   job->verified = NULL;
+  vzt_strv_free(job->customized);
+  job->customized = NULL;
 }
 
 int vzt_family_mirrors(const struct vzt_family_job *job, const struct vzt_repo *repo, char ***out,

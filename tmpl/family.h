@@ -29,6 +29,7 @@ struct vzt_family_job {
   char **essential_names;      /* packages marked Essential: configured before the rest */
   const char *base_keyword;    /* e.g. "required": which base set to gather */
   char **verified;             /* "suite fingerprint" lines for the manifest */
+  char **customized;           /* what the recipe's customization did, for the manifest */
 };
 
 /* Per loaded repository (Repo->appdata): where its packages come from. */

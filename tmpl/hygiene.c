@@ -63,7 +63,7 @@ static int remove_matching(int rootfd, const char *dir, const char *glob, struct
   return ret;
 }
 
-int vzt_hygiene_apply(const char *root, struct vzt_error **err)
+int vzt_hygiene_apply(const char *root, const char *hostname, struct vzt_error **err)
 {
   _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -76,8 +76,8 @@ int vzt_hygiene_apply(const char *root, struct vzt_error **err)
   if (fstatat(rootfd, "etc/machine-id", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
       vzt_write_file_atomic(rootfd, "etc/machine-id", "", 0, 0444, err) < 0)
     return -1;
-  static const char hostname[] = "localhost\n";
-  if (vzt_write_file_atomic(rootfd, "etc/hostname", hostname, sizeof(hostname) - 1, 0644, err) < 0)
+  _cleanup_free_ char *line = vzt_strdupf("%s\n", hostname);
+  if (vzt_write_file_atomic(rootfd, "etc/hostname", line, strlen(line), 0644, err) < 0)
     return -1;
   return 0;
 }

@@ -3,5 +3,6 @@
 #include "lib/error.h"
 
 /* Empties /etc/machine-id, removes ssh host keys, apt lists and caches, logs,
- * backup copies of package databases, and leaves hostname/resolv.conf neutral. */
-int vzt_hygiene_apply(const char *root, struct vzt_error **err);
+ * backup copies of package databases; writes hostname ("localhost" unless a
+ * recipe says otherwise) and leaves resolv.conf to the container manager. */
+int vzt_hygiene_apply(const char *root, const char *hostname, struct vzt_error **err);

@@ -54,6 +54,10 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
     json_object_array_add(pkgs, po);
   }
   json_object_object_add(o, "packages", pkgs);
+  json_object *custom = json_object_new_array();
+  for (size_t i = 0; m->customizations && m->customizations[i]; i++)
+    json_object_array_add(custom, json_object_new_string(m->customizations[i]));
+  json_object_object_add(o, "customizations", custom);
   if (m->archive_file) {
     json_object *a = json_object_new_object();
     json_object_object_add(a, "file", json_object_new_string(m->archive_file));
@@ -157,5 +161,6 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->archive_file);
   free(m->archive_sha256);
   free(m->init);
+  vzt_strv_free(m->customizations);
   memset(m, 0, sizeof(*m));
 }

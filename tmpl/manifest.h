@@ -24,6 +24,7 @@ struct vzt_manifest {
   char *archive_file, *archive_sha256;
   uint64_t archive_size, unpacked_size, entries;
   char *init;               /* systemd, sysvinit, none */
+  char **customizations;    /* files (with sha256), users, services, settings, hooks (with sha256) */
 };
 
 /* Serializes m as pretty JSON (sorted by our own field order, stable). */

@@ -86,8 +86,12 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       append_strv(&r->architectures, value);
     else if (!strcmp(name, "variants"))
       append_strv(&r->variants, value);
-    else if (!strcmp(name, "default-variant"))
+    else if (!strcmp(name, "default-variant") || !strcmp(name, "variant"))
       replace_str(&r->default_variant, value);
+    else if (!strcmp(name, "base"))
+      replace_str(&r->base, value);
+    else if (!strcmp(name, "name"))
+      replace_str(&r->name, value);
     else
       set_error(st, "unknown key \"%s\" in [%s]", name, section);
     return 1;
@@ -111,6 +115,18 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       set_error(st, "unknown key \"%s\" in [%s]", name, section);
     return 1;
   }
+  static const char *const custom[] = {"files", "groups", "users", "services", "settings", "hooks"};
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(custom); i++)
+    if (!strcmp(section, custom[i])) {
+      char owner[16];
+      snprintf(owner, sizeof(owner), "@%s", custom[i]);
+      r->entries = realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
+      if (!r->entries)
+        abort();
+      r->entries[r->nentries++] =
+          (struct vzt_recipe_entry){vzt_strdup(owner), vzt_strdup(name), vzt_strdup(value)};
+      return 1;
+    }
   const char *owner = NULL;
   if (!strcmp(section, "packages"))
     owner = "packages";
@@ -138,6 +154,9 @@ void vzt_recipe_free(struct vzt_recipe *r)
   if (!r)
     return;
   free(r->path);
+  free(r->dir);
+  free(r->base);
+  free(r->name);
   free(r->sha256);
   free(r->distribution);
   free(r->release);
@@ -223,12 +242,75 @@ int vzt_recipe_load(const char *path, struct vzt_recipe **out, struct vzt_error 
     vzt_recipe_free(r);
     return -1;
   }
-  if (check_recipe(r, err) < 0) {
+  r->dir = vzt_strdup(st.dir);
+  /* A derived recipe is checked once its base is merged in. */
+  if (!r->base && check_recipe(r, err) < 0) {
     vzt_recipe_free(r);
     return -1;
   }
   *out = r;
   return 0;
+}
+
+static void take_str(char **mine, char **theirs)
+{
+  if (!*mine) {
+    *mine = *theirs;
+    *theirs = NULL;
+  }
+}
+
+static void take_strv(char ***mine, char ***theirs)
+{
+  if (!*mine || !**mine) {
+    vzt_strv_free(*mine);
+    *mine = *theirs;
+    *theirs = NULL;
+  }
+}
+
+int vzt_recipe_inherit(struct vzt_recipe *r, const char *recipes_dir, struct vzt_error **err)
+{
+  for (int depth = 0; r->base; depth++) {
+    if (depth == 8)
+      return vzt_fail(err, "%s: bases nest deeper than 8 (a loop?)", r->path);
+    _cleanup_free_ char *spec = steal_pointer(&r->base);
+    _cleanup_free_ char *path = NULL;
+    /* A relative path is beside the recipe; a name is looked up. */
+    _cleanup_free_ char *local = (strchr(spec, '/') || vzt_endswith(spec, ".conf"))
+                                     ? (spec[0] == '/' ? vzt_strdup(spec) : vzt_path_join(r->dir, spec))
+                                     : NULL;
+    if (vzt_recipe_find(recipes_dir, local ? local : spec, &path, err) < 0)
+      return vzt_error_prefix(err, "%s: base", r->path);
+    struct vzt_recipe *b = NULL;
+    if (vzt_recipe_load(path, &b, err) < 0)
+      return vzt_error_prefix(err, "%s: base", r->path);
+    take_str(&r->distribution, &b->distribution);
+    take_str(&r->release, &b->release);
+    take_str(&r->codename, &b->codename);
+    take_strv(&r->architectures, &b->architectures);
+    take_strv(&r->variants, &b->variants);
+    take_str(&r->default_variant, &b->default_variant);
+    take_str(&r->name, &b->name);
+    r->base = steal_pointer(&b->base);
+    if (r->nrepos == 0) {
+      r->repos = steal_pointer(&b->repos);
+      r->nrepos = b->nrepos;
+      b->nrepos = 0;
+    }
+    /* The base's lines first: this recipe's add to them and win. */
+    struct vzt_recipe_entry *merged = calloc(r->nentries + b->nentries + 1, sizeof(*merged));
+    memcpy(merged, b->entries, b->nentries * sizeof(*merged));
+    memcpy(merged + b->nentries, r->entries, r->nentries * sizeof(*merged));
+    free(r->entries);
+    free(b->entries);
+    r->entries = merged;
+    r->nentries += b->nentries;
+    b->entries = NULL;
+    b->nentries = 0;
+    vzt_recipe_free(b);
+  }
+  return check_recipe(r, err);
 }
 
 void vzt_selection_clear(struct vzt_selection *sel)
@@ -341,7 +423,7 @@ static bool recipe_matches(const char *path, const char *distro, const char *ver
     vzt_error_free(&e);
     return false;
   }
-  bool ok = !strcmp(r->distribution, distro) &&
+  bool ok = r->distribution && !strcmp(r->distribution, distro) &&
             (!strcmp(r->release, version) || (r->codename && !strcmp(r->codename, version)));
   vzt_recipe_free(r);
   return ok;
@@ -383,7 +465,7 @@ static char *default_of(const char *recipes_dir, const char *distro)
       vzt_error_free(&e);
       continue;
     }
-    if (!strcmp(r->distribution, distro)) {
+    if (r->distribution && !strcmp(r->distribution, distro)) {
       _cleanup_free_ char *copy = vzt_strdup(*p);
       defpath = vzt_path_join(dirname(copy), "default.conf");
     }

@@ -14,7 +14,9 @@ struct vzt_repo {
   char **keys;       /* pinned fingerprints (may be empty) */
 };
 
-/* A key=value line from [packages] or [variant X], in file order. */
+/* A key=value line from [packages] or [variant X], in file order; lines of the
+ * customization sections ([files] [groups] [users] [services] [settings]
+ * [hooks]) are kept the same way with section "@files" and so on. */
 struct vzt_recipe_entry {
   char *section; /* "packages" or the variant name */
   char *key;     /* install, install.<arch>, exclude, exclude.<arch>, base, extends */
@@ -23,6 +25,9 @@ struct vzt_recipe_entry {
 
 struct vzt_recipe {
   char *path;
+  char *dir;              /* the recipe's directory: files and hooks are found from it */
+  char *base;             /* "[template] base = debian:12": the recipe this one extends */
+  char *name;             /* "[template] name = acme-web": the template name's stem */
   char *sha256;           /* of the file's bytes: recorded in manifests */
   char *distribution;     /* debian */
   char *release;          /* 13 */
@@ -47,6 +52,10 @@ struct vzt_selection {
 int vzt_recipe_find(const char *recipes_dir, const char *spec, char **path, struct vzt_error **err);
 int vzt_recipe_load(const char *path, struct vzt_recipe **out, struct vzt_error **err);
 void vzt_recipe_free(struct vzt_recipe *r);
+/* For a recipe with a base: loads the base (by name from recipes_dir, or a
+ * path beside this recipe) and takes from it everything this one does not
+ * say; package lines add up, the base's first. Checks the result. */
+int vzt_recipe_inherit(struct vzt_recipe *r, const char *recipes_dir, struct vzt_error **err);
 /* Merges [packages] and the variant's chain ("extends") for arch. */
 int vzt_recipe_select(const struct vzt_recipe *r, const char *variant, const char *arch,
                       struct vzt_selection *sel, struct vzt_error **err);

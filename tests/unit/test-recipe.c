@@ -130,6 +130,40 @@ START_TEST(relative_keyring_is_beside_the_recipe_and_hash_recorded)
 }
 END_TEST
 
+START_TEST(a_golden_recipe_inherits_its_base)
+{
+  char *path = write_recipe("[template]\nbase = debian:12\nvariant = minbase\nname = acme\n"
+                            "[packages]\ninstall = vim-tiny\n[files]\n/etc/motd = motd\n");
+  struct vzt_recipe *r = NULL;
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(vzt_recipe_load(path, &r, &err), 0);
+  ck_assert_ptr_null(r->distribution); /* not before the base is merged */
+  ck_assert_msg(vzt_recipe_inherit(r, RECIPES, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert_str_eq(r->distribution, "debian");
+  ck_assert_str_eq(r->codename, "bookworm");
+  ck_assert_str_eq(r->name, "acme");
+  ck_assert_str_eq(r->default_variant, "minbase");
+  ck_assert_uint_eq(r->nrepos, 2);
+  struct vzt_selection sel;
+  ck_assert_int_eq(vzt_recipe_select(r, "minbase", "amd64", &sel, &err), 0);
+  ck_assert_str_eq(sel.base, "required");
+  ck_assert(vzt_strv_contains(sel.install, "apt"));      /* the base's */
+  ck_assert(vzt_strv_contains(sel.install, "vim-tiny")); /* and its own */
+  vzt_selection_clear(&sel);
+  vzt_recipe_free(r);
+  unlink(path);
+  free(path);
+  path = write_recipe("[template]\nbase = debian:99\n");
+  ck_assert_int_eq(vzt_recipe_load(path, &r, &err), 0);
+  ck_assert_int_eq(vzt_recipe_inherit(r, RECIPES, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "base"));
+  vzt_error_free(&err);
+  vzt_recipe_free(r);
+  unlink(path);
+  free(path);
+}
+END_TEST
+
 START_TEST(architecture_names_map_both_ways)
 {
   ck_assert_str_eq(vzt_arch_lookup("ppc64el")->canonical, "ppc64le");
@@ -151,6 +185,7 @@ int main(void)
   tcase_add_test(tc, variants_extend_and_select_per_architecture);
   tcase_add_test(tc, bad_recipes_are_refused_with_their_name);
   tcase_add_test(tc, relative_keyring_is_beside_the_recipe_and_hash_recorded);
+  tcase_add_test(tc, a_golden_recipe_inherits_its_base);
   tcase_add_test(tc, architecture_names_map_both_ways);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
