@@ -7,6 +7,7 @@
 #include "tmpl/pack.h"
 #include "tmpl/resolve.h"
 #include "fetch/fetch.h"
+#include "kernel-support/binfmt.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -313,8 +314,10 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   vzt_info("Resolving %s (%s, variant %s)", m->name, recipe->path, variant);
   if (load_indices(&job, ops, err) < 0)
     goto out;
-  if (vzt_resolve(job.pool, job.base_names, sel.install, sel.exclude, &trans, err) < 0)
+  if (vzt_resolve(job.pool, job.base_names, sel.install, sel.exclude, &trans, err) < 0) {
+    vzt_error_prefix(err, "%s for %s", recipe->path, job.arch_name);
     goto out;
+  }
   fill_packages(m, job.pool, &trans);
   m->verified = vzt_strv_dup(job.verified);
   m->mirrors = calloc(1, sizeof(char *));
@@ -336,6 +339,13 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
                   "with sudo");
     goto out;
   }
+  /* Everything up to unpacking is data; only the configure stage runs the
+   * target's programs, under qemu-user when they are foreign. */
+  const char *how = NULL;
+  if (vzt_binfmt_ensure(arch->canonical, &how, err) < 0)
+    goto out;
+  if (strcmp(how, "native"))
+    vzt_info("Running %s programs through binfmt_misc handler %s", arch->canonical, how);
   if (vzt_cache_mkdtemp(cache, "build", &workdir, err) < 0)
     goto out;
   root = vzt_path_join(workdir, "root");

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Benchmark: a foreign-architecture Debian 12 minbase (default ppc64el) built
+# on this host by vztmpl and by mmdebstrap --architectures in one run, both
+# with the packages already downloaded. Prints times and the ratio (target
+# <= 0.33). Asserts nothing.
+# Usage: VZTMPL=./vztmpl sh tests/bench/debian-foreign.sh [ARCH]
+set -eu
+: "${VZTMPL:=$(cd "$(dirname "$0")/../.." && pwd)/vztmpl}"
+ARCH=${1:-ppc64el}
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 77; }
+W=$(mktemp -d /var/tmp/vztmpl-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+"$VZTMPL" -q -C "$W/vz" --json build debian:12 --arch "$ARCH" --variant minbase --dry-run >"$W/dry.json"
+MIRROR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mirrors"][0])' "$W/dry.json")
+SECURITY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mirrors"][1])' "$W/dry.json")
+S1="deb $MIRROR bookworm main" S2="deb $MIRROR bookworm-updates main"
+S3="deb $SECURITY bookworm-security main"
+mkdir -p "$W/debs"
+# Warm both caches first (not timed).
+"$VZTMPL" -q -C "$W/vz" fetch debian:12 --arch "$ARCH" --variant minbase
+mmdebstrap --quiet --variant=minbase --architectures="$ARCH" --skip=check/qemu \
+  --customize-hook="sync-out /var/cache/apt/archives $W/debs" bookworm "$W/warmup.tar" "$S1" "$S2" "$S3" \
+  >/dev/null 2>&1 || true
+secs() { /usr/bin/time -f %e -o "$W/t" "$@" >/dev/null 2>"$W/log" || { tail "$W/log" >&2; exit 1; }; cat "$W/t"; }
+vz=$(secs "$VZTMPL" -C "$W/vz" --no-progress build debian:12 --arch "$ARCH" --variant minbase)
+mm=$(secs mmdebstrap --quiet --variant=minbase --architectures="$ARCH" \
+  --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
+  --setup-hook="sync-in $W/debs /var/cache/apt/archives" bookworm "$W/mm.tar.zst" "$S1" "$S2" "$S3")
+echo "Debian 12 minbase for $ARCH on $(uname -m), packages cached"
+echo "vztmpl $vz s, mmdebstrap $mm s, ratio $(echo "$vz $mm" | awk '{printf "%.2f", $1/$2}') (target <= 0.33)"

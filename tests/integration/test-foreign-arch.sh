@@ -1,0 +1,43 @@
+#!/bin/sh
+# Foreign architectures on this host: an arm64 Debian 12 minbase template,
+# unpacked natively, configured under qemu-user through binfmt_misc (which
+# vztmpl registers itself from qemu-user-static when it is missing), and the
+# per-architecture package check naming the package and architecture.
+. "$(dirname "$0")/testlib.sh"
+need_root
+CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
+[ "$(uname -m)" = x86_64 ] || skip "written for an x86_64 host"
+[ -f /usr/share/binfmts/qemu-aarch64 ] || fail "qemu-user-static is not installed (.ci/setup installs it)"
+
+# Start without a handler: vztmpl must register one (with the F flag) itself.
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && echo -1 >/proc/sys/fs/binfmt_misc/qemu-aarch64
+
+# Either spelling of the architecture names the same template.
+expect_exit 0 "$VZTMPL" -C "$CACHE" --json build debian:12 --arch aarch64 --variant minbase --dry-run
+grep -q '"name": "debian-12-aarch64-minbase"' "$T/stdout" || fail "aarch64 spelling"
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
+expect_stderr "binfmt_misc handler qemu-aarch64"
+grep -q F /proc/sys/fs/binfmt_misc/qemu-aarch64 || fail "no F flag on the registered handler"
+tpl="$CACHE/templates/debian-12-aarch64-minbase.tar.zst"
+mkdir "$T/root"
+tar -C "$T/root" --zstd -xf "$tpl"
+# e_machine of /usr/bin/dpkg: 0xb7 is AArch64.
+[ "$(od -An -tx1 -j18 -N2 "$T/root/usr/bin/dpkg" | tr -d ' ')" = b700 ] || fail "dpkg is not an AArch64 ELF"
+[ "$(cat "$T/root/var/lib/dpkg/arch")" = arm64 ] || fail "dpkg's architecture"
+[ -z "$(dpkg --root="$T/root" --audit)" ] || fail "dpkg --audit reports problems"
+grep -q '"architecture": "aarch64"' "$CACHE/templates/debian-12-aarch64-minbase.json" || fail "manifest arch"
+grep -q '"family_architecture": "arm64"' "$CACHE/templates/debian-12-aarch64-minbase.json" || fail "manifest deb arch"
+
+# A package named for an architecture whose index lacks it fails the check.
+cat >"$T/arch.conf" <<RECIPE
+[template]
+base = debian:12
+variant = minbase
+name = archcheck
+[packages]
+install.arm64 = powerpc-ibm-utils
+RECIPE
+expect_exit 1 "$VZTMPL" -C "$CACHE" build "$T/arch.conf" --arch arm64 --dry-run
+expect_stderr "powerpc-ibm-utils"
+expect_stderr "arm64"
+echo "arm64 template configured under qemu-user; per-architecture check names package and architecture"
