@@ -38,7 +38,7 @@ static void usage(FILE *f)
           "  -V, --version          the version\n\n"
           "Commands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\n`vztmpl COMMAND --help` describes a command; vztmpl(8) and vztmpl-recipe(5) the rest.\n"
              "Exit status: 0 done, 1 failed, 2 usage, 3 verification refused.\n");
 }

@@ -327,14 +327,22 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
     } else
       rseq[nr] = i, rest[nr++] = order[i];
   }
+  double ts = vzt_now();
   int r = run_preinsts(job, root, rootfd, essential, eseq, ne, env, err);
+  vzt_debug("preinst of %zu Essential packages: %.1f s", ne, vzt_now() - ts);
+  ts = vzt_now();
   if (r == 0 && ne)
     r = vzt_target_run(root, configure, env, false, "configuring the Essential packages", err);
+  vzt_debug("configuring them: %.1f s", vzt_now() - ts);
+  ts = vzt_now();
   if (r == 0)
     r = run_preinsts(job, root, rootfd, rest, rseq, nr, env, err);
+  vzt_debug("preinst of the %zu others: %.1f s", nr, vzt_now() - ts);
+  ts = vzt_now();
   char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
   if (r == 0)
     r = vzt_target_run(root, argv, env, false, "dpkg --configure -a in the new root", err);
+  vzt_debug("configuring the others: %.1f s", vzt_now() - ts);
   free(essential);
   free(rest);
   free(eseq);
