@@ -6,7 +6,6 @@
 #include "lib/strutil.h"
 
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,30 +34,9 @@ static void usage(FILE *f, const char *cmd)
 static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *m)
 {
   if (ctx->json) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", json_object_new_string(m->name));
-    json_object_object_add(o, "source_date_epoch", json_object_new_int64(m->source_date_epoch));
-    json_object *mirrors = json_object_new_array();
-    for (size_t i = 0; m->mirrors && m->mirrors[i]; i++)
-      json_object_array_add(mirrors, json_object_new_string(m->mirrors[i]));
-    json_object_object_add(o, "mirrors", mirrors);
-    json_object *pkgs = json_object_new_array();
-    uint64_t total = 0;
-    for (size_t i = 0; i < m->npackages; i++) {
-      const struct vzt_manifest_package *p = &m->packages[i];
-      json_object *po = json_object_new_object();
-      json_object_object_add(po, "name", json_object_new_string(p->name));
-      json_object_object_add(po, "version", json_object_new_string(p->version));
-      json_object_object_add(po, "architecture", json_object_new_string(p->architecture));
-      json_object_object_add(po, "size", json_object_new_int64((int64_t) p->size));
-      json_object_object_add(po, "sha256", p->sha256 ? json_object_new_string(p->sha256) : NULL);
-      json_object_array_add(pkgs, po);
-      total += p->size;
-    }
-    json_object_object_add(o, "packages", pkgs);
-    json_object_object_add(o, "download_size", json_object_new_int64((int64_t) total));
-    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+    /* The manifest as far as it is known before building: one format for both. */
+    _cleanup_free_ char *json = vzt_manifest_to_json(m);
+    puts(json);
     return;
   }
   uint64_t total = 0;

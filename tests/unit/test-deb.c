@@ -5,6 +5,7 @@
 #include "tmpl/resolve.h"
 #include "lib/strutil.h"
 
+#include "tests/unit/unit.h"
 #include <check.h>
 #include <solv/evr.h>
 #include <solv/pool.h>
@@ -194,9 +195,5 @@ int main(void)
   tcase_add_test(tc, resolution_prefers_real_packages_highest_versions_and_orders);
   tcase_add_test(tc, resolution_errors_name_the_package);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return vzt_unit_run(s);
 }

@@ -5,6 +5,7 @@
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
+#include "tests/unit/unit.h"
 #include <check.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -107,9 +108,5 @@ int main(void)
   tcase_add_test(tc, atomic_write_read_and_rm_rf);
   tcase_add_test(tc, first_error_wins_and_prefix);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return vzt_unit_run(s);
 }
