@@ -6,3 +6,4 @@ int vzt_cmd_build(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_fetch(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_list(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct {
     {"fetch", vzt_cmd_fetch, "resolve and download a recipe's packages only"},
     {"list", vzt_cmd_list, "list recipes or cached templates"},
     {"info", vzt_cmd_info, "show a template's manifest"},
+    {"verify", vzt_cmd_verify, "check a template against its manifest"},
 };
 
 static void usage(FILE *f)

@@ -34,3 +34,18 @@ tar -C "$T/root" --zstd -xf "$tpl"
 expect_exit 0 "$VZTMPL" -C "$CACHE" list templates
 grep -q '^debian-13-x86_64 ' "$T/stdout" || fail "list templates lacks it"
 echo "debian-13-x86_64: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$CACHE/templates/debian-13-x86_64.json") packages"
+
+# verify: the archive and its dpkg database against the manifest.
+expect_exit 0 "$VZTMPL" -C "$CACHE" verify debian-13-x86_64
+grep -q 'verified' "$T/stdout" || fail "verify said nothing"
+mkdir "$T/copy"
+cp "$tpl" "$CACHE/templates/debian-13-x86_64.json" "$T/copy/"
+size=$(stat -c %s "$T/copy/debian-13-x86_64.tar.zst")
+printf 'X' | dd of="$T/copy/debian-13-x86_64.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect_exit 3 "$VZTMPL" -C "$CACHE" verify "$T/copy/debian-13-x86_64.tar.zst"
+expect_stderr "debian-13-x86_64.tar.zst: sha256"
+cp "$tpl" "$T/copy/"
+sed -i '0,/"version": "[^"]*"/s//"version": "0.0-forged"/' "$T/copy/debian-13-x86_64.json"
+expect_exit 3 "$VZTMPL" -C "$CACHE" verify "$T/copy/debian-13-x86_64.tar.zst"
+expect_stderr "the manifest says 0.0-forged"
+echo "verify: passes, and refuses a flipped byte and a forged version"
