@@ -80,6 +80,7 @@ struct sb_report {
 
 struct sb_child {
   const struct vzt_sandbox_opts *opts;
+  int go_fd; /* read end: the parent's go-ahead after attach, -1 when there is none */
   const char *root; /* canonical */
   const char *hostname;
   char *const *envp;
@@ -242,6 +243,15 @@ static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
   if (errfd >= 0 && dup2(errfd, STDERR_FILENO) < 0)
     goto fail_redirect;
 
+  for (size_t i = 0; i < o->nrlimits; i++) {
+    struct rlimit rl = {o->rlimits[i].soft, o->rlimits[i].hard};
+    if (setrlimit(o->rlimits[i].resource, &rl) < 0) {
+      sb_report(c->report_fd, errno, "cannot set resource limit %d to %llu", o->rlimits[i].resource,
+                (unsigned long long) rl.rlim_max);
+      _exit(127);
+    }
+  }
+
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -263,6 +273,30 @@ fail_redirect:
   _exit(127);
 }
 
+/* Signals to forward: pid 1 of a namespace gets only those it handles, and
+ * hands them to the command; our own process hands them to pid 1. */
+static const int sb_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static volatile pid_t sb_forward_to;
+
+static void sb_forward(int sig)
+{
+  int saved = errno;
+  if (sb_forward_to > 0)
+    kill(sb_forward_to, sig);
+  errno = saved;
+}
+
+static void sb_set_forwarding(struct sigaction *old)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = sb_forward;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_forwarded); i++)
+    sigaction(sb_forwarded[i], &sa, old ? &old[i] : NULL);
+}
+
 /* Pid 1 of the new pid namespace: sets up the mounts, runs the command,
  * reaps whatever gets orphaned, and ends with the command's status; its
  * death takes every other process of the namespace with it. */
@@ -271,6 +305,21 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
   /* The tree dies with us; outside processes cannot be our parent here
    * (getppid() is 0), so the race with an early death is left open. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  if (c->go_fd >= 0) {
+    char go;
+    ssize_t n;
+    do
+      n = read(c->go_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+      _exit(127); /* the parent gave up; it says why */
+    close(c->go_fd);
+  }
+  if (c->opts->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
+    sb_report(c->report_fd, errno, "cannot create a cgroup namespace");
+    _exit(127);
+  }
 
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
@@ -284,6 +333,10 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
   if (cmd == 0)
     sb_exec_command(c);
   close(c->report_fd);
+  if (c->opts->forward_signals) {
+    sb_forward_to = cmd;
+    sb_set_forwarding(NULL);
+  }
 
   int code = 127;
   for (;;) {
@@ -318,7 +371,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 {
   static char *const empty_env[] = {NULL};
   _cleanup_free_ char *root = NULL;
-  _cleanup_close_ int rfd = -1, wfd = -1;
+  _cleanup_close_ int rfd = -1, wfd = -1, go_r = -1, go_w = -1;
 
   if (!opts->root || !opts->argv || !opts->argv[0])
     return vzt_fail(err, "sandbox: a root and a command are required");
@@ -331,6 +384,12 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
     return vzt_fail_errno(err, errno, "sandbox: cannot create a pipe");
   rfd = p[0];
   wfd = p[1];
+  if (opts->attach) {
+    if (pipe2(p, O_CLOEXEC) < 0)
+      return vzt_fail_errno(err, errno, "sandbox: cannot create a pipe");
+    go_r = p[0];
+    go_w = p[1];
+  }
 
   struct sb_child child = {
       .opts = opts,
@@ -338,11 +397,14 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
       .hostname = opts->hostname ? opts->hostname : "localhost",
       .envp = opts->envp ? opts->envp : empty_env,
       .report_fd = wfd,
+      .go_fd = go_r,
   };
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (!opts->network)
     flags |= CLONE_NEWNET;
+  /* Our own handlers must not run in the child before it has set its own. */
+  sb_forward_to = 0;
   /* clone, not unshare + fork: the child is pid 1 of its namespace at once. */
   pid_t pid = sb_raw_clone(flags);
   if (pid == 0)
@@ -352,10 +414,41 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   close(steal_fd(&wfd));
 
   int st;
-  while (waitpid(pid, &st, 0) < 0) {
-    if (errno != EINTR)
-      return vzt_fail_errno(err, errno, "sandbox: cannot wait for the process in %s", root);
+  if (opts->attach) {
+    close(steal_fd(&go_r));
+    if (opts->attach(pid, opts->attach_arg, err) < 0) {
+      kill(pid, SIGKILL);
+      close(steal_fd(&go_w));
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+      return -1;
+    }
+    if (write(go_w, "g", 1) != 1) {
+      int e = errno;
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+      return vzt_fail_errno(err, e, "sandbox: cannot start the process in %s", root);
+    }
+    close(steal_fd(&go_w));
   }
+
+  struct sigaction old[VZT_ARRAY_SIZE(sb_forwarded)];
+  if (opts->forward_signals) {
+    sb_forward_to = pid;
+    sb_set_forwarding(old);
+  }
+  int wr;
+  while ((wr = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+    ;
+  int werr = errno;
+  if (opts->forward_signals) {
+    sb_forward_to = 0;
+    for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_forwarded); i++)
+      sigaction(sb_forwarded[i], &old[i], NULL);
+  }
+  if (wr < 0)
+    return vzt_fail_errno(err, werr, "sandbox: cannot wait for the process in %s", root);
 
   /* Every writer is gone now (the namespace died with its pid 1), so the
    * reports, if any, are all in the pipe. */

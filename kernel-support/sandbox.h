@@ -2,7 +2,16 @@
  * minimal /dev, no network. The configure stage of a build runs here. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 #include "lib/error.h"
+
+/* A resource limit the command starts with (setrlimit before exec). */
+struct vzt_sandbox_rlimit {
+  int resource; /* RLIMIT_NOFILE, ... */
+  rlim_t soft, hard;
+};
 
 struct vzt_sandbox_opts {
   const char *root;        /* directory that becomes / */
@@ -12,11 +21,20 @@ struct vzt_sandbox_opts {
   bool network;            /* false: a new network namespace with only loopback down */
   int stdout_fd;           /* -1: inherit */
   int stderr_fd;           /* -1: inherit */
+  /* Called in the parent with the sandbox's init, which waits for it before
+   * setting anything up (cgroups: every process of the run starts inside).
+   * Returning -1 kills the sandbox and fails the run. NULL: none. */
+  int (*attach)(pid_t init_pid, void *arg, struct vzt_error **err);
+  void *attach_arg;
+  const struct vzt_sandbox_rlimit *rlimits;
+  size_t nrlimits;
+  bool cgroup_ns;          /* a new cgroup namespace too (after attach: its group is its root) */
+  bool forward_signals;    /* SIGINT, SIGTERM, SIGHUP, SIGQUIT sent to us reach the command */
 };
 
 /* Runs argv in new mount, pid, uts, ipc and network namespaces with the root
  * pivoted to opts->root, /proc mounted, /dev populated with null, zero, full,
  * random, urandom, tty and a pts instance, /sys read-only, /tmp and /run as
- * they are in the root. Waits for it; *exit_status gets its exit code
- * (128+signal when killed). Returns -1 only when the sandbox could not be set up. */
+ * they are in the root; a cgroup namespace too with opts->cgroup_ns. Waits
+ * for it; *exit_status gets its exit code (128+signal when killed). Returns -1 only when the sandbox could not be set up. */
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernel-support/confine.h"
@@ -38,7 +40,7 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 
 static void make_root(void)
 {
-  static const char *const applets[] = {"sh", "cat", "echo", "hostname", "ls", "test", "kill"};
+  static const char *const applets[] = {"sh", "cat", "echo", "hostname", "ls", "test", "kill", "sleep"};
   /* Each test case has its own root. */
   snprintf(tmpdir, sizeof(tmpdir), "/tmp/vzt-test-sandbox-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
@@ -176,6 +178,98 @@ START_TEST(test_no_network)
   for (char *p = out; (p = strchr(p, ':')); p++)
     ifaces++;
   ck_assert_msg(ifaces == 1 && strstr(out, "lo:"), "interfaces: %s", out);
+}
+END_TEST
+
+/* The options exec adds: an attach hook before anything runs, rlimits, a
+ * cgroup namespace, forwarded signals. */
+struct attach_seen {
+  pid_t pid;
+  bool fail;
+};
+
+static int attach_hook(pid_t pid, void *arg, struct vzt_error **err)
+{
+  struct attach_seen *a = arg;
+  a->pid = pid;
+  if (a->fail)
+    return vzt_fail(err, "attach refused for the test");
+  return 0;
+}
+
+static int run_opts(struct vzt_sandbox_opts *o, const char *script, char **out, struct vzt_error **err)
+{
+  char *const argv[] = {"sh", "-c", (char *) script, NULL};
+  _cleanup_close_ int fd = memfd_create("out", MFD_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  o->root = root;
+  o->argv = argv;
+  o->envp = test_env;
+  o->stdout_fd = fd;
+  o->stderr_fd = -1;
+  int status = -1;
+  if (vzt_sandbox_run(o, &status, err) < 0)
+    return -1;
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  *out = calloc(1, (size_t) st.st_size + 1);
+  ck_assert_int_eq(pread(fd, *out, (size_t) st.st_size, 0), st.st_size);
+  return status;
+}
+
+START_TEST(test_attach_rlimits_cgroup_ns)
+{
+  struct attach_seen seen = {0, false};
+  struct vzt_sandbox_rlimit rl = {RLIMIT_NOFILE, 17, 17};
+  struct vzt_sandbox_opts o = {.attach = attach_hook, .attach_arg = &seen, .rlimits = &rl, .nrlimits = 1,
+                               .cgroup_ns = true};
+  struct vzt_error *err = NULL;
+  _cleanup_free_ char *out = NULL;
+  ck_assert_int_eq(run_opts(&o, "ulimit -n; cat /proc/self/cgroup", &out, &err), 0);
+  ck_assert_int_gt(seen.pid, 0);
+  ck_assert_msg(vzt_startswith(out, "17\n"), "%s", out);
+  /* In its own cgroup namespace every path is the root. */
+  for (char *l = strchr(out, '\n') + 1; *l; l += strcspn(l, "\n") + 1) {
+    size_t len = strcspn(l, "\n");
+    ck_assert_msg(len >= 2 && l[len - 2] == ':' && l[len - 1] == '/', "not the root of its cgroups: %s", out);
+  }
+
+  /* A failing attach fails the run before the command starts. */
+  seen.fail = true;
+  _cleanup_free_ char *flag = vzt_path_join(root, "tmp/ran");
+  _cleanup_free_ char *out2 = NULL;
+  ck_assert_int_eq(run_opts(&o, "echo > /tmp/ran", &out2, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "attach refused"));
+  vzt_error_free(&err);
+  ck_assert_int_ne(access(flag, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_signals_forwarded)
+{
+  /* A helper sends us SIGTERM while the command waits; the command's trap sees it. */
+  struct sigaction before;
+  ck_assert_int_eq(sigaction(SIGTERM, NULL, &before), 0);
+  pid_t me = getpid();
+  pid_t helper = fork();
+  ck_assert_int_ge(helper, 0);
+  if (helper == 0) {
+    usleep(700 * 1000);
+    kill(me, SIGTERM);
+    _exit(0);
+  }
+  struct vzt_sandbox_opts o = {.forward_signals = true};
+  struct vzt_error *err = NULL;
+  _cleanup_free_ char *out = NULL;
+  int st = run_opts(&o, "trap 'echo got TERM; exit 42' TERM; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
+                    &out, &err);
+  waitpid(helper, NULL, 0);
+  ck_assert_int_eq(st, 42);
+  ck_assert_str_eq(out, "got TERM\n");
+  /* Our own disposition is back afterwards. */
+  struct sigaction sa;
+  ck_assert_int_eq(sigaction(SIGTERM, NULL, &sa), 0);
+  ck_assert_ptr_eq((void *) sa.sa_handler, (void *) before.sa_handler);
 }
 END_TEST
 
@@ -364,6 +458,8 @@ static Suite *sandbox_suite(void)
   tcase_add_test(tc, test_orphans_do_not_outlive);
   tcase_add_test(tc, test_host_unchanged);
   tcase_add_test(tc, test_setup_errors);
+  tcase_add_test(tc, test_attach_rlimits_cgroup_ns);
+  tcase_add_test(tc, test_signals_forwarded);
   suite_add_tcase(s, tc);
   TCase *tcc = tcase_create("confine");
   tcase_add_unchecked_fixture(tcc, make_root, remove_root);
