@@ -5,42 +5,93 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "Usage: vztmpl verify [--json] TEMPLATE\n"
+          "Checks the archive's SHA-256 and size against the manifest, and that its dpkg\n"
+          "database (var/lib/dpkg/status, read from the archive without unpacking it)\n"
+          "holds exactly the manifest's packages, installed, at the listed versions and\n"
+          "architectures. Detached signatures (<archive>.sig, SHA256SUMS.gpg) are not\n"
+          "checked yet and are reported as skipped. TEMPLATE is a cached name\n"
+          "(debian-13-x86_64) or the path of a .tar.zst beside its .json (or the .json).\n\n"
+          "      --json   the checks as a JSON object on stdout\n"
+          "  -h, --help   this help\n\n"
+          "Exit status: 0 verified, 3 refused, 1 failed (e.g. a missing file), 2 usage.\n");
+}
+
+static void print_json(const struct vzt_verify_report *rep, bool verified)
+{
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "name", rep->name ? json_object_new_string(rep->name) : NULL);
+  json_object_object_add(o, "archive", rep->archive ? json_object_new_string(rep->archive) : NULL);
+  json_object_object_add(o, "sha256", rep->sha256[0] ? json_object_new_string(rep->sha256) : NULL);
+  json_object_object_add(o, "size", json_object_new_int64((int64_t) rep->size));
+  json_object_object_add(o, "packages", json_object_new_int64((int64_t) rep->packages));
+  json_object *checks = json_object_new_object();
+  for (int i = 0; i < VZT_VERIFY_NCHECKS; i++) {
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "status",
+                           json_object_new_string(vzt_check_status_name(rep->checks[i].status)));
+    json_object_object_add(c, "detail", rep->checks[i].detail
+                                            ? json_object_new_string(rep->checks[i].detail)
+                                            : NULL);
+    json_object_object_add(checks, vzt_verify_check_name(i), c);
+  }
+  json_object_object_add(o, "checks", checks);
+  json_object_object_add(o, "verified", json_object_new_boolean(verified));
+  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(o);
+}
+
 int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-    printf("Usage: vztmpl verify TEMPLATE\n"
-           "Checks the archive's SHA-256 and size against the manifest, and that its dpkg\n"
-           "database holds exactly the manifest's packages and versions. TEMPLATE is a\n"
-           "cached name (debian-13-x86_64) or the path of a .tar.zst beside its .json.\n"
-           "Exit status: 0 verified, 3 refused, 1 failed (e.g. a missing file).\n");
-    return argc == 2 ? 0 : VZT_EXIT_USAGE;
+  enum { OPT_JSON = 256 };
+  static const struct option opts[] = {
+      {"json", no_argument, NULL, OPT_JSON},
+      {"help", no_argument, NULL, 'h'},
+      {0},
+  };
+  bool json = ctx->json;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case OPT_JSON: json = true; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return VZT_EXIT_USAGE;
+    }
+  }
+  if (argc - optind != 1) {
+    usage(stderr);
+    return VZT_EXIT_USAGE;
   }
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
-  _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[1]);
+  _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   struct vzt_verify_report rep;
-  int status = 0;
-  if (vzt_verify_template(manifest, &rep, &err) < 0)
-    status = vzt_ctx_report(&err);
-  else if (ctx->json) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", json_object_new_string(rep.name));
-    json_object_object_add(o, "archive", json_object_new_string(rep.archive));
-    json_object_object_add(o, "sha256", json_object_new_string(rep.sha256));
-    json_object_object_add(o, "packages", json_object_new_int64((int64_t) rep.packages));
-    json_object_object_add(o, "verified", json_object_new_boolean(1));
-    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                               JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-  } else
-    printf("%s: verified (sha256 %s, %zu packages as listed)\n", rep.name, rep.sha256,
-           rep.packages);
+  int ok = vzt_verify_template(manifest, NULL, &rep, &err) == 0;
+  if (json)
+    print_json(&rep, ok);
+  else if (ok)
+    printf("%s: verified (sha256 %s, %zu packages as listed)\n", rep.name, rep.sha256, rep.packages);
+  else
+    for (int i = 0; i < VZT_VERIFY_NCHECKS; i++)
+      if (rep.checks[i].status == VZT_CHECK_FAILED)
+        printf("%s: %s check failed: %s\n", rep.name ? rep.name : argv[optind],
+               vzt_verify_check_name(i), rep.checks[i].detail);
+  if (ok && vzt_log_verbosity() >= VZT_LOG_DEBUG)
+    for (int i = 0; i < VZT_VERIFY_NCHECKS; i++)
+      vzt_debug("%s: %s (%s)", vzt_verify_check_name(i), vzt_check_status_name(rep.checks[i].status),
+                rep.checks[i].detail);
+  int status = ok ? 0 : vzt_ctx_report(&err);
   vzt_verify_report_clear(&rep);
   vzt_cache_close(cache);
   return status;

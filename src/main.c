@@ -19,6 +19,8 @@ static const struct {
     {"list", vzt_cmd_list, "list recipes or cached templates"},
     {"info", vzt_cmd_info, "show a template's manifest"},
     {"verify", vzt_cmd_verify, "check a template against its manifest"},
+    {"diff", vzt_cmd_diff, "compare two templates' packages (and files)"},
+    {"cache", vzt_cmd_cache, "cache sizes, garbage collection, clean-up"},
     {"deploy", vzt_cmd_deploy, "turn a template into a container root"},
     {"exec", vzt_cmd_exec, "run a command in a container root, under limits"},
     {"check-kernel", vzt_cmd_check_kernel, "what this kernel offers containers"},
