@@ -214,7 +214,8 @@ static void collect_indices(struct scan *s)
     r->hex[HEX] = 0;
     r->newest = st.st_mtime;
   }
-  qsort(s->idx, s->nidx, sizeof(*s->idx), idx_cmp);
+  if (s->nidx) /* idx is NULL while empty */
+    qsort(s->idx, s->nidx, sizeof(*s->idx), idx_cmp);
   size_t out = 0; /* one record per sha256: the .solv and .meta merge */
   for (size_t i = 0; i < s->nidx; i++) {
     if (out && !strcmp(s->idx[out - 1].hex, s->idx[i].hex)) {

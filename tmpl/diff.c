@@ -318,7 +318,8 @@ static int entry_cmp(const void *x, const void *y)
 /* Sorts by path and keeps the last of duplicates, as extraction would. */
 static void entries_sort(struct entries *es)
 {
-  qsort(es->v, es->n, sizeof(*es->v), entry_cmp);
+  if (es->n) /* v is NULL while empty */
+    qsort(es->v, es->n, sizeof(*es->v), entry_cmp);
   size_t out = 0;
   for (size_t i = 0; i < es->n; i++) {
     if (i + 1 < es->n && !strcmp(es->v[i].path, es->v[i + 1].path)) {
