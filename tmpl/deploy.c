@@ -24,6 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
+#include "lib/locale.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "tmpl/manifest.h"
@@ -138,6 +139,9 @@ static int extract_into(const char *root, int fd, const char *what, uint32_t shi
   if (lseek(fd, 0, SEEK_SET) < 0)
     return vzt_fail_errno(err, errno, "cannot rewind %s", what);
   struct extract_job j = {fd, what, shift};
+  /* Made here, not in the worker: after its chroot the locale would be
+   * looked up in the template. */
+  VZT_UTF8_SCOPE(utf8);
   return vzt_confine_run(root, extract_confined, &j, err);
 }
 

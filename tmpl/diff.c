@@ -9,7 +9,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
+#include "lib/locale.h"
 #include <solv/evr.h>
 #include <solv/pool.h>
 #include <stdint.h>
@@ -231,9 +231,7 @@ static int read_entries(const char *path, const char *want_sha256, struct entrie
     abort();
   t->fd = fd;
   t->digest = vzt_digest_new(VZT_DIGEST_SHA256);
-  /* Paths are UTF-8 (pax) whatever the caller's locale, as pack.c writes them. */
-  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 ? uselocale(utf8) : (locale_t) 0;
+  VZT_UTF8_SCOPE(utf8);
   struct archive *a = archive_read_new();
   archive_read_support_filter_all(a);
   archive_read_support_format_tar(a);
@@ -301,10 +299,6 @@ out:
   if (t->digest)
     vzt_digest_free(t->digest);
   archive_read_free(a);
-  if (utf8) {
-    uselocale(old);
-    freelocale(utf8);
-  }
   return ret;
 }
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <locale.h>
+#include "lib/locale.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,12 +92,6 @@ static void pack_cctx_freep(ZSTD_CCtx **c)
 {
   if (*c)
     ZSTD_freeCCtx(*c);
-}
-
-static void pack_localep(locale_t *l)
-{
-  if (*l != (locale_t) 0)
-    freelocale(*l);
 }
 
 /* A path of the tree as messages show it: "usr/bin" under the root, not "./usr/bin". */
@@ -423,7 +417,6 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   __attribute__((cleanup(pack_archive_freep))) struct archive *a = NULL;
   __attribute__((cleanup(pack_entry_freep))) struct archive_entry *ae = NULL;
   __attribute__((cleanup(pack_cctx_freep))) ZSTD_CCtx *cctx = NULL;
-  __attribute__((cleanup(pack_localep))) locale_t utf8 = (locale_t) 0;
   _cleanup_free_ unsigned char *zbuf = NULL, *buf = NULL;
   _cleanup_close_ int rootfd = -1;
   struct pack_out o = {.fd = out_fd};
@@ -475,11 +468,8 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   o.buf = zbuf;
   o.digest = vzt_digest_new(VZT_DIGEST_SHA256);
 
-  /* Names are bytes that are UTF-8 on every distribution we build: read
-   * them that way whatever our locale, so that libarchive neither refuses
-   * them nor stores them differently from one host to the next. */
-  utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  /* Names are stored the same from one host to the next, whatever its locale. */
+  VZT_UTF8_SCOPE(utf8);
 
   a = archive_write_new();
   ae = archive_entry_new();
@@ -518,8 +508,6 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   ret = 0;
 
 out:
-  if (old != (locale_t) 0)
-    uselocale(old);
   if (o.digest)
     vzt_digest_free(o.digest);
   vzt_error_free(&o.err);

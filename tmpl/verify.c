@@ -11,7 +11,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <locale.h>
+#include "lib/locale.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +24,7 @@
 /* dpkg's status file, read out of the archive without unpacking it. */
 static int read_status(const char *archive, char **text, size_t *len, struct vzt_error **err)
 {
-  /* Paths in the archive are UTF-8 (pax); read them as such whatever the
-   * caller's locale, as pack.c writes them. */
-  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 ? uselocale(utf8) : (locale_t) 0;
+  VZT_UTF8_SCOPE(utf8);
   struct archive *a = archive_read_new();
   archive_read_support_filter_all(a);
   archive_read_support_format_tar(a);
@@ -67,10 +64,6 @@ static int read_status(const char *archive, char **text, size_t *len, struct vzt
     vzt_refuse(err, "%s has no %s: not a Debian template", archive, STATUS_PATH);
 out:
   archive_read_free(a);
-  if (utf8) {
-    uselocale(old);
-    freelocale(utf8);
-  }
   return ret;
 }
 

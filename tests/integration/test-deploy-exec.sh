@@ -35,6 +35,14 @@ fi
 rm -rf "$T/ref"
 echo "extract: $(wc -l <"$T/root.list") entries, identical to tar -x"
 
+# A template with names outside ASCII (ca-certificates' "Főtanúsítvány")
+# deploys in the C locale too: names are UTF-8 bytes whatever the caller's.
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian
+expect_exit 0 env LC_ALL=C "$VZTMPL" -C "$CACHE" deploy debian-13-x86_64 "$T/c-locale"
+ls "$T/c-locale/usr/share/ca-certificates/mozilla/" | grep -q "$(printf 'F\305\221tan')" ||
+  fail "the non-ASCII certificate name did not survive a C-locale deploy"
+rm -rf "$T/c-locale"
+
 # A root that holds anything is refused; nothing is written into it.
 mkdir "$T/busy" && echo keep >"$T/busy/file"
 expect_exit 1 "$VZTMPL" -C "$CACHE" deploy "$TPL" "$T/busy"
