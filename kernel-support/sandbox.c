@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@ enum sb_op_type {
   SB_MOUNT_SYS,    /* sysfs read-only; where the kernel refuses it, none */
   SB_PIVOT_ROOT,
   SB_HOSTNAME,
+  SB_DROP_CAPS,      /* out of the bounding set and every set of ours (libcap) */
+  SB_NO_NEW_PRIVS,   /* no setuid bit or file capability can give any back */
 };
 
 struct sb_op {
@@ -69,7 +72,27 @@ static const struct sb_op sb_ops[] = {
   {SB_MOUNT_SYS, "sysfs", "sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
   {SB_PIVOT_ROOT, NULL, NULL, 0, NULL, 0},
   {SB_HOSTNAME, NULL, NULL, 0, NULL, 0},
+  {SB_DROP_CAPS, NULL, NULL, 0, NULL, 0},
+  {SB_NO_NEW_PRIVS, NULL, NULL, 0, NULL, 0},
 };
+
+/* What a container root never needs and could use against the host, as
+ * Docker's and LXC's defaults drop them: loading modules, raw devices and
+ * mknod (a host disk read through a node of its own), the clock, kexec,
+ * mounts, the audit and MAC layers, and raising its own rlimits past the
+ * beancounters. CAP_NET_ADMIN goes too when the network is the host's. */
+static const cap_value_t sb_dropped_caps[] = {
+  CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_MKNOD, CAP_SYS_TIME, CAP_SYS_BOOT, CAP_SYS_ADMIN,
+  CAP_SYS_RESOURCE, CAP_SYS_PACCT, CAP_SYS_TTY_CONFIG, CAP_SYSLOG, CAP_MAC_ADMIN,
+  CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_AUDIT_READ, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND,
+  CAP_LINUX_IMMUTABLE, CAP_DAC_READ_SEARCH, CAP_BPF, CAP_PERFMON, CAP_CHECKPOINT_RESTORE,
+};
+
+const char *const vzt_sandbox_dropped_cap_names =
+    "cap_sys_module cap_sys_rawio cap_mknod cap_sys_time cap_sys_boot cap_sys_admin "
+    "cap_sys_resource cap_sys_pacct cap_sys_tty_config cap_syslog cap_mac_admin "
+    "cap_mac_override cap_audit_control cap_audit_read cap_wake_alarm cap_block_suspend "
+    "cap_linux_immutable cap_dac_read_search cap_bpf cap_perfmon cap_checkpoint_restore";
 
 /* What the child sends back when set-up fails: one write, below PIPE_BUF, so
  * it arrives whole. */
@@ -85,6 +108,7 @@ struct sb_child {
   const char *hostname;
   char *const *envp;
   int report_fd;
+  cap_t caps; /* our sets without the dropped capabilities, made before the clone */
 };
 
 /* A raw clone runs no atfork handler: another thread of ours may have held
@@ -196,6 +220,28 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
   case SB_HOSTNAME:
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
       sb_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
+      return -1;
+    }
+    return 0;
+  case SB_DROP_CAPS:
+    for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps); i++)
+      if (CAP_IS_SUPPORTED(sb_dropped_caps[i]) && cap_drop_bound(sb_dropped_caps[i]) < 0) {
+        sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set",
+                  (int) sb_dropped_caps[i]);
+        return -1;
+      }
+    if (c->opts->network && CAP_IS_SUPPORTED(CAP_NET_ADMIN) && cap_drop_bound(CAP_NET_ADMIN) < 0) {
+      sb_report(c->report_fd, errno, "cannot drop cap_net_admin from the bounding set");
+      return -1;
+    }
+    if (cap_set_proc(c->caps) < 0) {
+      sb_report(c->report_fd, errno, "cannot drop capabilities");
+      return -1;
+    }
+    return 0;
+  case SB_NO_NEW_PRIVS:
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+      sb_report(c->report_fd, errno, "cannot set no_new_privs");
       return -1;
     }
     return 0;
@@ -355,6 +401,12 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
   _exit(code);
 }
 
+static void sb_cap_freep(cap_t *c)
+{
+  if (*c)
+    cap_free(*c);
+}
+
 /* clone(2) without a new stack, like fork(): the child goes on with a copy
  * of ours (as bubblewrap's raw_clone does), which a sanitizer also accepts.
  * s390 takes the stack first. */
@@ -391,7 +443,24 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
     go_w = p[1];
   }
 
+  /* The child must not allocate (see sb_report): its capability sets are
+   * made here. Unsupported values are skipped by cap_set_flag's caller. */
+  __attribute__((cleanup(sb_cap_freep))) cap_t caps = cap_get_proc();
+  if (!caps)
+    return vzt_fail_errno(err, errno, "sandbox: cannot read our capabilities");
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps) + 1; i++) {
+    cap_value_t v = i < VZT_ARRAY_SIZE(sb_dropped_caps) ? sb_dropped_caps[i] : CAP_NET_ADMIN;
+    if (v == CAP_NET_ADMIN && !opts->network)
+      continue;
+    if (!CAP_IS_SUPPORTED(v))
+      continue;
+    cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
+    cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR);
+    cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR);
+  }
+
   struct sb_child child = {
+      .caps = caps,
       .opts = opts,
       .root = root,
       .hostname = opts->hostname ? opts->hostname : "localhost",

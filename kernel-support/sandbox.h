@@ -36,5 +36,9 @@ struct vzt_sandbox_opts {
  * pivoted to opts->root, /proc mounted, /dev populated with null, zero, full,
  * random, urandom, tty and a pts instance, /sys read-only, /tmp and /run as
  * they are in the root; a cgroup namespace too with opts->cgroup_ns. Waits
- * for it; *exit_status gets its exit code (128+signal when killed). Returns -1 only when the sandbox could not be set up. */
+ * for it. The command starts without the capabilities below and with
+ * no_new_privs set. *exit_status gets its exit code (128+signal when killed). Returns -1 only when the sandbox could not be set up. */
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err);
+/* The capabilities every sandbox drops from its bounding set, as capsh names
+ * them (cap_net_admin too with the host network). */
+extern const char *const vzt_sandbox_dropped_cap_names;

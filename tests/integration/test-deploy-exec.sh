@@ -128,6 +128,27 @@ out=$(cat "$T/stdout")
 expect_exit 0 "$V" exec "$R" -- sh -c 'grep -c . /proc/self/mountinfo; cat /proc/self/cgroup'
 [ "$(head -1 "$T/stdout")" -le 12 ] || fail "host mounts visible: $(cat "$T/stdout")"
 [ -z "$(tail -n +2 "$T/stdout" | grep -v ':/$')" ] || fail "not its own cgroup namespace: $(cat "$T/stdout")"
+# Capabilities: the bounding set lacks what the sandbox drops (bit 21 is
+# cap_sys_admin, 16 cap_sys_module, 27 cap_mknod), no_new_privs is set, and
+# a mknod of a host disk's node is refused.
+expect_exit 0 "$V" exec "$R" -- sh -c 'grep -E "^(CapBnd|CapEff|NoNewPrivs):" /proc/self/status; mknod /tmp/sda b 8 0 2>/dev/null; echo mknod=$?'
+python3 - "$T/stdout" <<'PY'
+import sys
+f = dict(l.split(":", 1) for l in open(sys.argv[1]).read().split("\n") if ":" in l)
+bnd, eff = int(f["CapBnd"], 16), int(f["CapEff"], 16)
+for bit, name in ((21, "cap_sys_admin"), (16, "cap_sys_module"), (27, "cap_mknod"), (17, "cap_sys_rawio"), (25, "cap_sys_time")):
+    assert not bnd & (1 << bit), f"{name} is in the bounding set: {bnd:x}"
+    assert not eff & (1 << bit), f"{name} is effective: {eff:x}"
+for bit, name in ((0, "cap_chown"), (1, "cap_dac_override"), (6, "cap_setgid"), (7, "cap_setuid")):
+    assert eff & (1 << bit), f"{name} was dropped: {eff:x}"
+assert f["NoNewPrivs"].strip() == "1", f
+print("capabilities: bounding set", hex(bnd))
+PY
+grep -q '^mknod=[1-9]' "$T/stdout" || fail "mknod of a block device worked in the container"
+[ ! -e "$R/tmp/sda" ] || fail "mknod left a device node"
+expect_exit 0 "$V" exec "$R" --net host -- grep CapBnd /proc/self/status
+[ $(( 0x$(cut -f2 "$T/stdout") >> 12 & 1 )) = 0 ] || fail "--net host keeps cap_net_admin: $(cat "$T/stdout")"
+
 expect_exit 7 "$V" exec "$R" -- sh -c 'exit 7'
 expect_exit 0 "$V" exec "$R" -- true
 expect_exit 137 "$V" exec "$R" -- sh -c 'kill -9 $$'
