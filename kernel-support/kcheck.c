@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "kernel-support/userns.h"
 
 static void add(struct vzt_kcheck *k, const char *group, char *name, bool ok, char *detail, const char *cost)
 {
@@ -102,6 +104,23 @@ static void check_userns(const char *proc, struct vzt_kcheck *k)
       e ? vzt_strdupf("unshare(CLONE_NEWUSER): %s", strerror(e)) : vzt_strdup("unshare works"),
       geteuid() == 0 ? "root: builds and exec still work; --uid-shift containers cannot be entered"
                      : "no rootless build or exec");
+  if (geteuid() == 0)
+    return;
+  /* What a rootless build needs beyond the kernel: ids to map owners to. */
+  struct passwd *pw = getpwuid(getuid());
+  const char *user = pw ? pw->pw_name : NULL;
+  uint32_t start = 0, count = 0;
+  struct vzt_error *err = NULL;
+  int r = vzt_userns_subid_range("/etc/subuid", user, getuid(), &start, &count, &err);
+  vzt_error_free(&err);
+  add(k, "user namespaces", vzt_strdup("subordinate uids"), r > 0,
+      r > 0 ? vzt_strdupf("%s: %u..%u", user ? user : "this user", start, start + count - 1)
+            : vzt_strdupf("none for %s in /etc/subuid", user ? user : "this user"),
+      "rootless build and deploy cannot own files other than root's (usermod --add-subuids)");
+  bool helper = access("/usr/bin/newuidmap", X_OK) == 0;
+  add(k, "user namespaces", vzt_strdup("newuidmap"), helper,
+      vzt_strdup(helper ? "/usr/bin/newuidmap" : "not installed"),
+      "no subordinate ids can be mapped: install the uidmap package");
 }
 
 struct cg_mount {

@@ -108,6 +108,10 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   o.exclude = exclude;
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
+  /* Unpacking owners and running maintainer scripts want root: a user
+   * namespace of the caller's gives it to ordinary users. */
+  if (!o.dry_run && !fetch_only && vzt_ctx_become_root(ctx, true, &err) < 0)
+    return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
   struct vzt_manifest m;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -66,6 +67,15 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
   }
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
+  if (o.mode == VZT_DEPLOY_OVERLAY && geteuid() != 0) {
+    /* A user namespace's mount would end with this process. */
+    vzt_fail(&err, "--mode overlay needs root: an ordinary user's mount would vanish with vztmpl; "
+                   "use --mode extract or reflink");
+    return vzt_ctx_report(&err);
+  }
+  /* Owners other than root need a user namespace for an ordinary user. */
+  if (vzt_ctx_become_root(ctx, true, &err) < 0)
+    return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
   _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);

@@ -3,6 +3,7 @@
 #include "src/cmd.h"
 #include "kernel-support/beancounter.h"
 #include "kernel-support/sandbox.h"
+#include "kernel-support/userns.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
@@ -108,11 +109,10 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
     return VZT_EXIT_USAGE;
   }
   const char *root = argv[optind];
-  if (geteuid() != 0) {
-    /* Rootless runs (a user namespace over the caller's subuid range) are not there yet. */
-    vzt_fail(&err, "vztmpl exec needs root: it creates namespaces, mounts and cgroups");
+  /* An ordinary user runs as root of a user namespace; a root deployed by
+   * that user (its owners in the subordinate range) is theirs there. */
+  if (vzt_ctx_become_root(ctx, false, &err) < 0)
     return vzt_ctx_report(&err);
-  }
   struct stat st;
   if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
     vzt_fail(&err, "%s is not a directory: deploy a template there first (vztmpl deploy TEMPLATE %s)",
@@ -131,6 +131,13 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
   char name[64];
   snprintf(name, sizeof(name), "vztmpl-%d", (int) getpid());
   if (vzt_bc_group_create(&limits, name, NULL, NULL, &group, &err) < 0) {
+    if (limited && vzt_userns_active()) {
+      _cleanup_free_ char *text = vzt_error_text(err);
+      vzt_error_free(&err);
+      vzt_fail(&err, "--limit needs a cgroup of its own, and the host's cgroups are not delegated "
+                     "to uid %u (%s): run the limited command as root",
+               (unsigned) vzt_userns_host_uid(), text);
+    }
     if (limited)
       return vzt_ctx_report(&err);
     _cleanup_free_ char *text = vzt_error_text(err);

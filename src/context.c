@@ -1,6 +1,7 @@
 /* Shared plumbing of the commands: cache opening, error reporting. */
 #include "config.h"
 #include "src/context.h"
+#include "kernel-support/userns.h"
 #include "tmpl/recipe.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -12,8 +13,8 @@
 
 int vzt_ctx_open_cache(const struct vzt_ctx *ctx, struct vzt_cache **cache, struct vzt_error **err)
 {
-  _cleanup_free_ char *def = ctx->cache_dir ? NULL : vzt_cache_default_dir();
-  const char *dir = ctx->cache_dir ? ctx->cache_dir : def;
+  _cleanup_free_ char *def = ctx->cache_dir || ctx->default_cache_dir ? NULL : vzt_cache_default_dir();
+  const char *dir = ctx->cache_dir ? ctx->cache_dir : ctx->default_cache_dir ? ctx->default_cache_dir : def;
   if (vzt_cache_open(dir, cache, err) < 0)
     return vzt_error_prefix(err, "cache %s", dir);
   if (vzt_cache_lock(*cache, false, err) < 0) {
@@ -23,6 +24,16 @@ int vzt_ctx_open_cache(const struct vzt_ctx *ctx, struct vzt_cache **cache, stru
   }
   vzt_cache_clean_stale(*cache);
   return 0;
+}
+
+int vzt_ctx_become_root(struct vzt_ctx *ctx, bool need_range, struct vzt_error **err)
+{
+  if (geteuid() == 0)
+    return 0;
+  /* Inside, we are uid 0, whose default cache is the system's. */
+  if (!ctx->cache_dir && !ctx->default_cache_dir)
+    ctx->default_cache_dir = vzt_cache_default_dir();
+  return vzt_userns_enter(need_range, err);
 }
 
 const char *vzt_ctx_recipes_dir(const struct vzt_ctx *ctx)

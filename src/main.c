@@ -101,7 +101,9 @@ int main(int argc, char **argv)
       int sub_argc = argc - optind + 1;
       char **sub_argv = argv + optind - 1;
       optind = 0; /* 0, not 1: makes glibc getopt forget the "+" mode of the first parse */
-      return commands[i].run(&ctx, sub_argc, sub_argv);
+      int status = commands[i].run(&ctx, sub_argc, sub_argv);
+      free(ctx.default_cache_dir);
+      return status;
     }
   fprintf(stderr, "vztmpl: unknown command \"%s\"\n\n", name);
   usage(stderr);

@@ -335,8 +335,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     goto out;
   }
   if (geteuid() != 0) {
-    vzt_fail(err, "building a template needs root for now (namespaces, chroot, owners): run it "
-                  "with sudo");
+    vzt_fail(err, "building a template needs root, or root of a user namespace (namespaces, "
+                  "chroot, owners): vztmpl build enters one for ordinary users");
     goto out;
   }
   /* Everything up to unpacking is data; only the configure stage runs the
