@@ -2,10 +2,12 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "kernel-support/beancounter.h"
+#include "kernel-support/binfmt.h"
 #include "kernel-support/sandbox.h"
 #include "kernel-support/userns.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "tmpl/arch.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -25,6 +27,9 @@ static void usage(FILE *f)
              "                          cpulimit (percent of a CPU), cpuunits (weight, 1000 default)\n"
              "      --net none|host     no network but lo (default), or the host's\n"
              "      --hostname H        the container's host name (default: localhost)\n"
+             "      --arch ARCH         ROOT's architecture (any spelling: arm64, aarch64, ...):\n"
+             "                          a foreign one runs through a qemu-user binfmt_misc\n"
+             "                          handler, registered first where it is missing\n"
              "  -v, --verbose           report the beancounters on stderr afterwards\n"
              "                          (also with the global -v; --json prints them on stdout)\n"
              "  -h, --help              this help\n");
@@ -63,11 +68,12 @@ static void print_json(int status, const struct vzt_bc_row rows[VZT_BC_NRES])
 
 int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_NET = 256, OPT_HOSTNAME };
+  enum { OPT_NET = 256, OPT_HOSTNAME, OPT_ARCH };
   static const struct option opts[] = {
       {"limit", required_argument, NULL, 'l'},
       {"net", required_argument, NULL, OPT_NET},
       {"hostname", required_argument, NULL, OPT_HOSTNAME},
+      {"arch", required_argument, NULL, OPT_ARCH},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0},
@@ -77,6 +83,7 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
   struct vzt_error *err = NULL;
   bool network = false, report = ctx->verbosity >= VZT_LOG_DEBUG;
   const char *hostname = NULL;
+  const struct vzt_arch *arch = NULL;
   int c;
   while ((c = getopt_long(argc, argv, "l:vh", opts, NULL)) != -1) {
     switch (c) {
@@ -98,6 +105,13 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
       }
       hostname = optarg;
       break;
+    case OPT_ARCH:
+      arch = vzt_arch_lookup(optarg);
+      if (!arch) {
+        fprintf(stderr, "vztmpl exec: unknown architecture \"%s\" (known: %s)\n", optarg, vzt_arch_known());
+        return VZT_EXIT_USAGE;
+      }
+      break;
     case 'v': report = true; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return VZT_EXIT_USAGE;
@@ -109,6 +123,15 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
     return VZT_EXIT_USAGE;
   }
   const char *root = argv[optind];
+  /* A foreign root's programs need their interpreter registered before
+   * the sandbox starts (F flag: opened now, usable after pivot_root). */
+  if (arch) {
+    const char *how = NULL;
+    if (vzt_binfmt_ensure(arch->canonical, &how, &err) < 0)
+      return vzt_ctx_report(&err);
+    if (strcmp(how, "native"))
+      vzt_debug("running %s programs through binfmt_misc handler %s", arch->canonical, how);
+  }
   /* An ordinary user runs as root of a user namespace; a root deployed by
    * that user (its owners in the subordinate range) is theirs there. */
   if (vzt_ctx_become_root(ctx, false, &err) < 0)

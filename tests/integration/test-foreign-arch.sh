@@ -28,6 +28,16 @@ tar -C "$T/root" --zstd -xf "$tpl"
 grep -q '"architecture": "aarch64"' "$CACHE/templates/debian-12-aarch64-minbase.json" || fail "manifest arch"
 grep -q '"family_architecture": "arm64"' "$CACHE/templates/debian-12-aarch64-minbase.json" || fail "manifest deb arch"
 
+# exec --arch in the deployed root: the handler is registered again when it
+# is gone, uname -m is the target's, and dpkg --audit runs under qemu.
+echo -1 >/proc/sys/fs/binfmt_misc/qemu-aarch64
+expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-aarch64-minbase "$T/ct"
+expect_exit 0 "$VZTMPL" exec --arch aarch64 "$T/ct" -- sh -c 'uname -m; dpkg --print-architecture; dpkg --audit; echo audit=$?'
+[ "$(cat "$T/stdout")" = "$(printf 'aarch64\narm64\naudit=0')" ] || fail "exec --arch: $(cat "$T/stdout")"
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || fail "exec --arch did not register the handler"
+expect_exit 2 "$VZTMPL" exec --arch sparc "$T/ct" -- true
+expect_stderr "unknown architecture"
+
 # A package named for an architecture whose index lacks it fails the check.
 cat >"$T/arch.conf" <<RECIPE
 [template]
