@@ -289,15 +289,6 @@ static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
   if (errfd >= 0 && dup2(errfd, STDERR_FILENO) < 0)
     goto fail_redirect;
 
-  for (size_t i = 0; i < o->nrlimits; i++) {
-    struct rlimit rl = {o->rlimits[i].soft, o->rlimits[i].hard};
-    if (setrlimit(o->rlimits[i].resource, &rl) < 0) {
-      sb_report(c->report_fd, errno, "cannot set resource limit %d to %llu", o->rlimits[i].resource,
-                (unsigned long long) rl.rlim_max);
-      _exit(127);
-    }
-  }
-
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -367,6 +358,16 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
     _exit(127);
   }
 
+  /* Before the capabilities go: raising a hard limit takes cap_sys_resource. */
+  for (size_t i = 0; i < c->opts->nrlimits; i++) {
+    const struct vzt_sandbox_rlimit *l = &c->opts->rlimits[i];
+    struct rlimit rl = {l->soft, l->hard};
+    if (setrlimit(l->resource, &rl) < 0) {
+      sb_report(c->report_fd, errno, "cannot set resource limit %d to %llu", l->resource,
+                (unsigned long long) rl.rlim_max);
+      _exit(127);
+    }
+  }
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
       _exit(127);

@@ -3,6 +3,7 @@
 #include "tmpl/build.h"
 #include "tmpl/family.h"
 #include "tmpl/customize.h"
+#include "tmpl/target-run.h"
 #include "tmpl/hygiene.h"
 #include "tmpl/pack.h"
 #include "tmpl/resolve.h"
@@ -264,6 +265,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   _cleanup_free_ char *workdir = NULL;
   _cleanup_free_ char *root = NULL;
   _cleanup_strv_ char **env_mirrors = NULL;
+  struct vzt_bc_limits limits;
+  struct vzt_target target = {0};
   if (!ops) {
     vzt_fail(err, "%s: family %s is not supported yet", recipe->path, recipe->repos[0].family);
     goto out;
@@ -289,7 +292,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
                                 .now = time(NULL)};
   if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0 ||
-      vzt_customize_check(recipe, err) < 0)
+      vzt_customize_check(recipe, err) < 0 || vzt_target_limits(recipe, &limits, err) < 0)
     goto out;
   for (char **p = o->include; p && *p; p++)
     if (!vzt_strv_contains(sel.install, *p))
@@ -353,13 +356,20 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     vzt_fail_errno(err, errno, "cannot create %s", root);
     goto out;
   }
+  /* Every program of the target runs in one cgroup for the whole build. */
+  vzt_target_open(&target, root, job.epoch, &limits);
+  job.target = &target;
   vzt_info("Installing %zu packages", trans.n);
   if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
     goto out;
-  if (vzt_customize_apply(recipe, root, job.epoch, &job.customized, err) < 0 ||
+  if (vzt_customize_apply(recipe, &target, &job.customized, err) < 0 ||
       vzt_hygiene_apply(root, vzt_customize_hostname(recipe), err) < 0 ||
-      vzt_customize_hooks(recipe, root, VZT_HOOK_BEFORE_PACK, job.epoch, &job.customized, err) < 0)
+      vzt_customize_hooks(recipe, &target, VZT_HOOK_BEFORE_PACK, &job.customized, err) < 0)
     goto out;
+  /* What the configure stage ran under and used, for the manifest. */
+  m->has_limits = true;
+  m->limits_note = target.no_group ? vzt_strdup(target.no_group) : NULL;
+  vzt_target_close(&target, m->limits);
   m->customizations = vzt_strv_dup(job.customized);
   m->init = detect_init(root);
   m->build_seconds = vzt_now() - start;
@@ -367,6 +377,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     goto out;
   ret = 0;
 out:
+  /* Kills what a failed build left running before its root goes. */
+  vzt_target_close(&target, NULL);
   if (workdir) {
     struct vzt_error *e = NULL;
     if (vzt_rm_rf(workdir, &e) < 0) {

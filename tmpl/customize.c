@@ -299,7 +299,7 @@ static int plan_files(const struct vzt_recipe *r, struct plan *p, char ***rec, s
 }
 
 /* "NAME = uid=1500 groups=sudo,adm shell=/bin/bash home=/home/x comment=..." -> useradd. */
-static int run_accounts(const struct vzt_recipe *r, const char *root, char **env, const char *section,
+static int run_accounts(const struct vzt_recipe *r, const struct vzt_target *t, char **env, const char *section,
                         char ***rec, struct vzt_error **err)
 {
   bool users = !strcmp(section, "users");
@@ -332,7 +332,7 @@ static int run_accounts(const struct vzt_recipe *r, const char *root, char **env
     vzt_strv_push(&argv, e->key);
     _cleanup_free_ char *what = vzt_strdupf("[%s] %s", section, e->key);
     if (!ret)
-      ret = vzt_target_run(root, argv, env, false, what, err);
+      ret = vzt_target_run(t, argv, env, false, what, err);
     vzt_strv_free(argv);
     if (ret < 0)
       return -1;
@@ -341,7 +341,7 @@ static int run_accounts(const struct vzt_recipe *r, const char *root, char **env
   return 0;
 }
 
-static int plan_services(const struct vzt_recipe *r, const char *root, char **env, struct plan *p,
+static int plan_services(const struct vzt_recipe *r, const struct vzt_target *t, char **env, struct plan *p,
                          char ***rec, struct vzt_error **err)
 {
   for (size_t i = 0; i < r->nentries; i++) {
@@ -361,7 +361,7 @@ static int plan_services(const struct vzt_recipe *r, const char *root, char **en
       }
       char *argv[] = {"systemctl", e->key, *u, NULL};
       _cleanup_free_ char *what = vzt_strdupf("systemctl %s %s", e->key, *u);
-      if (vzt_target_run(root, argv, env, false, what, err) < 0)
+      if (vzt_target_run(t, argv, env, false, what, err) < 0)
         return -1;
     }
   }
@@ -405,19 +405,20 @@ static int plan_settings(const struct vzt_recipe *r, const char *root, struct pl
   return 0;
 }
 
-int vzt_customize_apply(const struct vzt_recipe *r, const char *root, time_t epoch, char ***rec,
+int vzt_customize_apply(const struct vzt_recipe *r, const struct vzt_target *t, char ***rec,
                         struct vzt_error **err)
 {
   if (vzt_customize_check(r, err) < 0)
     return -1;
-  _cleanup_strv_ char **env = vzt_target_env(epoch);
-  if (run_accounts(r, root, env, "groups", rec, err) < 0 ||
-      run_accounts(r, root, env, "users", rec, err) < 0)
+  const char *root = t->root;
+  _cleanup_strv_ char **env = vzt_target_env(t->epoch);
+  if (run_accounts(r, t, env, "groups", rec, err) < 0 ||
+      run_accounts(r, t, env, "users", rec, err) < 0)
     return -1;
   struct plan p = {0};
   int ret = plan_files(r, &p, rec, err);
   if (!ret)
-    ret = plan_services(r, root, env, &p, rec, err);
+    ret = plan_services(r, t, env, &p, rec, err);
   if (!ret)
     ret = plan_settings(r, root, &p, rec, err);
   if (!ret && p.n)
@@ -425,7 +426,7 @@ int vzt_customize_apply(const struct vzt_recipe *r, const char *root, time_t epo
   plan_free(&p);
   if (ret < 0)
     return -1;
-  return vzt_customize_hooks(r, root, VZT_HOOK_AFTER_CONFIGURE, epoch, rec, err);
+  return vzt_customize_hooks(r, t, VZT_HOOK_AFTER_CONFIGURE, rec, err);
 }
 
 /* ---- hooks -------------------------------------------------------------- */
@@ -470,9 +471,10 @@ static int copy_hook_in(void *arg, struct vzt_error **err)
   return 0;
 }
 
-int vzt_customize_hooks(const struct vzt_recipe *r, const char *root, const char *point,
-                        time_t epoch, char ***rec, struct vzt_error **err)
+int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, const char *point,
+                        char ***rec, struct vzt_error **err)
 {
+  const char *root = t->root;
   bool network = false;
   for (size_t i = 0; i < r->nentries; i++)
     if (in_section(&r->entries[i], "hooks") && !strcmp(r->entries[i].key, "network"))
@@ -492,17 +494,17 @@ int vzt_customize_hooks(const struct vzt_recipe *r, const char *root, const char
       record(rec, vzt_strdupf("hook %s %s %s", e->key, e->value, sum));
       _cleanup_free_ char *what = vzt_strdupf("hook %s (%s)", e->value, e->key);
       if (host) {
-        if (run_host_hook(path, root, what, epoch, err) < 0)
+        if (run_host_hook(path, root, what, t->epoch, err) < 0)
           return -1;
         continue;
       }
       struct op op = {.data = data, .len = len};
       if (vzt_confine_run(root, copy_hook_in, &op, err) < 0)
         return -1;
-      _cleanup_strv_ char **env = vzt_target_env(epoch);
+      _cleanup_strv_ char **env = vzt_target_env(t->epoch);
       vzt_strv_push_take(&env, vzt_strdupf("VZTMPL_HOOK=%s", point));
       char *argv[] = {"/tmp/vztmpl-hook", NULL};
-      int ret = vzt_target_run(root, argv, env, network, what, err);
+      int ret = vzt_target_run(t, argv, env, network, what, err);
       struct vzt_error *rm_err = NULL;
       if (vzt_confine_run(root, remove_hook, NULL, ret < 0 ? &rm_err : err) < 0 && ret == 0)
         return -1;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <time.h>
 #include "tmpl/recipe.h"
+#include "tmpl/target-run.h"
 
 /* Hook points, as [hooks] keys name them ("host-" in front: on the host, with the root as $1). */
 #define VZT_HOOK_AFTER_EXTRACT "after-extract"
@@ -16,12 +17,12 @@
 /* Applies the declarative sections and the after-configure hooks. Appends
  * what it did ("file /etc/motd <sha256>", "user support", ...) to *record
  * for the manifest. */
-int vzt_customize_apply(const struct vzt_recipe *r, const char *root, time_t epoch, char ***record,
+int vzt_customize_apply(const struct vzt_recipe *r, const struct vzt_target *t, char ***record,
                         struct vzt_error **err);
 /* Runs the hooks of one point: the in-root ones in the sandbox (no network
  * unless "[hooks] network = yes"), then the host- ones. */
-int vzt_customize_hooks(const struct vzt_recipe *r, const char *root, const char *point,
-                        time_t epoch, char ***record, struct vzt_error **err);
+int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, const char *point,
+                        char ***record, struct vzt_error **err);
 /* The hostname the recipe sets ([settings] hostname), or "localhost". */
 const char *vzt_customize_hostname(const struct vzt_recipe *r);
 /* Checks the sections' keys and that every named file and hook exists. */

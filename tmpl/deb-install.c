@@ -236,7 +236,7 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
   if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script, len, 0755, err) < 0)
     return -1;
   char *argv[] = {"/bin/sh", "/tmp/vztmpl-preinst", NULL};
-  int r = vzt_target_run(root, argv, env, false, "running the packages' preinst scripts", err);
+  int r = vzt_target_run(job->target, argv, env, false, "running the packages' preinst scripts", err);
   unlinkat(rootfd, "tmp/vztmpl-preinst", 0);
   return r;
 }
@@ -300,7 +300,7 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   if (vzt_write_file_atomic(rootfd, "usr/sbin/policy-rc.d", policy_rc_d, sizeof(policy_rc_d) - 1,
                             0755, err) < 0)
     return -1;
-  if (vzt_customize_hooks(job->recipe, root, VZT_HOOK_AFTER_EXTRACT, job->epoch, &job->customized,
+  if (vzt_customize_hooks(job->recipe, job->target, VZT_HOOK_AFTER_EXTRACT, &job->customized,
                           err) < 0)
     return -1;
   _cleanup_strv_ char **env = vzt_target_env(job->epoch);
@@ -332,7 +332,7 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   vzt_debug("preinst of %zu Essential packages: %.1f s", ne, vzt_now() - ts);
   ts = vzt_now();
   if (r == 0 && ne)
-    r = vzt_target_run(root, configure, env, false, "configuring the Essential packages", err);
+    r = vzt_target_run(job->target, configure, env, false, "configuring the Essential packages", err);
   vzt_debug("configuring them: %.1f s", vzt_now() - ts);
   ts = vzt_now();
   if (r == 0)
@@ -341,7 +341,7 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   ts = vzt_now();
   char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
   if (r == 0)
-    r = vzt_target_run(root, argv, env, false, "dpkg --configure -a in the new root", err);
+    r = vzt_target_run(job->target, argv, env, false, "dpkg --configure -a in the new root", err);
   vzt_debug("configuring the others: %.1f s", vzt_now() - ts);
   free(essential);
   free(rest);

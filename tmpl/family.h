@@ -30,6 +30,7 @@ struct vzt_family_job {
   const char *base_keyword;    /* e.g. "required": which base set to gather */
   char **verified;             /* "suite fingerprint" lines for the manifest */
   char **customized;           /* what the recipe's customization did, for the manifest */
+  const struct vzt_target *target; /* the root being built and its limits (install only) */
 };
 
 /* Per loaded repository (Repo->appdata): where its packages come from. */

@@ -11,6 +11,32 @@
 
 static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
 
+/* A number, or null where the host does not say. */
+static json_object *bc_num(uint64_t v, bool known)
+{
+  return known && v != VZT_BC_UNLIMITED ? json_object_new_int64((int64_t) v) : NULL;
+}
+
+/* The configure stage's beancounters: what it was allowed and what it used. */
+static json_object *limits_json(const struct vzt_manifest *m)
+{
+  json_object *l = json_object_new_object();
+  json_object_object_add(l, "cgroup", json_object_new_boolean(!m->limits_note));
+  if (m->limits_note)
+    json_object_object_add(l, "note", json_object_new_string(m->limits_note));
+  for (int i = 0; i < VZT_BC_NRES; i++) {
+    const struct vzt_bc_row *r = &m->limits[i];
+    if (r->limit == VZT_BC_UNLIMITED && !r->accounted)
+      continue;
+    json_object *ro = json_object_new_object();
+    json_object_object_add(ro, "limit", bc_num(r->limit, true));
+    json_object_object_add(ro, "maxheld", bc_num(r->maxheld, r->accounted));
+    json_object_object_add(ro, "failcnt", bc_num(r->failcnt, r->accounted));
+    json_object_object_add(l, vzt_bc_name(r->res), ro);
+  }
+  return l;
+}
+
 char *vzt_manifest_to_json(const struct vzt_manifest *m)
 {
   json_object *o = json_object_new_object();
@@ -58,6 +84,8 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
   for (size_t i = 0; m->customizations && m->customizations[i]; i++)
     json_object_array_add(custom, json_object_new_string(m->customizations[i]));
   json_object_object_add(o, "customizations", custom);
+  if (m->has_limits)
+    json_object_object_add(o, "limits", limits_json(m));
   if (m->archive_file) {
     json_object *a = json_object_new_object();
     json_object_object_add(a, "file", json_object_new_string(m->archive_file));
@@ -162,5 +190,6 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->archive_sha256);
   free(m->init);
   vzt_strv_free(m->customizations);
+  free(m->limits_note);
   memset(m, 0, sizeof(*m));
 }

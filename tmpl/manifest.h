@@ -2,6 +2,7 @@
 #pragma once
 #include <stdint.h>
 #include <time.h>
+#include "kernel-support/beancounter.h"
 #include "lib/error.h"
 
 struct vzt_manifest_package {
@@ -25,6 +26,9 @@ struct vzt_manifest {
   uint64_t archive_size, unpacked_size, entries;
   char *init;               /* systemd, sysvinit, none */
   char **customizations;    /* files (with sha256), users, services, settings, hooks (with sha256) */
+  bool has_limits;          /* the configure stage's limits and usage below are known */
+  struct vzt_bc_row limits[VZT_BC_NRES];
+  char *limits_note;        /* why they were rlimits only (no cgroup) */
 };
 
 /* Serializes m as pretty JSON (sorted by our own field order, stable). */

@@ -115,7 +115,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       set_error(st, "unknown key \"%s\" in [%s]", name, section);
     return 1;
   }
-  static const char *const custom[] = {"files", "groups", "users", "services", "settings", "hooks"};
+  static const char *const custom[] = {"files", "groups", "users", "services", "settings", "hooks", "limits"};
   for (size_t i = 0; i < VZT_ARRAY_SIZE(custom); i++)
     if (!strcmp(section, custom[i])) {
       char owner[16];
