@@ -283,8 +283,12 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     if (v && *v)
       env_mirrors = vzt_strv_split(v);
   }
+  char **mirror_override = o->mirrors         ? o->mirrors
+                           : env_mirrors      ? env_mirrors
+                           : o->default_mirrors && o->default_mirrors[0] ? o->default_mirrors
+                                                                          : NULL;
   job = (struct vzt_family_job){.cache = cache, .recipe = recipe, .arch = arch,
-                                .arch_name = ops->arch_name(arch), .mirror_override = o->mirrors ? o->mirrors : env_mirrors,
+                                .arch_name = ops->arch_name(arch), .mirror_override = mirror_override,
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
                                 .now = time(NULL)};
@@ -308,8 +312,17 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   m->variant = vzt_strdup(variant);
   m->architecture = vzt_strdup(arch->canonical);
   m->family_architecture = vzt_strdup(job.arch_name);
-  m->recipe_path = vzt_strdup(recipe->path);
+  /* Absolute, and every input beside the recipe: `vztmpl update` resolves
+   * the same request again from the manifest alone. */
+  char *abs_recipe = realpath(recipe->path, NULL);
+  m->recipe_path = abs_recipe ? abs_recipe : vzt_strdup(recipe->path);
   m->recipe_sha256 = vzt_strdup(recipe->sha256);
+  m->has_inputs = true;
+  m->include = vzt_strv_dup(o->include);
+  m->exclude = vzt_strv_dup(o->exclude);
+  m->mirror_override = vzt_strv_dup(mirror_override);
+  char *abs_keyring = o->keyring ? realpath(o->keyring, NULL) : NULL;
+  m->keyring_override = abs_keyring ? abs_keyring : o->keyring ? vzt_strdup(o->keyring) : NULL;
 
   vzt_info("Resolving %s (%s, variant %s)", m->name, recipe->path, variant);
   if (load_indices(&job, ops, err) < 0)

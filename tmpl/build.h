@@ -10,6 +10,7 @@ struct vzt_build_opts {
   const char *arch;         /* any spelling; NULL = the host's */
   const char *variant;      /* NULL = the recipe's default */
   char **mirrors;           /* --mirror (repeatable) or VZTMPL_MIRROR_<DISTRO> */
+  char **default_mirrors;   /* when neither of those gives any (update: the recorded ones) */
   const char *keyring;      /* --keyring */
   char **include, **exclude;
   const char *output;       /* -o: also write the archive here */
