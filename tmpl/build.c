@@ -181,14 +181,22 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
   _cleanup_free_ char *tdir = vzt_cache_path(cache, "templates");
   if (vzt_mkdir_p(tdir, 0755, err) < 0)
     return -1;
-  _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *final_archive = vzt_path_join(tdir, archive_name);
-  /* Archive first, then the manifest that vouches for it: a manifest never
-   * names an archive that is not there. */
+  _cleanup_free_ char *final_manifest = vzt_path_join(tdir, manifest_name);
+  _cleanup_free_ char *tmp_manifest = vzt_path_join(workdir, manifest_name);
+  /* Both complete on disk before either replaces a previous template (an
+   * update): what is left to fail then is two renames. Archive first, then
+   * the manifest that vouches for it: a manifest never names an archive
+   * that is not there. */
+  _cleanup_close_ int wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (wfd < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", workdir);
+  if (vzt_write_file_atomic(wfd, manifest_name, json, strlen(json), 0644, err) < 0)
+    return -1;
   if (rename(tmp_archive, final_archive) < 0)
     return vzt_fail_errno(err, errno, "cannot move the template into %s", tdir);
-  if (vzt_write_file_atomic(tfd, manifest_name, json, strlen(json), 0644, err) < 0)
-    return -1;
+  if (rename(tmp_manifest, final_manifest) < 0)
+    return vzt_fail_errno(err, errno, "cannot move the manifest into %s", tdir);
   if (output) {
     _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", output, (int) getpid());
     _cleanup_close_ int in = open(final_archive, O_RDONLY | O_CLOEXEC);
