@@ -345,6 +345,13 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   collect_mirrors(job.pool, &m->mirrors);
   m->source_date_epoch = build_epoch(&job);
   job.epoch = m->source_date_epoch;
+  if (o->resolved) {
+    int go = o->resolved(o->resolved_data, m, err);
+    if (go <= 0) {
+      ret = go < 0 ? -1 : 0;
+      goto out;
+    }
+  }
   if (o->dry_run) {
     ret = 0;
     goto out;
