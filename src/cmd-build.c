@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/build.h"
+#include "tmpl/update.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
@@ -27,6 +28,8 @@ static void usage(FILE *f, const char *cmd)
           "  -o, --output FILE     also write the archive to FILE\n"
           "      --offline         use only what the cache holds\n"
           "      --dry-run         print the resolved package set and exit\n"
+          "      --update          build: only when the cached template's packages or\n"
+          "                        recipe changed, and print what did (`vztmpl update`)\n"
           "  -h, --help            this help\n",
           cmd);
 }
@@ -52,7 +55,7 @@ static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *
 
 static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
 {
-  enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY };
+  enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY, OPT_UPDATE };
   static const struct option opts[] = {
       {"arch", required_argument, NULL, 'a'},
       {"variant", required_argument, NULL, OPT_VARIANT},
@@ -63,10 +66,12 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       {"output", required_argument, NULL, 'o'},
       {"offline", no_argument, NULL, OPT_OFFLINE},
       {"dry-run", no_argument, NULL, OPT_DRY},
+      {"update", no_argument, NULL, OPT_UPDATE},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
   struct vzt_build_opts o = {.jobs = ctx->jobs, .fetch_only = fetch_only};
+  bool update = false;
   _cleanup_strv_ char **mirrors = calloc(1, sizeof(char *));
   _cleanup_strv_ char **include = calloc(1, sizeof(char *));
   _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
@@ -92,6 +97,13 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     case 'o': o.output = optarg; break;
     case OPT_OFFLINE: o.offline = true; break;
     case OPT_DRY: o.dry_run = true; break;
+    case OPT_UPDATE:
+      if (fetch_only) {
+        fprintf(stderr, "vztmpl fetch: --update is for build (and `vztmpl update`)\n");
+        return VZT_EXIT_USAGE;
+      }
+      update = true;
+      break;
     case 'h': usage(stdout, argv[0]); return 0;
     default: usage(stderr, argv[0]); return VZT_EXIT_USAGE;
     }
@@ -114,6 +126,14 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (update) {
+    struct vzt_update_result r;
+    int status = vzt_update_run(cache, &o, NULL, &r, &err) < 0 ? vzt_ctx_report(&err)
+                                                                : vzt_update_print(ctx, &r, o.dry_run);
+    vzt_update_result_clear(&r);
+    vzt_cache_close(cache);
+    return status;
+  }
   struct vzt_manifest m;
   _cleanup_free_ char *path = NULL;
   int status = 0;

@@ -1,6 +1,7 @@
 /* vztmpl diff A B: packages (and with --files, paths) that differ between two templates. */
 #include "config.h"
 #include "src/cmd.h"
+#include "src/diff-output.h"
 #include "tmpl/diff.h"
 #include "tmpl/manifest.h"
 #include "lib/cleanup.h"
@@ -50,26 +51,13 @@ static char *archive_of(const char *manifest_path, const struct vzt_manifest *m)
   return vzt_path_join(dirname(dir), m->archive_file);
 }
 
-static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
-
 static void print_json(const struct vzt_manifest *a, const struct vzt_manifest *b, const struct vzt_diff *d)
 {
   json_object *o = json_object_new_object();
   json_object_object_add(o, "a", json_object_new_string(a->name));
   json_object_object_add(o, "b", json_object_new_string(b->name));
   json_object_object_add(o, "identical", json_object_new_boolean(vzt_diff_empty(d)));
-  json_object *pk = json_object_new_array();
-  for (size_t i = 0; i < d->npackages; i++) {
-    const struct vzt_diff_package *p = &d->packages[i];
-    json_object *x = json_object_new_object();
-    json_object_object_add(x, "name", json_object_new_string(p->name));
-    json_object_object_add(x, "change", json_object_new_string(vzt_diff_kind_name(p->kind)));
-    json_object_object_add(x, "old_version", str_or_null(p->old_version));
-    json_object_object_add(x, "new_version", str_or_null(p->new_version));
-    json_object_object_add(x, "old_architecture", str_or_null(p->old_arch));
-    json_object_object_add(x, "new_architecture", str_or_null(p->new_arch));
-    json_object_array_add(pk, x);
-  }
+  json_object *pk = vzt_diff_packages_json(d);
   json_object_object_add(o, "packages", pk);
   if (d->paths_compared) {
     json_object *fs = json_object_new_array();
@@ -98,32 +86,8 @@ static void print_json(const struct vzt_manifest *a, const struct vzt_manifest *
 static void print_text(const struct vzt_manifest *a, const struct vzt_manifest *b, const struct vzt_diff *d)
 {
   size_t count[VZT_DIFF_CHANGED + 1] = {0};
-  for (size_t i = 0; i < d->npackages; i++) {
-    const struct vzt_diff_package *p = &d->packages[i];
-    count[p->kind]++;
-    switch (p->kind) {
-    case VZT_DIFF_ADDED: printf("+ %s %s (%s)\n", p->name, p->new_version, p->new_arch); break;
-    case VZT_DIFF_REMOVED: printf("- %s %s (%s)\n", p->name, p->old_version, p->old_arch); break;
-    case VZT_DIFF_UPGRADED:
-    case VZT_DIFF_DOWNGRADED:
-      printf("%c %s %s -> %s%s\n", p->kind == VZT_DIFF_UPGRADED ? '^' : 'v', p->name, p->old_version,
-             p->new_version, strcmp(p->old_arch, p->new_arch) ? " (architecture changed)" : "");
-      break;
-    case VZT_DIFF_CHANGED:
-      printf("~ %s %s (%s -> %s, other bytes)\n", p->name, p->new_version, p->old_arch, p->new_arch);
-      break;
-    }
-  }
   size_t fcount[VZT_DIFF_CHANGED + 1] = {0};
-  for (size_t i = 0; i < d->npaths; i++) {
-    const struct vzt_diff_path *p = &d->paths[i];
-    fcount[p->kind]++;
-    if (p->kind == VZT_DIFF_CHANGED) {
-      _cleanup_free_ char *what = vzt_diff_what_string(p->what);
-      printf("M %s (%s)\n", p->path, what);
-    } else
-      printf("%c %s\n", p->kind == VZT_DIFF_ADDED ? 'A' : 'D', p->path);
-  }
+  vzt_diff_print_lines(d, count, fcount);
   /* The summary goes to stderr, so stdout stays one line per difference. */
   if (vzt_log_verbosity() >= VZT_LOG_INFO) {
     fprintf(stderr, "%s -> %s: %zu packages added, %zu removed, %zu upgraded, %zu downgraded, %zu changed",

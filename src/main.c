@@ -18,6 +18,7 @@ static const struct {
     {"fetch", vzt_cmd_fetch, "resolve and download a recipe's packages only"},
     {"list", vzt_cmd_list, "list recipes or cached templates"},
     {"info", vzt_cmd_info, "show a template's manifest"},
+    {"update", vzt_cmd_update, "rebuild a cached template if its mirror moved on"},
     {"verify", vzt_cmd_verify, "check a template against its manifest"},
     {"diff", vzt_cmd_diff, "compare two templates' packages (and files)"},
     {"cache", vzt_cmd_cache, "cache sizes, garbage collection, clean-up"},

@@ -182,14 +182,22 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
   _cleanup_free_ char *tdir = vzt_cache_path(cache, "templates");
   if (vzt_mkdir_p(tdir, 0755, err) < 0)
     return -1;
-  _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *final_archive = vzt_path_join(tdir, archive_name);
-  /* Archive first, then the manifest that vouches for it: a manifest never
-   * names an archive that is not there. */
+  _cleanup_free_ char *final_manifest = vzt_path_join(tdir, manifest_name);
+  _cleanup_free_ char *tmp_manifest = vzt_path_join(workdir, manifest_name);
+  /* Both complete on disk before either replaces a previous template (an
+   * update): what is left to fail then is two renames. Archive first, then
+   * the manifest that vouches for it: a manifest never names an archive
+   * that is not there. */
+  _cleanup_close_ int wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (wfd < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", workdir);
+  if (vzt_write_file_atomic(wfd, manifest_name, json, strlen(json), 0644, err) < 0)
+    return -1;
   if (rename(tmp_archive, final_archive) < 0)
     return vzt_fail_errno(err, errno, "cannot move the template into %s", tdir);
-  if (vzt_write_file_atomic(tfd, manifest_name, json, strlen(json), 0644, err) < 0)
-    return -1;
+  if (rename(tmp_manifest, final_manifest) < 0)
+    return vzt_fail_errno(err, errno, "cannot move the manifest into %s", tdir);
   if (output) {
     _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", output, (int) getpid());
     _cleanup_close_ int in = open(final_archive, O_RDONLY | O_CLOEXEC);
@@ -286,8 +294,12 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     if (v && *v)
       env_mirrors = vzt_strv_split(v);
   }
+  char **mirror_override = o->mirrors         ? o->mirrors
+                           : env_mirrors      ? env_mirrors
+                           : o->default_mirrors && o->default_mirrors[0] ? o->default_mirrors
+                                                                          : NULL;
   job = (struct vzt_family_job){.cache = cache, .recipe = recipe, .arch = arch,
-                                .arch_name = ops->arch_name(arch), .mirror_override = o->mirrors ? o->mirrors : env_mirrors,
+                                .arch_name = ops->arch_name(arch), .mirror_override = mirror_override,
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
                                 .now = time(NULL)};
@@ -311,8 +323,17 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   m->variant = vzt_strdup(variant);
   m->architecture = vzt_strdup(arch->canonical);
   m->family_architecture = vzt_strdup(job.arch_name);
-  m->recipe_path = vzt_strdup(recipe->path);
+  /* Absolute, and every input beside the recipe: `vztmpl update` resolves
+   * the same request again from the manifest alone. */
+  char *abs_recipe = realpath(recipe->path, NULL);
+  m->recipe_path = abs_recipe ? abs_recipe : vzt_strdup(recipe->path);
   m->recipe_sha256 = vzt_strdup(recipe->sha256);
+  m->has_inputs = true;
+  m->include = vzt_strv_dup(o->include);
+  m->exclude = vzt_strv_dup(o->exclude);
+  m->mirror_override = vzt_strv_dup(mirror_override);
+  char *abs_keyring = o->keyring ? realpath(o->keyring, NULL) : NULL;
+  m->keyring_override = abs_keyring ? abs_keyring : o->keyring ? vzt_strdup(o->keyring) : NULL;
 
   vzt_info("Resolving %s (%s, variant %s)", m->name, recipe->path, variant);
   if (load_indices(&job, ops, err) < 0)
@@ -327,6 +348,13 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   collect_mirrors(job.pool, &m->mirrors);
   m->source_date_epoch = build_epoch(&job);
   job.epoch = m->source_date_epoch;
+  if (o->resolved) {
+    int go = o->resolved(o->resolved_data, m, err);
+    if (go <= 0) {
+      ret = go < 0 ? -1 : 0;
+      goto out;
+    }
+  }
   if (o->dry_run) {
     ret = 0;
     goto out;

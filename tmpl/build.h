@@ -10,11 +10,17 @@ struct vzt_build_opts {
   const char *arch;         /* any spelling; NULL = the host's */
   const char *variant;      /* NULL = the recipe's default */
   char **mirrors;           /* --mirror (repeatable) or VZTMPL_MIRROR_<DISTRO> */
+  char **default_mirrors;   /* when neither of those gives any (update: the recorded ones) */
   const char *keyring;      /* --keyring */
   char **include, **exclude;
   const char *output;       /* -o: also write the archive here */
   bool offline, dry_run, fetch_only;
   int jobs;                 /* 0 = number of CPUs */
+  /* Called once the transaction is resolved, with m holding the names and
+   * the package list: < 0 fails the build (err set), 0 stops it there with
+   * success (nothing downloaded), > 0 goes on. */
+  int (*resolved)(void *data, const struct vzt_manifest *m, struct vzt_error **err);
+  void *resolved_data;
 };
 
 /* Fills m (the manifest; for dry runs only the package list and names).

@@ -37,6 +37,14 @@ static json_object *limits_json(const struct vzt_manifest *m)
   return l;
 }
 
+static json_object *strv_array(char *const *v)
+{
+  json_object *a = json_object_new_array();
+  for (size_t i = 0; v && v[i]; i++)
+    json_object_array_add(a, json_object_new_string(v[i]));
+  return a;
+}
+
 char *vzt_manifest_to_json(const struct vzt_manifest *m)
 {
   json_object *o = json_object_new_object();
@@ -52,6 +60,12 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
   json_object_object_add(recipe, "path", str_or_null(m->recipe_path));
   json_object_object_add(recipe, "sha256", str_or_null(m->recipe_sha256));
   json_object_object_add(o, "recipe", recipe);
+  json_object *inputs = json_object_new_object();
+  json_object_object_add(inputs, "include", strv_array(m->include));
+  json_object_object_add(inputs, "exclude", strv_array(m->exclude));
+  json_object_object_add(inputs, "mirrors", strv_array(m->mirror_override));
+  json_object_object_add(inputs, "keyring", str_or_null(m->keyring_override));
+  json_object_object_add(o, "inputs", inputs);
   json_object_object_add(o, "source_date_epoch", json_object_new_int64(m->source_date_epoch));
   json_object_object_add(o, "build_seconds", json_object_new_double(m->build_seconds));
   json_object *verified = json_object_new_array();
@@ -116,6 +130,21 @@ static char *get_str(json_object *o, const char *key)
   return vzt_strdup(json_object_get_string(v));
 }
 
+/* A JSON array of strings as a NULL-terminated vector (empty when absent). */
+static char **get_strv(json_object *o, const char *key)
+{
+  char **v = calloc(1, sizeof(char *));
+  json_object *a;
+  if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+    return v;
+  for (size_t i = 0; i < json_object_array_length(a); i++) {
+    json_object *e = json_object_array_get_idx(a, i);
+    if (json_object_is_type(e, json_type_string))
+      vzt_strv_push(&v, json_object_get_string(e));
+  }
+  return v;
+}
+
 int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error **err)
 {
   memset(m, 0, sizeof(*m));
@@ -134,7 +163,20 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
   m->codename = get_str(o, "codename");
   m->variant = get_str(o, "variant");
   m->architecture = get_str(o, "architecture");
-  json_object *v, *a;
+  m->family_architecture = get_str(o, "family_architecture");
+  json_object *v, *a, *r;
+  if (json_object_object_get_ex(o, "recipe", &r)) {
+    m->recipe_path = get_str(r, "path");
+    m->recipe_sha256 = get_str(r, "sha256");
+  }
+  if (json_object_object_get_ex(o, "inputs", &r) && json_object_is_type(r, json_type_object)) {
+    m->has_inputs = true;
+    m->include = get_strv(r, "include");
+    m->exclude = get_strv(r, "exclude");
+    m->mirror_override = get_strv(r, "mirrors");
+    m->keyring_override = get_str(r, "keyring");
+  }
+  m->mirrors = get_strv(o, "mirrors");
   if (json_object_object_get_ex(o, "source_date_epoch", &v))
     m->source_date_epoch = json_object_get_int64(v);
   if (json_object_object_get_ex(o, "archive", &a)) {
@@ -177,6 +219,10 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->family_architecture);
   free(m->recipe_path);
   free(m->recipe_sha256);
+  vzt_strv_free(m->include);
+  vzt_strv_free(m->exclude);
+  vzt_strv_free(m->mirror_override);
+  free(m->keyring_override);
   vzt_strv_free(m->verified);
   vzt_strv_free(m->mirrors);
   for (size_t i = 0; i < m->npackages; i++) {

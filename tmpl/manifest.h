@@ -1,5 +1,6 @@
 /* Template manifests: the JSON record written beside every template. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include "kernel-support/beancounter.h"
@@ -15,7 +16,14 @@ struct vzt_manifest {
   char *distribution, *release, *codename, *variant;
   char *architecture;       /* canonical */
   char *family_architecture;
-  char *recipe_path, *recipe_sha256;
+  char *recipe_path, *recipe_sha256;   /* recipe_path absolute since inputs are recorded */
+  /* What the build was given beyond the recipe, so `vztmpl update` can
+   * resolve the same request again. has_inputs is false for manifests from
+   * before they were recorded. */
+  bool has_inputs;
+  char **include, **exclude;  /* --include / --exclude */
+  char **mirror_override;     /* --mirror or VZTMPL_MIRROR_<DISTRO>; NULL or empty: none */
+  char *keyring_override;     /* --keyring */
   time_t source_date_epoch;
   double build_seconds;
   char **verified;          /* "suite fingerprint" */
@@ -33,6 +41,6 @@ struct vzt_manifest {
 
 /* Serializes m as pretty JSON (sorted by our own field order, stable). */
 char *vzt_manifest_to_json(const struct vzt_manifest *m);
-/* Reads the fields `info` and `list` show back from a manifest file. */
+/* Reads a manifest file back: names, recipe, inputs, packages, archive. */
 int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error **err);
 void vzt_manifest_clear(struct vzt_manifest *m);

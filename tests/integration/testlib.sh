@@ -31,6 +31,7 @@ expect_exit() {
 expect_stderr() { grep -q -- "$1" "$T/stderr" || { cat "$T/stderr" >&2; fail "stderr lacks \"$1\""; }; }
 
 # serve DIR: a real HTTP server (lighttpd) on a free loopback port; sets $URL.
+# Every request it answers is logged to $T/access.log as "METHOD PATH STATUS".
 serve() {
   dir=$1
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -39,6 +40,9 @@ server.document-root = "$dir"
 server.bind = "127.0.0.1"
 server.port = $port
 server.errorlog = "$T/lighttpd.log"
+server.modules += ("mod_accesslog")
+accesslog.filename = "$T/access.log"
+accesslog.format = "%m %U %s"
 mimetype.assign = ("" => "application/octet-stream")
 # Tests rewrite files between requests: never serve a cached size.
 server.stat-cache-engine = "disable"
@@ -50,6 +54,23 @@ CONF
     sleep 0.1
   done
   URL="http://127.0.0.1:$port"
+}
+
+# served: the paths the server was asked for since the previous call (or
+# since it started), one "METHOD PATH STATUS" a line. lighttpd buffers its
+# log, so a marker request is sent and awaited: every earlier line is in.
+served() {
+  mark="/.vztmpl-mark-$(date +%s%N)"
+  curl -s -o /dev/null "$URL$mark" || true
+  for _ in $(seq 100); do
+    grep -qF " $mark " "$T/access.log" 2>/dev/null && break
+    sleep 0.05
+  done
+  grep -qF " $mark " "$T/access.log" || fail "the server never logged $mark"
+  awk -v mark=" $mark " '
+    index($0, mark) { for (i = 0; i < n; i++) print buf[i]; exit }
+    / \/\.vztmpl-mark-/ { n = 0; next }
+    { buf[n++] = $0 }' "$T/access.log"
 }
 
 # make_key NAME: a signing key in $T/gnupg; its public keyring in $T/NAME.gpg.
