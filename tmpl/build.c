@@ -183,6 +183,12 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
     return -1;
   _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *final_archive = vzt_path_join(tdir, archive_name);
+  /* A signed list from an earlier download of this name vouches for other
+   * bytes: it goes, or verify --keyring would refuse the new build. */
+  _cleanup_free_ char *sums_name = vzt_strdupf("%s.SHA256SUMS", m->name);
+  _cleanup_free_ char *sig_name = vzt_strdupf("%s.SHA256SUMS.gpg", m->name);
+  unlinkat(tfd, sig_name, 0);
+  unlinkat(tfd, sums_name, 0);
   /* Archive first, then the manifest that vouches for it: a manifest never
    * names an archive that is not there. */
   if (rename(tmp_archive, final_archive) < 0)
