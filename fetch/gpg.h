@@ -20,3 +20,11 @@ int vzt_gpg_verify(const char *keyring, char *const *pinned, const char *data, s
                    const char *sig, size_t siglen, const char *what, struct vzt_gpg_result *out,
                    struct vzt_error **err);
 void vzt_gpg_result_free(struct vzt_gpg_result *r);
+
+/* A detached, ASCII-armored signature over data, made with gpgme by the
+ * secret key keyid (a fingerprint, key id or user id) from the GnuPG home
+ * homedir (NULL: $GNUPGHOME or ~/.gnupg, as gpg itself picks). The key must
+ * be usable without a passphrase prompt or through the caller's gpg-agent.
+ * *fingerprint (may be NULL) gets the signing key's fingerprint. */
+int vzt_gpg_sign_detached(const char *homedir, const char *keyid, const char *data, size_t len,
+                          char **sig, size_t *siglen, char **fingerprint, struct vzt_error **err);

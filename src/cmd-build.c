@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/build.h"
+#include "tmpl/pack.h"
 #include "tmpl/update.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -25,7 +26,9 @@ static void usage(FILE *f, const char *cmd)
           "      --keyring FILE    verify the repositories with this keyring instead\n"
           "      --include P,..    install these packages too\n"
           "      --exclude P,..    never install these packages\n"
-          "  -o, --output FILE     also write the archive to FILE\n"
+          "  -o, --output FILE     also write the archive to FILE (the cache keeps tar.zst)\n"
+          "      --format F        tar.zst (default), tar.gz or tar.xz for -o; without\n"
+          "                        --format, a FILE ending in .tar.gz or .tar.xz chooses\n"
           "      --offline         use only what the cache holds\n"
           "      --dry-run         print the resolved package set and exit\n"
           "      --update          build: only when the cached template's packages or\n"
@@ -55,7 +58,8 @@ static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *
 
 static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
 {
-  enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY, OPT_UPDATE };
+  enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY, OPT_UPDATE,
+         OPT_FORMAT };
   static const struct option opts[] = {
       {"arch", required_argument, NULL, 'a'},
       {"variant", required_argument, NULL, OPT_VARIANT},
@@ -64,6 +68,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       {"include", required_argument, NULL, OPT_INCLUDE},
       {"exclude", required_argument, NULL, OPT_EXCLUDE},
       {"output", required_argument, NULL, 'o'},
+      {"format", required_argument, NULL, OPT_FORMAT},
       {"offline", no_argument, NULL, OPT_OFFLINE},
       {"dry-run", no_argument, NULL, OPT_DRY},
       {"update", no_argument, NULL, OPT_UPDATE},
@@ -75,6 +80,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   _cleanup_strv_ char **mirrors = calloc(1, sizeof(char *));
   _cleanup_strv_ char **include = calloc(1, sizeof(char *));
   _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
+  const char *format = NULL;
   int c;
   while ((c = getopt_long(argc, argv, "a:o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -95,6 +101,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       break;
     }
     case 'o': o.output = optarg; break;
+    case OPT_FORMAT: format = optarg; break;
     case OPT_OFFLINE: o.offline = true; break;
     case OPT_DRY: o.dry_run = true; break;
     case OPT_UPDATE:
@@ -113,6 +120,29 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     usage(stderr, argv[0]);
     return VZT_EXIT_USAGE;
   }
+  /* -o's compression: --format, else the name's ending, else zstd. */
+  enum vzt_pack_format fmt = VZT_PACK_ZST, by_name;
+  bool named = o.output && vzt_pack_format_from_path(o.output, &by_name);
+  if (format && vzt_pack_format_parse(format, &fmt) < 0) {
+    fprintf(stderr, "vztmpl %s: --format wants tar.zst, tar.gz or tar.xz, not \"%s\"\n", argv[0], format);
+    return VZT_EXIT_USAGE;
+  }
+  if (format && !o.output) {
+    fprintf(stderr, "vztmpl %s: --format applies to -o FILE (the cache always keeps tar.zst)\n", argv[0]);
+    return VZT_EXIT_USAGE;
+  }
+  if (format && named && by_name != fmt) {
+    fprintf(stderr, "vztmpl %s: -o %s names a %s archive but --format says %s\n", argv[0], o.output,
+            vzt_pack_format_ext(by_name), vzt_pack_format_ext(fmt));
+    return VZT_EXIT_USAGE;
+  }
+  if (!format && named)
+    fmt = by_name;
+  /* The build copies a tar.zst to -o itself; other formats are made from
+   * the cached archive once it is in place. */
+  const char *convert_to = fmt != VZT_PACK_ZST ? o.output : NULL;
+  if (convert_to)
+    o.output = NULL;
   o.recipe = argv[optind];
   o.recipes_dir = vzt_ctx_recipes_dir(ctx);
   o.mirrors = mirrors[0] ? mirrors : NULL;
@@ -137,7 +167,11 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   struct vzt_manifest m;
   _cleanup_free_ char *path = NULL;
   int status = 0;
+  struct vzt_pack_result converted;
   if (vzt_build_run(cache, &o, &m, &path, &err) < 0)
+    status = vzt_ctx_report(&err);
+  else if (convert_to && !o.dry_run && !fetch_only &&
+           vzt_pack_export(path, convert_to, fmt, ctx->jobs, &converted, &err) < 0)
     status = vzt_ctx_report(&err);
   else if (o.dry_run)
     print_dry_run(ctx, &m);
@@ -149,6 +183,8 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     free(json);
   } else {
     vzt_info("Built %s in %.1f s", m.name, m.build_seconds);
+    if (convert_to)
+      vzt_info("Wrote %s (%s, %.1f MiB)", convert_to, vzt_pack_format_ext(fmt), converted.size / 1048576.0);
     printf("%s\n", path);
   }
   vzt_manifest_clear(&m);

@@ -1,5 +1,7 @@
-/* Reproducible template archives: a root tree to tar.zst and back. */
+/* Reproducible template archives: a root tree to tar.zst and back, and the
+ * other compressions OpenVZ (tar.gz, tar.xz), Proxmox and LXC expect. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include "lib/error.h"
@@ -17,3 +19,25 @@ struct vzt_pack_result {
  * ctime, hard links as links, security.capability xattrs kept, sockets skipped. */
 int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int threads,
                   struct vzt_pack_result *res, struct vzt_error **err);
+
+/* Compressions of a template archive; tar.zst is what the cache keeps. */
+enum vzt_pack_format { VZT_PACK_ZST, VZT_PACK_GZ, VZT_PACK_XZ };
+
+/* "tar.zst", "zst", "tar.gz", "gz", "tar.xz", "xz"; -1 for anything else. */
+int vzt_pack_format_parse(const char *s, enum vzt_pack_format *fmt);
+/* By a file name's ending (.tar.zst, .tar.gz, .tgz, .tar.xz, .txz); false when it names none. */
+bool vzt_pack_format_from_path(const char *path, enum vzt_pack_format *fmt);
+const char *vzt_pack_format_ext(enum vzt_pack_format fmt); /* "tar.zst" */
+
+/* Writes the template archive src (any compression libarchive reads) to
+ * out_fd compressed as fmt. The tar stream inside is copied byte for byte,
+ * so every entry is unchanged. Reproducible: gzip without a name or mtime;
+ * xz from liblzma's multi-threaded encoder, whose output depends on the
+ * preset and block size but not on the thread count (threads: 0 = CPUs);
+ * zstd from a zstd source is copied as it is. res->unpacked_size is the tar
+ * stream's size here, res->entries 0. */
+int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, int threads,
+                        struct vzt_pack_result *res, struct vzt_error **err);
+/* The same into the file dest, written to "<dest>.tmp.<pid>" and renamed. */
+int vzt_pack_export(const char *src, const char *dest, enum vzt_pack_format fmt, int threads,
+                    struct vzt_pack_result *res, struct vzt_error **err);

@@ -1,10 +1,12 @@
-/* Checking a template against its manifest: hash, (later) signature, package database. */
+/* Checking a template against its manifest: hash, signed SHA256SUMS, package database. */
 #include "config.h"
 #include "tmpl/verify.h"
 #include "tmpl/deb-control.h"
 #include "tmpl/manifest.h"
+#include "tmpl/sums.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include <archive.h>
@@ -182,25 +184,92 @@ static int check_archive(const struct vzt_manifest *m, struct vzt_verify_report 
   return 0;
 }
 
-/* Detached signatures arrive with publish/download: until then, say whether
- * one is there and that it was not checked. Never "passed". */
-static int check_signature(const struct vzt_verify_opts *o, struct vzt_verify_report *rep,
-                           struct vzt_error **err)
+/* The signed SHA256SUMS that vouches for an archive: "<name>.SHA256SUMS"
+ * beside it (a download in the cache), else "SHA256SUMS" beside it or up to
+ * three directories above (a published tree: templates/<name>/<build>/). */
+static char *find_sums(const char *archive)
 {
-  (void) o;
-  (void) err;
+  if (vzt_endswith(archive, ".tar.zst")) {
+    _cleanup_free_ char *p = vzt_strdupf("%.*s.SHA256SUMS", (int) (strlen(archive) - 8), archive);
+    if (access(p, F_OK) == 0)
+      return steal_pointer(&p);
+  }
+  _cleanup_free_ char *dir = vzt_strdup(archive);
+  char *d = dirname(dir);
+  for (int up = 0; up < 4; up++) {
+    _cleanup_free_ char *p = vzt_path_join(d, "SHA256SUMS");
+    if (access(p, F_OK) == 0)
+      return steal_pointer(&p);
+    if (!strcmp(d, "/") || !strcmp(d, "."))
+      break;
+    d = dirname(d);
+  }
+  return NULL;
+}
+
+static int sig_fail(struct vzt_verify_check *c, struct vzt_error **err)
+{
+  c->status = VZT_CHECK_FAILED;
+  c->detail = vzt_strdup(err && *err ? (*err)->msg : "signature check failed");
+  return -1;
+}
+
+/* With a keyring: the SHA256SUMS beside the template must carry a good
+ * signature and list the archive's and the manifest's hashes. Without one,
+ * or without a SHA256SUMS, the check is skipped and says why; never "passed". */
+static int check_signature(const struct vzt_verify_opts *o, const char *manifest_path,
+                           struct vzt_verify_report *rep, struct vzt_error **err)
+{
   struct vzt_verify_check *c = &rep->checks[VZT_VERIFY_SIGNATURE];
-  _cleanup_free_ char *sig = vzt_strdupf("%s.sig", rep->archive);
-  _cleanup_free_ char *dir = vzt_strdup(rep->archive);
-  _cleanup_free_ char *sums = vzt_path_join(dirname(dir), "SHA256SUMS.gpg");
+  _cleanup_free_ char *sums_path = find_sums(rep->archive);
   c->status = VZT_CHECK_SKIPPED;
-  if (access(sig, F_OK) == 0)
-    c->detail = vzt_strdupf("%s not checked: signature verification is not implemented yet", sig);
-  else if (access(sums, F_OK) == 0)
-    c->detail = vzt_strdupf("%s not checked: signature verification is not implemented yet", sums);
-  else
-    c->detail = vzt_strdup("no detached signature beside the archive");
-  return 0;
+  if (!sums_path) {
+    c->detail = vzt_strdup("no signed SHA256SUMS beside the archive");
+    return 0;
+  }
+  _cleanup_free_ char *sig_path = vzt_strdupf("%s.gpg", sums_path);
+  if (!o || !o->keyring) {
+    c->detail = vzt_strdupf("%s not checked: no --keyring given", sig_path);
+    return 0;
+  }
+  _cleanup_free_ char *sums = NULL, *sig = NULL, *fpr = NULL, *mtext = NULL;
+  size_t sums_len = 0, sig_len = 0, mlen = 0;
+  if (vzt_read_file(sums_path, &sums, &sums_len, err) < 0)
+    return sig_fail(c, err);
+  if (access(sig_path, F_OK) < 0) {
+    vzt_refuse(err, "%s has no signature (%s is missing)", sums_path, sig_path);
+    return sig_fail(c, err);
+  }
+  if (vzt_read_file(sig_path, &sig, &sig_len, err) < 0)
+    return sig_fail(c, err);
+  struct vzt_sums list;
+  if (vzt_sums_verify(o->keyring, sums, sums_len, sig, sig_len, sums_path, &list, &fpr, err) < 0)
+    return sig_fail(c, err);
+  _cleanup_free_ char *abase = vzt_strdup(rep->archive);
+  _cleanup_free_ char *mbase = vzt_strdup(manifest_path);
+  char mhex[VZT_DIGEST_HEX_MAX];
+  int ret = 0;
+  if (vzt_read_file(manifest_path, &mtext, &mlen, err) < 0) {
+    ret = sig_fail(c, err);
+    goto out;
+  }
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, mtext, mlen);
+  vzt_digest_finish(d, mhex);
+  if (!vzt_sums_lists(&list, basename(abase), rep->sha256)) {
+    vzt_refuse(err, "%s: sha256 %s is not in the signed %s", rep->archive, rep->sha256, sums_path);
+    ret = sig_fail(c, err);
+  } else if (!vzt_sums_lists(&list, basename(mbase), mhex)) {
+    vzt_refuse(err, "%s: sha256 %s is not in the signed %s (the manifest changed after signing)",
+               manifest_path, mhex, sums_path);
+    ret = sig_fail(c, err);
+  } else {
+    c->status = VZT_CHECK_PASSED;
+    c->detail = vzt_strdupf("%s signed by %s lists the archive and the manifest", sums_path, fpr);
+  }
+out:
+  vzt_sums_clear(&list);
+  return ret;
 }
 
 static void skip_rest(struct vzt_verify_report *rep, int from, const char *why)
@@ -238,7 +307,10 @@ int vzt_verify_template(const char *manifest_path, const struct vzt_verify_opts 
     skip_rest(rep, VZT_VERIFY_ARCHIVE + 1, "the archive is not the one the manifest describes");
     goto out;
   }
-  check_signature(o, rep, err);
+  if (check_signature(o, manifest_path, rep, err) < 0) {
+    skip_rest(rep, VZT_VERIFY_SIGNATURE + 1, "the signature check failed");
+    goto out;
+  }
   if (read_status(rep->archive, &text, &len, err) < 0) {
     rep->checks[VZT_VERIFY_PACKAGES].status = VZT_CHECK_FAILED;
     rep->checks[VZT_VERIFY_PACKAGES].detail = vzt_strdup(err && *err ? (*err)->msg : "cannot read " STATUS_PATH);

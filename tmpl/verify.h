@@ -1,6 +1,6 @@
 /* Checking a template against its manifest: the archive's hash and size, the
- * package database inside it against the manifest's package list, and (in a
- * later step) a detached signature. */
+ * signed SHA256SUMS beside it (published or downloaded), and the package
+ * database inside it against the manifest's package list. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@ enum vzt_check_status { VZT_CHECK_PASSED, VZT_CHECK_FAILED, VZT_CHECK_SKIPPED };
  * read any further. */
 enum vzt_verify_check_id {
   VZT_VERIFY_ARCHIVE,   /* sha256 and size of the archive file */
-  VZT_VERIFY_SIGNATURE, /* <archive>.sig or SHA256SUMS.gpg: not implemented yet, always skipped */
+  VZT_VERIFY_SIGNATURE, /* SHA256SUMS + .gpg beside it, with a keyring; else skipped */
   VZT_VERIFY_PACKAGES,  /* var/lib/dpkg/status against the manifest's packages */
   VZT_VERIFY_NCHECKS,
 };
@@ -25,7 +25,7 @@ struct vzt_verify_check {
 };
 
 struct vzt_verify_opts {
-  const char *keyring; /* reserved for signature checks; unused yet */
+  const char *keyring; /* keys a SHA256SUMS.gpg beside the template must be signed by */
 };
 
 struct vzt_verify_report {

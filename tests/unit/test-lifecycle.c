@@ -5,6 +5,8 @@
 #include "tmpl/diff.h"
 #include "tmpl/manifest.h"
 #include "tmpl/verify.h"
+#include "tmpl/publish.h"
+#include "tmpl/sums.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
@@ -278,13 +280,88 @@ START_TEST(test_verify_ok)
   ck_assert_int_eq(rep.checks[VZT_VERIFY_SIGNATURE].status, VZT_CHECK_SKIPPED);
   vzt_verify_report_clear(&rep);
 
-  /* A signature beside it is reported, not claimed as checked. */
-  _cleanup_free_ char *sig = tpath("t.tar.zst.sig");
+  /* A signed list beside it without a keyring: reported, not claimed as checked. */
+  _cleanup_free_ char *sums = tpath("t.SHA256SUMS");
+  _cleanup_free_ char *sig = tpath("t.SHA256SUMS.gpg");
+  write_text(sums, "0000000000000000000000000000000000000000000000000000000000000000  t.tar.zst\n");
   write_text(sig, "not really");
   ck_assert_int_eq(vzt_verify_template(m, NULL, &rep, NULL), 0);
   ck_assert_int_eq(rep.checks[VZT_VERIFY_SIGNATURE].status, VZT_CHECK_SKIPPED);
-  ck_assert_ptr_nonnull(strstr(rep.checks[VZT_VERIFY_SIGNATURE].detail, "t.tar.zst.sig"));
+  ck_assert_ptr_nonnull(strstr(rep.checks[VZT_VERIFY_SIGNATURE].detail, "t.SHA256SUMS.gpg"));
+  ck_assert_ptr_nonnull(strstr(rep.checks[VZT_VERIFY_SIGNATURE].detail, "no --keyring"));
   vzt_verify_report_clear(&rep);
+
+  /* With a keyring, a signature that is not one is a refusal, and the
+   * package check is not run on a template nobody vouches for. */
+  _cleanup_free_ char *keyring = tpath("junk.gpg");
+  write_text(keyring, "no keys here");
+  struct vzt_verify_opts o = {.keyring = keyring};
+  ck_assert_int_eq(vzt_verify_template(m, &o, &rep, &err), -1);
+  ck_assert_ptr_nonnull(err);
+  ck_assert_int_eq(rep.checks[VZT_VERIFY_SIGNATURE].status, VZT_CHECK_FAILED);
+  ck_assert_int_eq(rep.checks[VZT_VERIFY_PACKAGES].status, VZT_CHECK_SKIPPED);
+  vzt_verify_report_clear(&rep);
+  unlink(sums);
+  unlink(sig);
+}
+END_TEST
+
+START_TEST(test_sums_parse)
+{
+  static const char text[] =
+      "e274615f4b8a8e7c0955bea86c30e379621d4f3e0bdddc1ee5ae7472dd13d1b8  templates/a/1/a.tar.zst\n"
+      "\n"
+      "3628191C008E2448F6E4838428AF6559533496E83829938A04E74017E94889C9 *index.json\r\n";
+  struct vzt_sums s;
+  _cleanup_error_ struct vzt_error *err = NULL;
+  ck_assert_int_eq(vzt_sums_parse(text, sizeof(text) - 1, "SHA256SUMS", &s, &err), 0);
+  ck_assert_uint_eq(s.n, 2);
+  const struct vzt_sums_entry *e = vzt_sums_find(&s, "index.json");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(e->sha256, "3628191c008e2448f6e4838428af6559533496e83829938a04e74017e94889c9");
+  ck_assert_ptr_null(vzt_sums_find(&s, "a.tar.zst"));
+  ck_assert(vzt_sums_lists(&s, "a.tar.zst", "E274615F4B8A8E7C0955BEA86C30E379621D4F3E0BDDDC1EE5AE7472DD13D1B8"));
+  ck_assert(!vzt_sums_lists(&s, "b.tar.zst", "e274615f4b8a8e7c0955bea86c30e379621d4f3e0bdddc1ee5ae7472dd13d1b8"));
+  ck_assert(!vzt_sums_lists(&s, "a.tar.zst", "3628191c008e2448f6e4838428af6559533496e83829938a04e74017e94889c9"));
+  vzt_sums_clear(&s);
+
+  static const char bad[] = "e274615f4b8a  short.tar.zst\n";
+  ck_assert_int_eq(vzt_sums_parse(bad, sizeof(bad) - 1, "SHA256SUMS", &s, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_ptr_nonnull(strstr(err->msg, "line 1"));
+  vzt_error_free(&err);
+  /* No signature at all: refused before anything is read. */
+  ck_assert_int_eq(vzt_sums_verify("/nonexistent", text, sizeof(text) - 1, NULL, 0, "SHA256SUMS", &s, NULL, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+}
+END_TEST
+
+START_TEST(test_publish_formats)
+{
+  _cleanup_free_ char *id = vzt_publish_build_id(1700000000, "e274615f4b8a8e7c0955bea86c30e379621d4f3e0bdddc1ee5ae7472dd13d1b8");
+  ck_assert_str_eq(id, "20231114-221320-e274615f4b8a");
+  struct vzt_publish_entry e = {
+      .name = "debian-12-x86_64-minbase", .build = "20231114-221320-e274615f4b8a", .distribution = "debian",
+      .release = "12", .codename = "bookworm", .variant = "minbase", .architecture = "x86_64",
+      .deb_architecture = "amd64", .archive = "templates/x/1/debian-12-x86_64-minbase.tar.zst",
+      .sha256 = "e2", .md5 = "m5", .sha512 = "s512", .epoch = 1700000000,
+  };
+  _cleanup_free_ char *line = vzt_publish_lxc_line(&e);
+  ck_assert_str_eq(line, "debian;bookworm;amd64;minbase;20231114-221320-e274615f4b8a;"
+                         "/images/debian/bookworm/amd64/minbase/20231114-221320-e274615f4b8a/\n");
+  _cleanup_free_ char *st = vzt_publish_aplinfo_stanza(&e);
+  ck_assert_ptr_nonnull(strstr(st, "\nType: lxc\n"));
+  ck_assert_ptr_nonnull(strstr(st, "\nOS: debian-12\n"));
+  ck_assert_ptr_nonnull(strstr(st, "\nLocation: templates/x/1/debian-12-x86_64-minbase.tar.zst\n"));
+  ck_assert_ptr_nonnull(strstr(st, "\nInfopage: templates/x/1/debian-12-x86_64-minbase.json\n"));
+  /* Description runs to the end of the stanza. */
+  char *d = strstr(st, "\nDescription: ");
+  ck_assert_ptr_nonnull(d);
+  ck_assert_ptr_null(strstr(d, "\n\n"));
+  ck_assert_ptr_null(strstr(strchr(d + 1, '\n') + 1, ":\n"));
+  e.variant = NULL;
+  _cleanup_free_ char *line2 = vzt_publish_lxc_line(&e);
+  ck_assert_ptr_nonnull(strstr(line2, ";amd64;default;"));
 }
 END_TEST
 
@@ -626,6 +703,8 @@ static Suite *lifecycle_suite(void)
   tcase_add_test(tc, test_diff_packages);
   tcase_add_test(tc, test_diff_arch_change_pairs);
   tcase_add_test(tc, test_verify_ok);
+  tcase_add_test(tc, test_sums_parse);
+  tcase_add_test(tc, test_publish_formats);
   tcase_add_test(tc, test_verify_tampered);
   tcase_add_test(tc, test_verify_package_mismatches);
   tcase_add_test(tc, test_verify_missing);

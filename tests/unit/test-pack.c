@@ -314,6 +314,165 @@ START_TEST(test_unwritable_output)
 }
 END_TEST
 
+/* The decompressed stream of an archive in memory, read with libarchive's "raw" format. */
+static unsigned char *decompress(const unsigned char *data, size_t len, size_t *out_len, int *filter)
+{
+  struct archive *a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_raw(a);
+  ck_assert_int_eq(archive_read_open_memory(a, data, len), ARCHIVE_OK);
+  struct archive_entry *e;
+  ck_assert_int_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
+  *filter = archive_filter_code(a, 0);
+  size_t cap = 1 << 20, n = 0;
+  unsigned char *b = malloc(cap);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      b = realloc(b, cap);
+    }
+    la_ssize_t r = archive_read_data(a, b + n, cap - n);
+    ck_assert_int_ge(r, 0);
+    if (r == 0)
+      break;
+    n += (size_t) r;
+  }
+  archive_read_free(a);
+  *out_len = n;
+  return b;
+}
+
+static int recompress(const char *src, enum vzt_pack_format fmt, int threads, struct vzt_pack_result *res)
+{
+  struct vzt_error *err = NULL;
+  int fd = memfd_create("convert", MFD_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  if (vzt_pack_recompress(src, fd, fmt, threads, res, &err) < 0) {
+    _cleanup_free_ char *m = vzt_error_text(err);
+    vzt_error_free(&err);
+    ck_abort_msg("recompress failed: %s", m);
+  }
+  return fd;
+}
+
+START_TEST(test_format_names)
+{
+  enum vzt_pack_format f;
+  ck_assert_int_eq(vzt_pack_format_parse("tar.gz", &f), 0);
+  ck_assert_int_eq(f, VZT_PACK_GZ);
+  ck_assert_int_eq(vzt_pack_format_parse("xz", &f), 0);
+  ck_assert_int_eq(f, VZT_PACK_XZ);
+  ck_assert_int_eq(vzt_pack_format_parse("tar.zst", &f), 0);
+  ck_assert_int_eq(f, VZT_PACK_ZST);
+  ck_assert_int_eq(vzt_pack_format_parse("tar.bz2", &f), -1);
+  ck_assert_int_eq(vzt_pack_format_parse("", &f), -1);
+  ck_assert(vzt_pack_format_from_path("/srv/debian-12.tar.gz", &f) && f == VZT_PACK_GZ);
+  ck_assert(vzt_pack_format_from_path("rootfs.tar.xz", &f) && f == VZT_PACK_XZ);
+  ck_assert(vzt_pack_format_from_path("a.tar.zst", &f) && f == VZT_PACK_ZST);
+  ck_assert(!vzt_pack_format_from_path("a.tar", &f));
+  ck_assert(!vzt_pack_format_from_path("a.gz", &f));
+  ck_assert_str_eq(vzt_pack_format_ext(VZT_PACK_XZ), "tar.xz");
+}
+END_TEST
+
+/* tar.gz and tar.xz hold the very tar stream of the tar.zst, reproducibly. */
+START_TEST(test_recompress)
+{
+  struct vzt_pack_result zr;
+  _cleanup_close_ int zfd = pack(root, EPOCH, 2, &zr);
+  _cleanup_free_ char *src = vzt_path_join(tmpdir, "t.tar.zst");
+  size_t zlen;
+  _cleanup_free_ unsigned char *zbytes = slurp(zfd, &zlen);
+  {
+    _cleanup_close_ int f = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_int_ge(f, 0);
+    ck_assert_int_eq(vzt_write_all(f, zbytes, zlen), 0);
+  }
+  int filter;
+  size_t tlen;
+  _cleanup_free_ unsigned char *tar = decompress(zbytes, zlen, &tlen, &filter);
+  ck_assert_int_eq(filter, ARCHIVE_FILTER_ZSTD);
+  ck_assert_uint_gt(tlen, (size_t) BIG_CHUNKS * 65536);
+
+  /* gzip: the same tar, no mtime in the header, no name, same bytes twice. */
+  struct vzt_pack_result g1, g2;
+  _cleanup_close_ int gf1 = recompress(src, VZT_PACK_GZ, 1, &g1);
+  sleep(1); /* a header mtime would differ now */
+  _cleanup_close_ int gf2 = recompress(src, VZT_PACK_GZ, 2, &g2);
+  size_t gl1, gl2, gtl;
+  _cleanup_free_ unsigned char *gb1 = slurp(gf1, &gl1);
+  _cleanup_free_ unsigned char *gb2 = slurp(gf2, &gl2);
+  ck_assert(gb1[0] == 0x1f && gb1[1] == 0x8b);
+  ck_assert_msg(gb1[4] == 0 && gb1[5] == 0 && gb1[6] == 0 && gb1[7] == 0, "gzip header has an mtime");
+  ck_assert_msg((gb1[3] & 0x08) == 0, "gzip header has a file name");
+  ck_assert_uint_eq(gl1, gl2);
+  ck_assert(memcmp(gb1, gb2, gl1) == 0);
+  ck_assert_str_eq(g1.sha256, g2.sha256);
+  ck_assert_uint_eq(g1.size, gl1);
+  ck_assert_uint_eq(g1.unpacked_size, tlen);
+  _cleanup_free_ unsigned char *gtar = decompress(gb1, gl1, &gtl, &filter);
+  ck_assert_int_eq(filter, ARCHIVE_FILTER_GZIP);
+  ck_assert_uint_eq(gtl, tlen);
+  ck_assert(memcmp(gtar, tar, tlen) == 0);
+
+  /* xz: the same for 2 and 3 threads, the same tar inside. */
+  struct vzt_pack_result x1, x2;
+  _cleanup_close_ int xf1 = recompress(src, VZT_PACK_XZ, 2, &x1);
+  _cleanup_close_ int xf2 = recompress(src, VZT_PACK_XZ, 3, &x2);
+  size_t xl1, xl2, xtl;
+  _cleanup_free_ unsigned char *xb1 = slurp(xf1, &xl1);
+  _cleanup_free_ unsigned char *xb2 = slurp(xf2, &xl2);
+  ck_assert(xb1[0] == 0xfd && xb1[1] == '7' && xb1[2] == 'z' && xb1[3] == 'X' && xb1[4] == 'Z');
+  ck_assert_uint_eq(xl1, xl2);
+  ck_assert(memcmp(xb1, xb2, xl1) == 0);
+  ck_assert_str_eq(x1.sha256, x2.sha256);
+  _cleanup_free_ unsigned char *xtar = decompress(xb1, xl1, &xtl, &filter);
+  ck_assert_int_eq(filter, ARCHIVE_FILTER_XZ);
+  ck_assert_uint_eq(xtl, tlen);
+  ck_assert(memcmp(xtar, tar, tlen) == 0);
+
+  /* Back to zstd from the xz: a zstd stream with the same tar inside. */
+  _cleanup_free_ char *xsrc = vzt_path_join(tmpdir, "t.tar.xz");
+  struct vzt_error *err = NULL;
+  struct vzt_pack_result xe;
+  ck_assert_int_eq(vzt_pack_export(src, xsrc, VZT_PACK_XZ, 2, &xe, &err), 0);
+  ck_assert_str_eq(xe.sha256, x1.sha256);
+  struct vzt_pack_result z2;
+  _cleanup_close_ int zf2 = recompress(xsrc, VZT_PACK_ZST, 1, &z2);
+  size_t z2l, z2tl;
+  _cleanup_free_ unsigned char *z2b = slurp(zf2, &z2l);
+  _cleanup_free_ unsigned char *z2tar = decompress(z2b, z2l, &z2tl, &filter);
+  ck_assert_int_eq(filter, ARCHIVE_FILTER_ZSTD);
+  ck_assert_uint_eq(z2tl, tlen);
+  ck_assert(memcmp(z2tar, tar, tlen) == 0);
+
+  /* zstd to zstd: the template itself. */
+  struct vzt_pack_result zc;
+  _cleanup_close_ int zcf = recompress(src, VZT_PACK_ZST, 1, &zc);
+  ck_assert_str_eq(zc.sha256, zr.sha256);
+}
+END_TEST
+
+START_TEST(test_recompress_refuses_junk)
+{
+  struct vzt_error *err = NULL;
+  _cleanup_free_ char *junk = vzt_path_join(tmpdir, "junk.tar.zst");
+  FILE *f = fopen(junk, "we");
+  ck_assert_ptr_nonnull(f);
+  fputs("this is not an archive\n", f);
+  fclose(f);
+  _cleanup_free_ char *dest = vzt_path_join(tmpdir, "junk.tar.gz");
+  struct vzt_pack_result res;
+  ck_assert_int_eq(vzt_pack_export(junk, dest, VZT_PACK_GZ, 1, &res, &err), -1);
+  ck_assert_ptr_nonnull(err);
+  ck_assert_ptr_nonnull(strstr(err->msg, "junk.tar.zst"));
+  vzt_error_free(&err);
+  ck_assert_int_eq(access(dest, F_OK), -1);
+  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", dest, (int) getpid());
+  ck_assert_int_eq(access(tmp, F_OK), -1);
+}
+END_TEST
+
 static Suite *pack_suite(void)
 {
   Suite *s = suite_create("pack");
@@ -324,6 +483,9 @@ static Suite *pack_suite(void)
   tcase_add_test(tc, test_read_back);
   tcase_add_test(tc, test_missing_root);
   tcase_add_test(tc, test_unwritable_output);
+  tcase_add_test(tc, test_format_names);
+  tcase_add_test(tc, test_recompress);
+  tcase_add_test(tc, test_recompress_refuses_junk);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,187 @@
+/* What other tools read from a published directory: pveam's aplinfo.dat and lxc-download's index and meta.tar.xz. */
+#include "config.h"
+#include "tmpl/publish.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/strutil.h"
+
+/* LXC's config names the distribution's release; a codename where there is one, as its image server does. */
+static const char *lxc_release(const struct vzt_publish_entry *e)
+{
+  return e->codename && *e->codename ? e->codename : e->release;
+}
+
+static const char *lxc_variant(const struct vzt_publish_entry *e)
+{
+  return e->variant && *e->variant ? e->variant : "default";
+}
+
+char *vzt_publish_aplinfo_stanza(const struct vzt_publish_entry *e)
+{
+  /* pveam wants Package, Type (lxc), OS, Version (starting with a digit) and
+   * Infopage; Location relative to the index is resolved against its URL;
+   * Description runs to the end of the stanza, so it comes last. */
+  _cleanup_free_ char *variant = e->variant ? vzt_strdupf(" %s", e->variant) : vzt_strdup("");
+  _cleanup_free_ char *codename = e->codename ? vzt_strdupf(" (%s)", e->codename) : vzt_strdup("");
+  return vzt_strdupf("Package: %s\n"
+                     "Version: %s\n"
+                     "Type: lxc\n"
+                     "OS: %s-%s\n"
+                     "Section: system\n"
+                     "Maintainer: vztmpl\n"
+                     "Architecture: %s\n"
+                     "Location: %s\n"
+                     "md5sum: %s\n"
+                     "sha512sum: %s\n"
+                     "Infopage: %.*s.json\n"
+                     "Description: %s %s%s%s for %s\n"
+                     " Built by vztmpl, build %s; sha256 %s. The manifest beside it lists every package.\n",
+                     e->name, e->build, e->distribution, e->release, e->deb_architecture, e->archive,
+                     e->md5, e->sha512, (int) (strlen(e->archive) - strlen(".tar.zst")), e->archive,
+                     e->distribution, e->release, codename, variant, e->architecture, e->build, e->sha256);
+}
+
+char *vzt_publish_lxc_dir(const struct vzt_publish_entry *e)
+{
+  return vzt_strdupf("images/%s/%s/%s/%s/%s", e->distribution, lxc_release(e), e->deb_architecture,
+                     lxc_variant(e), e->build);
+}
+
+char *vzt_publish_lxc_line(const struct vzt_publish_entry *e)
+{
+  _cleanup_free_ char *dir = vzt_publish_lxc_dir(e);
+  return vzt_strdupf("%s;%s;%s;%s;%s;/%s/\n", e->distribution, lxc_release(e), e->deb_architecture,
+                     lxc_variant(e), e->build, dir);
+}
+
+static void write_freep(struct archive **a)
+{
+  if (*a)
+    archive_write_free(*a);
+}
+
+static void entry_freep(struct archive_entry **e)
+{
+  if (*e)
+    archive_entry_free(*e);
+}
+
+static int add_file(struct archive *a, struct archive_entry *ae, const char *name, const char *text,
+                    time_t mtime)
+{
+  archive_entry_clear(ae);
+  archive_entry_set_pathname(ae, name);
+  archive_entry_set_filetype(ae, AE_IFREG);
+  archive_entry_set_perm(ae, 0644);
+  archive_entry_set_uid(ae, 0);
+  archive_entry_set_gid(ae, 0);
+  archive_entry_set_mtime(ae, mtime, 0);
+  archive_entry_set_size(ae, (la_int64_t) strlen(text));
+  if (archive_write_header(a, ae) != ARCHIVE_OK)
+    return -1;
+  if (archive_write_data(a, text, strlen(text)) != (la_ssize_t) strlen(text))
+    return -1;
+  return archive_write_finish_entry(a) == ARCHIVE_OK ? 0 : -1;
+}
+
+int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err)
+{
+  __attribute__((cleanup(write_freep))) struct archive *a = archive_write_new();
+  __attribute__((cleanup(entry_freep))) struct archive_entry *ae = archive_entry_new();
+  if (!a || !ae)
+    abort();
+  /* lxc-download substitutes LXC_TEMPLATE_CONFIG with its own config
+   * directory (common.conf, userns.conf in LXC 4 and later). */
+  _cleanup_free_ char *config = vzt_strdupf("lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n"
+                                            "lxc.arch = %s\n",
+                                            e->architecture);
+  _cleanup_free_ char *config_user = vzt_strdupf("lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n"
+                                                 "lxc.include = LXC_TEMPLATE_CONFIG/userns.conf\n"
+                                                 "lxc.arch = %s\n",
+                                                 e->architecture);
+  _cleanup_free_ char *message = vzt_strdupf("You just created a %s %s %s container (vztmpl template %s, "
+                                             "build %s).\n",
+                                             e->distribution, lxc_release(e), e->deb_architecture,
+                                             e->name, e->build);
+  /* The cached copy lxc-download keeps is re-fetched after this. */
+  _cleanup_free_ char *expiry = vzt_strdupf("%lld\n", (long long) e->epoch + 30 * 86400);
+  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", dest, (int) getpid());
+  if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_xz(a) != ARCHIVE_OK ||
+      archive_write_set_filter_option(a, "xz", "threads", "2") < ARCHIVE_WARN ||
+      archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+      archive_write_open_filename(a, tmp) != ARCHIVE_OK)
+    goto fail;
+  if (add_file(a, ae, "config", config, e->epoch) < 0 || add_file(a, ae, "config-user", config_user, e->epoch) < 0 ||
+      add_file(a, ae, "create-message", message, e->epoch) < 0 ||
+      add_file(a, ae, "excludes-user", "./dev/*\n", e->epoch) < 0 ||
+      add_file(a, ae, "expiry", expiry, e->epoch) < 0 ||
+      add_file(a, ae, "templates", "/etc/hostname\n/etc/hosts\n", e->epoch) < 0 ||
+      archive_write_close(a) != ARCHIVE_OK)
+    goto fail;
+  if (rename(tmp, dest) < 0) {
+    int errnum = errno;
+    unlink(tmp);
+    return vzt_fail_errno(err, errnum, "cannot write %s", dest);
+  }
+  return 0;
+fail:
+  vzt_fail(err, "cannot write %s: %s", dest, archive_error_string(a) ? archive_error_string(a) : "libarchive failed");
+  unlink(tmp);
+  return -1;
+}
+
+struct membuf {
+  char *p;
+  size_t len, cap;
+};
+
+static la_ssize_t mem_write_cb(struct archive *a, void *data, const void *buf, size_t len)
+{
+  (void) a;
+  struct membuf *m = data;
+  if (m->len + len > m->cap) {
+    size_t cap = m->cap ? m->cap : 4096;
+    while (cap < m->len + len)
+      cap *= 2;
+    char *np = realloc(m->p, cap);
+    if (!np)
+      abort();
+    m->p = np;
+    m->cap = cap;
+  }
+  memcpy(m->p + m->len, buf, len);
+  m->len += len;
+  return (la_ssize_t) len;
+}
+
+int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err)
+{
+  __attribute__((cleanup(write_freep))) struct archive *a = archive_write_new();
+  __attribute__((cleanup(entry_freep))) struct archive_entry *ae = archive_entry_new();
+  struct membuf m = {0};
+  if (!a || !ae)
+    abort();
+  archive_entry_set_pathname(ae, "data");
+  archive_entry_set_filetype(ae, AE_IFREG);
+  archive_entry_set_perm(ae, 0644);
+  if (archive_write_set_format_raw(a) != ARCHIVE_OK || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+      archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+      archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+      archive_write_open(a, &m, NULL, mem_write_cb, NULL) != ARCHIVE_OK ||
+      archive_write_header(a, ae) != ARCHIVE_OK ||
+      (len && archive_write_data(a, data, len) != (la_ssize_t) len) || archive_write_close(a) != ARCHIVE_OK) {
+    free(m.p);
+    return vzt_fail(err, "gzip failed: %s", archive_error_string(a) ? archive_error_string(a) : "?");
+  }
+  *out = m.p;
+  *outlen = m.len;
+  return 0;
+}

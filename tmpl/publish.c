@@ -1,0 +1,662 @@
+/* vztmpl publish: verified templates into a static directory, with a signed SHA256SUMS, retention and last-good. */
+#include "config.h"
+#include "tmpl/publish.h"
+#include "tmpl/arch.h"
+#include "tmpl/pack.h"
+#include "tmpl/verify.h"
+#include "fetch/gpg.h"
+#include "lib/cleanup.h"
+#include "lib/digest.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define INDEX_NAME "index.json"
+#define SUMS_NAME "SHA256SUMS"
+#define LOCK_NAME ".vztmpl-publish.lock"
+#define COPY_CHUNK (1024 * 1024)
+
+/* json-c before 0.17 has no json_object_array_insert_idx. */
+static void array_insert(json_object *arr, size_t at, json_object *v)
+{
+  size_t n = json_object_array_length(arr);
+  json_object_array_add(arr, NULL);
+  for (size_t i = n; i > at; i--)
+    json_object_array_put_idx(arr, i, json_object_get(json_object_array_get_idx(arr, i - 1)));
+  json_object_array_put_idx(arr, at, v);
+}
+
+/* A directory written under a hidden temporary name, renamed when everything is ready. */
+struct staged {
+  char *tmp, *final; /* relative to the publish directory */
+};
+
+struct publish_run {
+  const struct vzt_publish_opts *o;
+  int dirfd;
+  json_object *index;
+  struct staged *staged;
+  size_t nstaged;
+  char **retired; /* directories of builds dropped by --keep, removed last */
+};
+
+static const char *jstr(json_object *o, const char *key)
+{
+  json_object *v;
+  return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+             ? json_object_get_string(v)
+             : NULL;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+  json_object *v;
+  return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static json_object *jarr(json_object *o, const char *key)
+{
+  json_object *v;
+  return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+static void jset(json_object *o, const char *key, const char *s)
+{
+  json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+static char *iso_date(time_t t)
+{
+  struct tm tm;
+  char buf[32];
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return vzt_strdup(buf);
+}
+
+char *vzt_publish_build_id(time_t epoch, const char *sha256)
+{
+  struct tm tm;
+  char date[32];
+  gmtime_r(&epoch, &tm);
+  strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+  return vzt_strdupf("%s-%.12s", date, sha256);
+}
+
+/* Copies src to dst (created), with the digests publish records. */
+static int copy_and_hash(const char *src, const char *dst, char *sha256, char *md5, char *sha512,
+                         uint64_t *size, struct vzt_error **err)
+{
+  _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (in < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", src);
+  _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0)
+    return vzt_fail_errno(err, errno, "cannot create %s", dst);
+  _cleanup_free_ char *buf = malloc(COPY_CHUNK);
+  if (!buf)
+    abort();
+  struct vzt_digest *d256 = vzt_digest_new(VZT_DIGEST_SHA256);
+  struct vzt_digest *d5 = md5 ? vzt_digest_new(VZT_DIGEST_MD5) : NULL;
+  struct vzt_digest *d512 = sha512 ? vzt_digest_new(VZT_DIGEST_SHA512) : NULL;
+  int ret = 0;
+  *size = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, COPY_CHUNK);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ret = vzt_fail_errno(err, errno, "cannot read %s", src);
+      break;
+    }
+    if (n == 0)
+      break;
+    if (vzt_write_all(out, buf, (size_t) n) < 0) {
+      ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
+      break;
+    }
+    vzt_digest_update(d256, buf, (size_t) n);
+    if (d5)
+      vzt_digest_update(d5, buf, (size_t) n);
+    if (d512)
+      vzt_digest_update(d512, buf, (size_t) n);
+    *size += (uint64_t) n;
+  }
+  if (ret == 0 && fsync(out) < 0)
+    ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
+  if (ret < 0) {
+    vzt_digest_free(d256);
+    if (d5)
+      vzt_digest_free(d5);
+    if (d512)
+      vzt_digest_free(d512);
+    return ret;
+  }
+  vzt_digest_finish(d256, sha256);
+  if (d5)
+    vzt_digest_finish(d5, md5);
+  if (d512)
+    vzt_digest_finish(d512, sha512);
+  return 0;
+}
+
+static int load_index(struct publish_run *run, struct vzt_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  _cleanup_error_ struct vzt_error *e = NULL;
+  if (vzt_read_fileat(run->dirfd, INDEX_NAME, &data, &len, &e) < 0) {
+    if (e->errnum != ENOENT)
+      return vzt_fail(err, "%s/%s: %s", run->o->dir, INDEX_NAME, e->msg);
+    run->index = json_object_new_object();
+    json_object_object_add(run->index, "format", json_object_new_int(1));
+    json_object_object_add(run->index, "templates", json_object_new_array());
+    return 0;
+  }
+  run->index = json_tokener_parse(data);
+  if (!run->index || !json_object_is_type(run->index, json_type_object) || !jarr(run->index, "templates"))
+    return vzt_fail(err, "%s/%s is not a vztmpl publish index: refusing to overwrite it", run->o->dir,
+                    INDEX_NAME);
+  return 0;
+}
+
+static json_object *find_named(json_object *arr, const char *key, const char *value)
+{
+  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+    json_object *t = json_object_array_get_idx(arr, i);
+    const char *v = jstr(t, key);
+    if (v && !strcmp(v, value))
+      return t;
+  }
+  return NULL;
+}
+
+/* The index's entry for a template name, created (sorted by name) when new. */
+static json_object *template_entry(json_object *index, const struct vzt_manifest *m)
+{
+  json_object *arr = jarr(index, "templates");
+  json_object *t = find_named(arr, "name", m->name);
+  if (t)
+    return t;
+  const struct vzt_arch *arch = vzt_arch_lookup(m->architecture ? m->architecture : "");
+  t = json_object_new_object();
+  jset(t, "name", m->name);
+  jset(t, "distribution", m->distribution);
+  jset(t, "release", m->release);
+  jset(t, "codename", m->codename);
+  jset(t, "variant", m->variant);
+  jset(t, "architecture", m->architecture);
+  jset(t, "deb_architecture", arch && arch->deb ? arch->deb : m->architecture);
+  jset(t, "last_good", NULL);
+  json_object_object_add(t, "builds", json_object_new_array());
+  size_t n = json_object_array_length(arr), at = n;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = jstr(json_object_array_get_idx(arr, i), "name");
+    if (name && strcmp(name, m->name) > 0) {
+      at = i;
+      break;
+    }
+  }
+  array_insert(arr, at, t);
+  return t;
+}
+
+/* What the formats need, from an index entry and one of its builds. */
+static void entry_view(json_object *t, json_object *b, struct vzt_publish_entry *e)
+{
+  *e = (struct vzt_publish_entry){
+      .name = jstr(t, "name"),
+      .build = jstr(b, "build"),
+      .distribution = jstr(t, "distribution") ? jstr(t, "distribution") : "unknown",
+      .release = jstr(t, "release") ? jstr(t, "release") : "0",
+      .codename = jstr(t, "codename"),
+      .variant = jstr(t, "variant"),
+      .architecture = jstr(t, "architecture") ? jstr(t, "architecture") : "unknown",
+      .deb_architecture = jstr(t, "deb_architecture") ? jstr(t, "deb_architecture") : "unknown",
+      .archive = jstr(b, "archive"),
+      .sha256 = jstr(b, "sha256"),
+      .size = (uint64_t) jint(b, "size"),
+      .md5 = jstr(b, "md5"),
+      .sha512 = jstr(b, "sha512"),
+      .epoch = (time_t) jint(b, "source_date_epoch"),
+  };
+}
+
+static struct staged *stage_dir(struct publish_run *run, const char *final, struct vzt_error **err)
+{
+  _cleanup_free_ char *copy = vzt_strdup(final);
+  char *slash = strrchr(copy, '/');
+  *slash = 0;
+  _cleanup_free_ char *tmp = vzt_strdupf("%s/.%s.tmp.%d", copy, slash + 1, (int) getpid());
+  if (vzt_mkdirat_p(run->dirfd, copy, 0755, err) < 0)
+    return NULL;
+  /* A leftover of a killed run with our pid: start afresh. */
+  _cleanup_error_ struct vzt_error *e = NULL;
+  vzt_rm_rf_at(run->dirfd, tmp, &e);
+  if (mkdirat(run->dirfd, tmp, 0755) < 0) {
+    vzt_fail_errno(err, errno, "cannot create %s/%s", run->o->dir, tmp);
+    return NULL;
+  }
+  run->staged = realloc(run->staged, (run->nstaged + 1) * sizeof(*run->staged));
+  if (!run->staged)
+    abort();
+  struct staged *s = &run->staged[run->nstaged++];
+  s->tmp = steal_pointer(&tmp);
+  s->final = vzt_strdup(final);
+  return s;
+}
+
+/* Copies one verified template into a staged build directory and makes its LXC pair. */
+static int stage_build(struct publish_run *run, const char *manifest_path, const struct vzt_manifest *m,
+                       json_object *t, const char *build, json_object **out, struct vzt_error **err)
+{
+  const char *dir = run->o->dir;
+  _cleanup_free_ char *final = vzt_strdupf("templates/%s/%s", m->name, build);
+  struct staged *s = stage_dir(run, final, err);
+  if (!s)
+    return -1;
+  _cleanup_free_ char *mdir = vzt_strdup(manifest_path);
+  _cleanup_free_ char *src = vzt_path_join(dirname(mdir), m->archive_file);
+  _cleanup_free_ char *manifest_name = vzt_strdupf("%s.json", m->name);
+  _cleanup_free_ char *dst = vzt_strdupf("%s/%s/%s", dir, s->tmp, m->archive_file);
+  _cleanup_free_ char *mdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, manifest_name);
+  char sha256[VZT_DIGEST_HEX_MAX], md5[VZT_DIGEST_HEX_MAX], sha512[VZT_DIGEST_HEX_MAX];
+  char msha[VZT_DIGEST_HEX_MAX];
+  uint64_t size, msize;
+  if (copy_and_hash(src, dst, sha256, md5, sha512, &size, err) < 0)
+    return -1;
+  /* The copy is what gets served: it must be the bytes just verified. */
+  if (strcmp(sha256, m->archive_sha256))
+    return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
+                      src, sha256, m->archive_sha256);
+  if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
+    return -1;
+
+  json_object *b = json_object_new_object();
+  *out = b;
+  _cleanup_free_ char *date = iso_date(m->source_date_epoch);
+  _cleanup_free_ char *now = iso_date(time(NULL));
+  _cleanup_free_ char *archive = vzt_strdupf("%s/%s", final, m->archive_file);
+  _cleanup_free_ char *manifest = vzt_strdupf("%s/%s", final, manifest_name);
+  jset(b, "build", build);
+  jset(b, "version", build);
+  jset(b, "date", date);
+  json_object_object_add(b, "source_date_epoch", json_object_new_int64(m->source_date_epoch));
+  jset(b, "published", now);
+  jset(b, "archive", archive);
+  jset(b, "sha256", sha256);
+  json_object_object_add(b, "size", json_object_new_int64((int64_t) size));
+  jset(b, "md5", md5);
+  jset(b, "sha512", sha512);
+  jset(b, "manifest", manifest);
+  jset(b, "manifest_sha256", msha);
+  json_object_object_add(b, "packages", json_object_new_int64((int64_t) m->npackages));
+
+  /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
+  struct vzt_publish_entry e;
+  entry_view(t, b, &e);
+  _cleanup_free_ char *lxc_final = vzt_publish_lxc_dir(&e);
+  struct staged *ls = stage_dir(run, lxc_final, err);
+  if (!ls)
+    return -1;
+  _cleanup_free_ char *rootfs = vzt_strdupf("%s/%s/rootfs.tar.xz", dir, ls->tmp);
+  _cleanup_free_ char *meta = vzt_strdupf("%s/%s/meta.tar.xz", dir, ls->tmp);
+  struct vzt_pack_result pr;
+  double t0 = vzt_now();
+  if (vzt_pack_export(dst, rootfs, VZT_PACK_XZ, run->o->threads, &pr, err) < 0)
+    return -1;
+  vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, pr.size / 1048576.0, vzt_now() - t0);
+  if (vzt_publish_lxc_meta(&e, meta, err) < 0)
+    return -1;
+  _cleanup_close_ int mfd = open(meta, O_RDONLY | O_CLOEXEC);
+  char meta_sha[VZT_DIGEST_HEX_MAX];
+  if (mfd < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", meta);
+  if (vzt_digest_fd(mfd, VZT_DIGEST_SHA256, meta_sha, NULL, err) < 0)
+    return -1;
+  json_object *lxc = json_object_new_object();
+  jset(lxc, "dir", lxc_final);
+  jset(lxc, "rootfs_sha256", pr.sha256);
+  json_object_object_add(lxc, "rootfs_size", json_object_new_int64((int64_t) pr.size));
+  jset(lxc, "meta_sha256", meta_sha);
+  json_object_object_add(b, "lxc", lxc);
+  return 0;
+}
+
+/* Keeps the newest `keep` builds (and last-good, wherever it is); the rest
+ * leave the index now and the disk after the new index is in place. */
+static void retire(struct publish_run *run, json_object *t, size_t *removed)
+{
+  json_object *builds = jarr(t, "builds");
+  const char *good = jstr(t, "last_good");
+  size_t keep = (size_t) run->o->keep;
+  for (size_t i = json_object_array_length(builds); i-- > keep;) {
+    json_object *b = json_object_array_get_idx(builds, i);
+    const char *id = jstr(b, "build");
+    if (good && id && !strcmp(id, good))
+      continue;
+    if (id) {
+      vzt_strv_push_take(&run->retired, vzt_strdupf("templates/%s/%s", jstr(t, "name"), id));
+      json_object *lxc;
+      if (json_object_object_get_ex(b, "lxc", &lxc) && jstr(lxc, "dir"))
+        vzt_strv_push(&run->retired, jstr(lxc, "dir"));
+      vzt_info("Dropping %s build %s (--keep %d)", jstr(t, "name"), id, run->o->keep);
+    }
+    json_object_array_del_idx(builds, i, 1);
+    (*removed)++;
+  }
+}
+
+struct sums_line {
+  char *path;
+  char sha[VZT_DIGEST_HEX_MAX];
+};
+
+static int sums_cmp(const void *a, const void *b)
+{
+  return strcmp(((const struct sums_line *) a)->path, ((const struct sums_line *) b)->path);
+}
+
+static void hash_buf(const char *data, size_t len, char *out)
+{
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, data, len);
+  vzt_digest_finish(d, out);
+}
+
+struct generated {
+  char *name;
+  char *data;
+  size_t len;
+};
+
+static void generated_add(struct generated *g, size_t *n, const char *name, char *data, size_t len)
+{
+  g[*n] = (struct generated){vzt_strdup(name), data, len};
+  (*n)++;
+}
+
+/* templates/<name>/last-good -> <build>, replaced atomically. */
+static int point_last_good(struct publish_run *run, const char *name, const char *good, struct vzt_error **err)
+{
+  _cleanup_free_ char *tmp = vzt_strdupf("templates/%s/.last-good.tmp.%d", name, (int) getpid());
+  _cleanup_free_ char *link = vzt_strdupf("templates/%s/last-good", name);
+  unlinkat(run->dirfd, tmp, 0);
+  if (symlinkat(good, run->dirfd, tmp) < 0 || renameat(run->dirfd, tmp, run->dirfd, link) < 0)
+    return vzt_fail_errno(err, errno, "cannot point %s/%s at %s", run->o->dir, link, good);
+  return 0;
+}
+
+/* Writes every index from run->index; the SHA256SUMS and its signature last. */
+static int write_indices(struct publish_run *run, struct vzt_publish_result *r, struct vzt_error **err)
+{
+  json_object *templates = jarr(run->index, "templates");
+  size_t nt = json_object_array_length(templates);
+  struct generated g[8];
+  size_t ng = 0;
+  int ret = -1;
+  _cleanup_free_ struct sums_line *lines = NULL;
+  _cleanup_free_ char *sums = NULL, *sig = NULL, *apl_sig = NULL;
+  size_t siglen = 0, apl_siglen = 0, used = 0;
+  size_t nl = 0, capl = 8;
+  lines = calloc(capl, sizeof(*lines));
+  char *aplinfo = vzt_strdup(""), *lxc_index = vzt_strdup("");
+  _cleanup_free_ char *now = iso_date(time(NULL));
+
+  for (size_t i = 0; i < nt; i++) {
+    json_object *t = json_object_array_get_idx(templates, i);
+    json_object *builds = jarr(t, "builds");
+    const char *good = jstr(t, "last_good");
+    for (size_t j = 0; builds && j < json_object_array_length(builds); j++) {
+      json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL;
+      json_object_object_get_ex(b, "lxc", &lxc);
+      const char *paths[4] = {jstr(b, "archive"), jstr(b, "manifest"), NULL, NULL};
+      const char *shas[4] = {jstr(b, "sha256"), jstr(b, "manifest_sha256"), NULL, NULL};
+      _cleanup_free_ char *rootfs = lxc && jstr(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", jstr(lxc, "dir")) : NULL;
+      _cleanup_free_ char *meta = lxc && jstr(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", jstr(lxc, "dir")) : NULL;
+      paths[2] = rootfs, shas[2] = lxc ? jstr(lxc, "rootfs_sha256") : NULL;
+      paths[3] = meta, shas[3] = lxc ? jstr(lxc, "meta_sha256") : NULL;
+      for (int k = 0; k < 4; k++) {
+        if (!paths[k] || !shas[k])
+          continue;
+        if (nl + 8 >= capl) {
+          capl *= 2;
+          lines = realloc(lines, capl * sizeof(*lines));
+          if (!lines)
+            abort();
+        }
+        lines[nl].path = vzt_strdup(paths[k]);
+        snprintf(lines[nl].sha, sizeof(lines[nl].sha), "%s", shas[k]);
+        nl++;
+      }
+      if (good && jstr(b, "build") && !strcmp(good, jstr(b, "build")) && jstr(b, "md5")) {
+        struct vzt_publish_entry e;
+        entry_view(t, b, &e);
+        _cleanup_free_ char *stanza = vzt_publish_aplinfo_stanza(&e);
+        _cleanup_free_ char *line = vzt_publish_lxc_line(&e);
+        char *na = vzt_strdupf("%s%s%s", aplinfo, *aplinfo ? "\n" : "", stanza);
+        free(aplinfo);
+        aplinfo = na;
+        char *nx = vzt_strdupf("%s%s", lxc_index, line);
+        free(lxc_index);
+        lxc_index = nx;
+      }
+    }
+  }
+  json_object_object_add(run->index, "updated", json_object_new_string(now));
+  json_object_object_add(run->index, "generator", json_object_new_string("vztmpl " PACKAGE_VERSION));
+
+  char *apl_gz = NULL;
+  size_t apl_gz_len = 0;
+  if (vzt_publish_gzip(aplinfo, strlen(aplinfo), &apl_gz, &apl_gz_len, err) < 0)
+    goto out;
+  generated_add(g, &ng, "aplinfo.dat", steal_pointer(&aplinfo), 0);
+  g[ng - 1].len = strlen(g[ng - 1].data);
+  generated_add(g, &ng, "aplinfo.dat.gz", apl_gz, apl_gz_len);
+  generated_add(g, &ng, "meta/1.0/index-system", vzt_strdup(lxc_index), strlen(lxc_index));
+  generated_add(g, &ng, "meta/1.0/index-user", steal_pointer(&lxc_index), 0);
+  g[ng - 1].len = strlen(g[ng - 1].data);
+
+  const char *json = json_object_to_json_string_ext(run->index, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
+  generated_add(g, &ng, INDEX_NAME, vzt_strdupf("%s\n", json), 0);
+  g[ng - 1].len = strlen(g[ng - 1].data);
+
+  lines = realloc(lines, (nl + ng + 1) * sizeof(*lines));
+  if (!lines)
+    abort();
+  for (size_t i = 0; i < ng; i++) {
+    lines[nl].path = vzt_strdup(g[i].name);
+    hash_buf(g[i].data, g[i].len, lines[nl].sha);
+    nl++;
+  }
+  qsort(lines, nl, sizeof(*lines), sums_cmp);
+  size_t cap = nl * 160 + 1;
+  sums = malloc(cap);
+  if (!sums)
+    abort();
+  sums[0] = 0;
+  for (size_t i = 0; i < nl; i++) {
+    int w = snprintf(sums + used, cap - used, "%s  %s\n", lines[i].sha, lines[i].path);
+    if (w < 0 || (size_t) w >= cap - used) {
+      cap = cap * 2 + strlen(lines[i].path) + 80;
+      sums = realloc(sums, cap);
+      if (!sums)
+        abort();
+      i--;
+      continue;
+    }
+    used += (size_t) w;
+  }
+
+  if (run->o->sign_key) {
+    if (vzt_gpg_sign_detached(run->o->gpg_homedir, run->o->sign_key, sums, used, &sig, &siglen,
+                              &r->fingerprint, err) < 0 ||
+        vzt_gpg_sign_detached(run->o->gpg_homedir, run->o->sign_key, g[0].data, g[0].len, &apl_sig,
+                              &apl_siglen, NULL, err) < 0)
+      goto out;
+  }
+
+  /* From here on the directory changes. Build directories first, then the
+   * indices that name them, the list of hashes, and its signature last. */
+  for (size_t i = 0; i < run->nstaged; i++) {
+    _cleanup_error_ struct vzt_error *e = NULL;
+    vzt_rm_rf_at(run->dirfd, run->staged[i].final, &e);
+    if (renameat(run->dirfd, run->staged[i].tmp, run->dirfd, run->staged[i].final) < 0) {
+      vzt_fail_errno(err, errno, "cannot rename %s/%s into place", run->o->dir, run->staged[i].final);
+      goto out;
+    }
+    free(run->staged[i].tmp);
+    run->staged[i].tmp = NULL;
+  }
+  for (size_t i = 0; i < nt; i++) {
+    json_object *t = json_object_array_get_idx(templates, i);
+    const char *good = jstr(t, "last_good");
+    if (!good)
+      continue;
+    if (point_last_good(run, jstr(t, "name"), good, err) < 0)
+      goto out;
+  }
+  if (vzt_mkdirat_p(run->dirfd, "meta/1.0", 0755, err) < 0)
+    goto out;
+  for (size_t i = 0; i < ng; i++)
+    if (vzt_write_file_atomic(run->dirfd, g[i].name, g[i].data, g[i].len, 0644, err) < 0)
+      goto out;
+  if (sig) {
+    if (vzt_write_file_atomic(run->dirfd, "aplinfo.dat.asc", apl_sig, apl_siglen, 0644, err) < 0 ||
+        vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums, used, 0644, err) < 0 ||
+        vzt_write_file_atomic(run->dirfd, SUMS_NAME ".gpg", sig, siglen, 0644, err) < 0)
+      goto out;
+  } else {
+    /* An old signature would not match: unsigned means no signature at all. */
+    unlinkat(run->dirfd, SUMS_NAME ".gpg", 0);
+    unlinkat(run->dirfd, "aplinfo.dat.asc", 0);
+    if (vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums, used, 0644, err) < 0)
+      goto out;
+  }
+  ret = 0;
+out:
+  free(aplinfo);
+  free(lxc_index);
+  for (size_t i = 0; i < nl; i++)
+    free(lines[i].path);
+  for (size_t i = 0; i < ng; i++) {
+    free(g[i].name);
+    free(g[i].data);
+  }
+  return ret;
+}
+
+static void run_clear(struct publish_run *run)
+{
+  for (size_t i = 0; i < run->nstaged; i++) {
+    if (run->staged[i].tmp) {
+      _cleanup_error_ struct vzt_error *e = NULL;
+      vzt_rm_rf_at(run->dirfd, run->staged[i].tmp, &e);
+    }
+    free(run->staged[i].tmp);
+    free(run->staged[i].final);
+  }
+  free(run->staged);
+  vzt_strv_free(run->retired);
+  if (run->index)
+    json_object_put(run->index);
+  if (run->dirfd >= 0)
+    close(run->dirfd);
+}
+
+static int publish_one(struct publish_run *run, const char *path, struct vzt_publish_result *r,
+                       struct vzt_error **err)
+{
+  struct vzt_manifest m;
+  if (vzt_manifest_load(path, &m, err) < 0)
+    return -1;
+  int ret = -1;
+  _cleanup_free_ char *build = vzt_publish_build_id(m.source_date_epoch, m.archive_sha256);
+  json_object *t = template_entry(run->index, &m);
+  json_object *builds = jarr(t, "builds");
+  if (find_named(builds, "build", build)) {
+    vzt_info("%s build %s is already published", m.name, build);
+    r->unchanged++;
+  } else {
+    json_object *b = NULL;
+    int sr = stage_build(run, path, &m, t, build, &b, err);
+    if (b)
+      array_insert(builds, 0, b);
+    if (sr < 0)
+      goto out;
+    vzt_info("Added %s build %s", m.name, build);
+    r->added++;
+  }
+  /* It passed vzt_verify_template in this run: the newest good one. */
+  json_object_object_add(t, "last_good", json_object_new_string(build));
+  ret = 0;
+out:
+  vzt_manifest_clear(&m);
+  return ret;
+}
+
+int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, struct vzt_error **err)
+{
+  memset(r, 0, sizeof(*r));
+  if (o->keep < 1)
+    return vzt_usage_error(err, "--keep wants at least 1");
+  /* Everything is verified before the directory is touched: a refusal leaves it as it was. */
+  for (char **p = o->manifests; p && *p; p++) {
+    struct vzt_verify_report rep;
+    int v = vzt_verify_template(*p, NULL, &rep, err);
+    if (v < 0) {
+      vzt_error_prefix(err, "not publishing %s", rep.name ? rep.name : *p);
+      vzt_verify_report_clear(&rep);
+      return -1;
+    }
+    vzt_info("Verified %s: sha256 %.16s..., %zu packages as listed", rep.name, rep.sha256, rep.packages);
+    vzt_verify_report_clear(&rep);
+  }
+
+  if (vzt_mkdir_p(o->dir, 0755, err) < 0)
+    return -1;
+  __attribute__((cleanup(run_clear))) struct publish_run run = {.o = o, .dirfd = -1};
+  run.retired = calloc(1, sizeof(char *));
+  run.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (run.dirfd < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", o->dir);
+  /* One publisher at a time per directory; held until exit. */
+  int lock = openat(run.dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX) < 0)
+    return vzt_fail_errno(err, errno, "cannot lock %s/%s", o->dir, LOCK_NAME);
+  if (load_index(&run, err) < 0)
+    return -1;
+  for (char **p = o->manifests; p && *p; p++)
+    if (publish_one(&run, *p, r, err) < 0)
+      return -1;
+  json_object *templates = jarr(run.index, "templates");
+  for (size_t i = 0; i < json_object_array_length(templates); i++)
+    retire(&run, json_object_array_get_idx(templates, i), &r->removed);
+  r->templates = json_object_array_length(templates);
+  if (write_indices(&run, r, err) < 0)
+    return -1;
+  for (char **p = run.retired; *p; p++) {
+    _cleanup_error_ struct vzt_error *e = NULL;
+    if (vzt_rm_rf_at(run.dirfd, *p, &e) < 0)
+      vzt_warn("cannot remove the dropped build %s/%s: %s", o->dir, *p, e->msg);
+  }
+  return 0;
+}
+
+void vzt_publish_result_clear(struct vzt_publish_result *r)
+{
+  free(r->fingerprint);
+  memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,72 @@
+/* Publishing templates as a static directory any web server can serve:
+ * archives and manifests, a signed SHA256SUMS, index.json, Proxmox's
+ * aplinfo.dat and LXC's image-server layout. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "lib/error.h"
+#include "tmpl/manifest.h"
+
+/* Layout under DIR (paths in index.json and SHA256SUMS are relative to it):
+ *   index.json, SHA256SUMS, SHA256SUMS.gpg
+ *   templates/<name>/<build>/<name>.tar.zst, <name>.json
+ *   templates/<name>/last-good -> <build>
+ *   aplinfo.dat, aplinfo.dat.gz, aplinfo.dat.asc       (pveam)
+ *   meta/1.0/index-system, index-user                   (lxc-create -t download)
+ *   images/<dist>/<release>/<arch>/<variant>/<build>/rootfs.tar.xz, meta.tar.xz
+ */
+#define VZT_PUBLISH_KEEP_DEFAULT 3
+
+struct vzt_publish_opts {
+  const char *dir;
+  char **manifests;        /* the templates to add, as manifest paths (NULL-terminated) */
+  const char *sign_key;    /* key id or fingerprint; NULL: no SHA256SUMS.gpg */
+  const char *gpg_homedir; /* NULL: $GNUPGHOME */
+  int keep;                /* builds kept per template name; >= 1 */
+  int threads;             /* for xz; 0 = CPUs */
+};
+
+struct vzt_publish_result {
+  size_t added;     /* new builds */
+  size_t unchanged; /* given again, already published */
+  size_t removed;   /* builds dropped by --keep */
+  size_t templates; /* template names in the index */
+  char *fingerprint; /* of the signing key, when signed */
+};
+
+/* Verifies every given template (vzt_verify_template) first and refuses
+ * (VZT_EXIT_REFUSED) before changing anything when one fails; then adds the
+ * new builds, moves each template's last-good to the build just verified,
+ * drops builds beyond keep, and rewrites the indices, each to a temporary
+ * name then renamed, the signature last. */
+int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, struct vzt_error **err);
+void vzt_publish_result_clear(struct vzt_publish_result *r);
+
+/* "<YYYYmmdd>-<HHMMSS>-<12 hex of the archive's sha256>": the build's
+ * SOURCE_DATE_EPOCH in UTC and its content, so the same bytes are the same
+ * build and the ids sort by date. */
+char *vzt_publish_build_id(time_t epoch, const char *sha256);
+
+/* The records for other tools, from one template build (publish-formats.c). */
+struct vzt_publish_entry {
+  const char *name, *build, *distribution, *release, *codename, *variant;
+  const char *architecture;      /* canonical */
+  const char *deb_architecture;  /* LXC's name: amd64, arm64 */
+  const char *archive;           /* path under DIR */
+  const char *sha256;
+  uint64_t size;
+  const char *md5, *sha512;      /* of the archive, for aplinfo */
+  time_t epoch;
+};
+/* One aplinfo.dat stanza (Description last: pveam reads it to the end). */
+char *vzt_publish_aplinfo_stanza(const struct vzt_publish_entry *e);
+/* "dist;release;arch;variant;build;/images/.../" as lxc-download reads it. */
+char *vzt_publish_lxc_line(const struct vzt_publish_entry *e);
+/* images/<dist>/<release>/<arch>/<variant>/<build> */
+char *vzt_publish_lxc_dir(const struct vzt_publish_entry *e);
+/* meta.tar.xz for lxc-download: config, config-user, templates,
+ * excludes-user, create-message, expiry; reproducible (mtimes = epoch). */
+int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err);
+/* A buffer gzip-compressed reproducibly (no name, no mtime). */
+int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err);
