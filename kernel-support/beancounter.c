@@ -22,8 +22,10 @@
 #include "lib/strutil.h"
 
 /* The cgroup controllers the resources live in. */
-enum bc_ctrl { CTRL_PIDS, CTRL_MEMORY, CTRL_CPU, CTRL_N };
-static const char *const ctrl_names[CTRL_N] = {"pids", "memory", "cpu"};
+enum bc_ctrl { CTRL_PIDS, CTRL_MEMORY, CTRL_CPU, CTRL_IO, CTRL_N };
+/* v2's names; v1 calls the I/O controller blkio. */
+static const char *const ctrl_names[CTRL_N] = {"pids", "memory", "cpu", "io"};
+static const char *const ctrl_v1_names[CTRL_N] = {"pids", "memory", "cpu", "blkio"};
 
 static const struct {
   const char *name;
@@ -36,6 +38,8 @@ static const struct {
     [VZT_BC_NUMFILE] = {"numfile", "files", -1},
     [VZT_BC_CPULIMIT] = {"cpulimit", "percent", CTRL_CPU},
     [VZT_BC_CPUUNITS] = {"cpuunits", "units", CTRL_CPU},
+    [VZT_BC_KMEMSIZE] = {"kmemsize", "bytes", CTRL_MEMORY},
+    [VZT_BC_IOWEIGHT] = {"ioweight", "weight", CTRL_IO},
 };
 
 /* The default scheduling weight of OpenVZ (cpuunits), cgroup v1 (cpu.shares) and v2 (cpu.weight). */
@@ -45,6 +49,7 @@ static const struct {
 
 /* v1 reports "no limit" as a page-rounded LONG_MAX. */
 #define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
+static uint64_t v1_limit(uint64_t v) { return v >= V1_UNLIMITED_FLOOR ? VZT_BC_UNLIMITED : v; }
 
 struct bc_hier {
   int version;       /* 1 or 2 */
@@ -84,7 +89,7 @@ int vzt_bc_limits_parse(struct vzt_bc_limits *l, const char *spec, struct vzt_er
   if (r < 0)
     return vzt_usage_error(err,
                            "--limit %s: unknown resource; known: numproc, physpages, swappages, "
-                           "numfile, cpulimit, cpuunits",
+                           "numfile, cpulimit, cpuunits, kmemsize, ioweight",
                            spec);
   const char *v = eq + 1;
   if (!strcmp(v, "unlimited")) {
@@ -122,7 +127,8 @@ int vzt_bc_limits_parse(struct vzt_bc_limits *l, const char *spec, struct vzt_er
     break;
   case VZT_BC_PHYSPAGES:
   case VZT_BC_SWAPPAGES:
-    if (r == VZT_BC_PHYSPAGES && n < 4096)
+  case VZT_BC_KMEMSIZE:
+    if (r != VZT_BC_SWAPPAGES && n < 4096)
       return vzt_usage_error(err, "--limit %s: at least 4K (the value is in bytes)", spec);
     break;
   case VZT_BC_CPULIMIT:
@@ -132,6 +138,10 @@ int vzt_bc_limits_parse(struct vzt_bc_limits *l, const char *spec, struct vzt_er
   case VZT_BC_CPUUNITS:
     if (n < 8 || n > 500000)
       return vzt_usage_error(err, "--limit %s: OpenVZ's cpuunits, 8 to 500000 (1000 is the default)", spec);
+    break;
+  case VZT_BC_IOWEIGHT:
+    if (n < 1 || n > 10000)
+      return vzt_usage_error(err, "--limit %s: an I/O weight, 1 to 10000 (100 is the default)", spec);
     break;
   }
   l->value[r] = n;
@@ -226,7 +236,7 @@ static int find_hier(FILE *mi, enum bc_ctrl ctrl, struct bc_hier *out)
         *out = (struct bc_hier){2, vzt_strdup(mnt), vzt_strdup(root), steal_pointer(&ctrls), NULL, false};
         return 0;
       }
-    } else if (!strcmp(fstype, "cgroup") && !v1.mount && list_has(super, ctrl_names[ctrl], ",")) {
+    } else if (!strcmp(fstype, "cgroup") && !v1.mount && list_has(super, ctrl_v1_names[ctrl], ",")) {
       v1 = (struct bc_hier){1, vzt_strdup(mnt), vzt_strdup(root), vzt_strdup(super), NULL, false};
     }
   }
@@ -252,7 +262,7 @@ static char *self_path(const char *self_cgroup, const struct bc_hier *h, enum bc
       continue;
     *c2 = '\0';
     bool match = h->version == 2 ? (!strcmp(line, "0") && c1[1] == '\0')
-                                 : list_has(c1 + 1, ctrl_names[ctrl], ",");
+                                 : list_has(c1 + 1, ctrl_v1_names[ctrl], ",");
     if (match)
       return vzt_strdup(c2 + 1);
   }
@@ -341,6 +351,47 @@ static int write_limits(struct vzt_bc_group *g, struct vzt_error **err)
         return vzt_error_prefix(err, "swappages (v1 needs swap accounting: boot with swapaccount=1)");
     }
   }
+  if (h && (v = l->value[VZT_BC_KMEMSIZE]) != VZT_BC_UNLIMITED) {
+    /* v2 has no kernel memory limit of its own: it counts in memory.max. */
+    if (h->version == 2)
+      return vzt_fail(err, "kmemsize: cgroup v2 has no separate kernel memory limit (kernel memory "
+                           "counts in physpages): set physpages instead");
+    /* Kernels from 5.16 on accept the write and ignore it: read it back. */
+    if (write_ctl_u64(h->path, "memory.kmem.limit_in_bytes", v, err) < 0 ||
+        v1_limit(read_ctl_u64(h->path, "memory.kmem.limit_in_bytes")) == VZT_BC_UNLIMITED) {
+      vzt_error_free(err);
+      return vzt_fail(err, "kmemsize: this kernel only accounts kernel memory, it no longer limits "
+                           "it (Linux 5.16 on): set physpages instead");
+    }
+  }
+  h = hier_of(g, CTRL_IO);
+  if (h && (v = l->value[VZT_BC_IOWEIGHT]) != VZT_BC_UNLIMITED) {
+    if (h->version == 2) {
+      char buf[32];
+      snprintf(buf, sizeof(buf), "default %" PRIu64, v);
+      if (write_ctl(h->path, "io.weight", buf, err) < 0)
+        return vzt_error_prefix(err, "ioweight (io.weight needs the BFQ scheduler or io.cost)");
+    } else {
+      /* BFQ's blkio.bfq.weight shares v2's default of 100 (range 1-1000);
+       * CFQ's blkio.weight is 10-1000 around 500. */
+      _cleanup_free_ char *cfq = vzt_path_join(h->path, "blkio.weight");
+      _cleanup_free_ char *bfq = vzt_path_join(h->path, "blkio.bfq.weight");
+      uint64_t w;
+      const char *file;
+      if (access(bfq, F_OK) == 0) {
+        file = "blkio.bfq.weight";
+        w = v > 1000 ? 1000 : v;
+      } else if (access(cfq, F_OK) == 0) {
+        file = "blkio.weight";
+        w = v * 5 < 10 ? 10 : v * 5 > 1000 ? 1000 : v * 5;
+      } else
+        return vzt_fail(err, "ioweight: the blkio controller at %s has no weight (neither "
+                             "blkio.bfq.weight nor blkio.weight: the disks' I/O scheduler has none)",
+                        h->path);
+      if (write_ctl_u64(h->path, file, w, err) < 0)
+        return -1;
+    }
+  }
   h = hier_of(g, CTRL_CPU);
   if (h && (v = l->value[VZT_BC_CPULIMIT]) != VZT_BC_UNLIMITED) {
     uint64_t quota = v * CFS_PERIOD_US / 100;
@@ -384,7 +435,7 @@ int vzt_bc_group_create(const struct vzt_bc_limits *l, const char *name, const c
   if (!g)
     abort();
   g->limits = *l;
-  bool want[CTRL_N] = {true, true, false}; /* pids and memory for the report */
+  bool want[CTRL_N] = {true, true, false, false}; /* pids and memory for the report */
   for (int r = 0; r < VZT_BC_NRES; r++)
     if (bc_res[r].ctrl >= 0 && l->value[r] != VZT_BC_UNLIMITED)
       want[bc_res[r].ctrl] = true;
@@ -492,7 +543,7 @@ char *vzt_bc_group_describe(const struct vzt_bc_group *g)
     _cleanup_strv_ char **names = calloc(1, sizeof(char *));
     for (int c = 0; c < CTRL_N; c++)
       if (g->ctrl_hier[c] == (int) i)
-        vzt_strv_push(&names, ctrl_names[c]);
+        vzt_strv_push(&names, g->hier[i].version == 2 ? ctrl_names[c] : ctrl_v1_names[c]);
     _cleanup_free_ char *n = vzt_strv_join(names, ",");
     vzt_strv_push_take(&lines, vzt_strdupf("cgroup v%d %s: %s", g->hier[i].version, n, g->hier[i].path));
   }
@@ -533,7 +584,6 @@ void vzt_bc_group_destroy(struct vzt_bc_group *g)
 
 /* --- the report --- */
 
-static uint64_t v1_limit(uint64_t v) { return v >= V1_UNLIMITED_FLOOR ? VZT_BC_UNLIMITED : v; }
 
 void vzt_bc_group_read(const struct vzt_bc_group *g, const struct vzt_bc_limits *l,
                        struct vzt_bc_row rows[VZT_BC_NRES])
@@ -577,6 +627,26 @@ void vzt_bc_group_read(const struct vzt_bc_group *g, const struct vzt_bc_limits 
         sw->held = memsw > row->held ? memsw - row->held : 0;
         sw->barrier = sw->limit = v1_limit(read_ctl_u64(h->path, "memory.memsw.limit_in_bytes"));
         sw->failcnt = read_ctl_u64(h->path, "memory.memsw.failcnt");
+      }
+    }
+    struct vzt_bc_row *km = &rows[VZT_BC_KMEMSIZE];
+    if (h->version == 2) {
+      /* memory.stat's "kernel" (6.x), else its biggest parts. */
+      km->held = read_ctl_key(h->path, "memory.stat", "kernel");
+      if (km->held == VZT_BC_UNLIMITED) {
+        uint64_t slab = read_ctl_key(h->path, "memory.stat", "slab");
+        uint64_t stack = read_ctl_key(h->path, "memory.stat", "kernel_stack");
+        if (slab != VZT_BC_UNLIMITED && stack != VZT_BC_UNLIMITED)
+          km->held = slab + stack;
+      }
+      km->accounted = km->held != VZT_BC_UNLIMITED;
+    } else {
+      km->held = read_ctl_u64(h->path, "memory.kmem.usage_in_bytes");
+      km->accounted = km->held != VZT_BC_UNLIMITED;
+      if (km->accounted) {
+        km->maxheld = read_ctl_u64(h->path, "memory.kmem.max_usage_in_bytes");
+        km->barrier = km->limit = v1_limit(read_ctl_u64(h->path, "memory.kmem.limit_in_bytes"));
+        km->failcnt = read_ctl_u64(h->path, "memory.kmem.failcnt");
       }
     }
   }

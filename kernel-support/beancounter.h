@@ -16,6 +16,8 @@ enum vzt_bc_resource {
   VZT_BC_NUMFILE,   /* open files -> RLIMIT_NOFILE */
   VZT_BC_CPULIMIT,  /* percent of one CPU -> cpu.cfs_quota_us (v1) / cpu.max (v2) */
   VZT_BC_CPUUNITS,  /* OpenVZ weight (1000 = default) -> cpu.shares (v1) / cpu.weight (v2) */
+  VZT_BC_KMEMSIZE,  /* bytes -> memory.kmem.limit_in_bytes (v1; v2 only accounts it, in memory.stat) */
+  VZT_BC_IOWEIGHT,  /* 1-10000 (100 = default) -> io.weight (v2) / blkio[.bfq].weight (v1, scaled /10) */
   VZT_BC_NRES,
 };
 

@@ -278,6 +278,79 @@ START_TEST(v2_limits_delegation_and_report)
 }
 END_TEST
 
+/* kmemsize and ioweight: v1 writes and reads the kmem files; a blkio
+ * controller without weights is a clear error; v2 writes io.weight, reads
+ * kernel memory from memory.stat and refuses a kmemsize limit. */
+START_TEST(kmemsize_and_ioweight)
+{
+  _cleanup_free_ char *mi = vzt_strdupf("35 31 0:32 / %1$s/v1/memory rw - cgroup cgroup rw,memory\n"
+                                        "36 31 0:33 / %1$s/v1/blkio rw - cgroup cgroup rw,blkio\n"
+                                        "39 31 0:36 / %1$s/v1/pids rw - cgroup cgroup rw,pids\n",
+                                        tmp);
+  put("mountinfo", mi);
+  put("self-cgroup", "8:pids:/\n4:memory:/\n3:blkio:/\n");
+  put("v1/pids/cgroup.procs", "");
+  put("v1/memory/cgroup.procs", "");
+  put("v1/blkio/cgroup.procs", "");
+  struct vzt_bc_limits l;
+  vzt_bc_limits_init(&l);
+  parse_ok(&l, "kmemsize=32M");
+  ck_assert_uint_eq(l.value[VZT_BC_KMEMSIZE], 32ULL << 20);
+  struct vzt_bc_group *g = create(&l);
+  ck_file_eq("v1/memory/vzt-test/memory.kmem.limit_in_bytes", "33554432");
+  put("v1/memory/vzt-test/memory.kmem.usage_in_bytes", "8192\n");
+  put("v1/memory/vzt-test/memory.kmem.max_usage_in_bytes", "16384\n");
+  put("v1/memory/vzt-test/memory.kmem.failcnt", "5\n");
+  struct vzt_bc_row rows[VZT_BC_NRES];
+  vzt_bc_group_read(g, &l, rows);
+  ck_assert(rows[VZT_BC_KMEMSIZE].accounted);
+  ck_assert_uint_eq(rows[VZT_BC_KMEMSIZE].held, 8192);
+  ck_assert_uint_eq(rows[VZT_BC_KMEMSIZE].maxheld, 16384);
+  ck_assert_uint_eq(rows[VZT_BC_KMEMSIZE].limit, 32ULL << 20);
+  ck_assert_uint_eq(rows[VZT_BC_KMEMSIZE].failcnt, 5);
+  static const char *const procs[] = {"v1/pids/vzt-test/cgroup.procs", "v1/memory/vzt-test/cgroup.procs", NULL};
+  destroy(g, procs);
+  /* Fake groups keep their files: start the next part without them. */
+  for (const char *const *p = procs; *p; p++) {
+    _cleanup_free_ char *dir = vzt_path_join(tmp, *p);
+    *strrchr(dir, '/') = '\0';
+    struct vzt_error *e = NULL;
+    ck_assert_int_eq(vzt_rm_rf(dir, &e), 0);
+  }
+
+  vzt_bc_limits_init(&l);
+  parse_ok(&l, "ioweight=300");
+  _cleanup_free_ char *mip = vzt_path_join(tmp, "mountinfo");
+  _cleanup_free_ char *self = vzt_path_join(tmp, "self-cgroup");
+  struct vzt_error *err = NULL;
+  g = NULL;
+  ck_assert_int_eq(vzt_bc_group_create(&l, "vzt-test", mip, self, &g, &err), -1);
+  ck_assert_msg(strstr(err->msg, "ioweight") && strstr(err->msg, "no weight"), "%s", err->msg);
+  vzt_error_free(&err);
+
+  _cleanup_free_ char *mi2 = vzt_strdupf("30 23 0:27 / %s/v2 rw - cgroup2 cgroup2 rw\n", tmp);
+  put("mountinfo", mi2);
+  put("self-cgroup", "0::/\n");
+  put("v2/cgroup.controllers", "cpu io memory pids\n");
+  g = create(&l);
+  ck_file_eq("v2/vzt-test/io.weight", "default 300");
+  put("v2/vzt-test/memory.stat", "anon 4096\nfile 0\nkernel 12288\nslab 1\n");
+  vzt_bc_group_read(g, &l, rows);
+  ck_assert(rows[VZT_BC_KMEMSIZE].accounted);
+  ck_assert_uint_eq(rows[VZT_BC_KMEMSIZE].held, 12288);
+  ck_assert_uint_eq(rows[VZT_BC_IOWEIGHT].limit, 300);
+  static const char *const procs2[] = {"v2/vzt-test/cgroup.procs", NULL};
+  destroy(g, procs2);
+  _cleanup_free_ char *v2dir = vzt_path_join(tmp, "v2/vzt-test");
+  ck_assert_int_eq(vzt_rm_rf(v2dir, &err), 0);
+  vzt_bc_limits_init(&l);
+  parse_ok(&l, "kmemsize=32M");
+  ck_assert_int_eq(vzt_bc_group_create(&l, "vzt-test", mip, self, &g, &err), -1);
+  ck_assert_msg(strstr(err->msg, "kmemsize") && strstr(err->msg, "physpages"), "%s", err->msg);
+  vzt_error_free(&err);
+}
+END_TEST
+
 START_TEST(v2_preferred_where_it_holds_the_controller)
 {
   /* Hybrid: memory moved to cgroup2, pids still on v1. */
@@ -383,6 +456,7 @@ int main(void)
   tcase_add_test(tg, v2_limits_delegation_and_report);
   tcase_add_test(tg, v2_preferred_where_it_holds_the_controller);
   tcase_add_test(tg, missing_controller_is_a_clear_error);
+  tcase_add_test(tg, kmemsize_and_ioweight);
   tcase_add_test(tg, real_group_as_root);
   suite_add_tcase(s, tg);
   return vzt_unit_run(s);
