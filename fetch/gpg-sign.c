@@ -1,6 +1,7 @@
 /* Detached OpenPGP signatures with gpgme, for publishing: the signer's own GnuPG home and key. */
 #include "config.h"
 #include "fetch/gpg.h"
+#include "fetch/gpgme-cleanup.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 
@@ -8,28 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void ctx_releasep(gpgme_ctx_t *c)
-{
-  if (*c)
-    gpgme_release(*c);
-}
-static void data_releasep(gpgme_data_t *d)
-{
-  if (*d)
-    gpgme_data_release(*d);
-}
-static void key_unrefp(gpgme_key_t *k)
-{
-  if (*k)
-    gpgme_key_unref(*k);
-}
 
 int vzt_gpg_sign_detached(const char *homedir, const char *keyid, const char *data, size_t len,
                           char **sig, size_t *siglen, char **fingerprint, struct vzt_error **err)
 {
-  __attribute__((cleanup(ctx_releasep))) gpgme_ctx_t ctx = NULL;
-  __attribute__((cleanup(data_releasep))) gpgme_data_t in = NULL, out = NULL;
-  __attribute__((cleanup(key_unrefp))) gpgme_key_t key = NULL;
+  _cleanup_gpgme_ctx_ gpgme_ctx_t ctx = NULL;
+  _cleanup_gpgme_data_ gpgme_data_t in = NULL, out = NULL;
+  _cleanup_gpgme_key_ gpgme_key_t key = NULL;
   *sig = NULL;
   if (fingerprint)
     *fingerprint = NULL;

@@ -1,6 +1,7 @@
 /* OpenPGP verification of repository metadata with gpgme, in a throw-away GNUPGHOME. */
 #include "config.h"
 #include "fetch/gpg.h"
+#include "fetch/gpgme-cleanup.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -17,18 +18,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-static void ctx_releasep(gpgme_ctx_t *c)
-{
-  if (*c)
-    gpgme_release(*c);
-}
-static void data_releasep(gpgme_data_t *d)
-{
-  if (*d)
-    gpgme_data_release(*d);
-}
-#define _cleanup_gpgme_ctx_ __attribute__((cleanup(ctx_releasep)))
-#define _cleanup_gpgme_data_ __attribute__((cleanup(data_releasep)))
 
 /* The throw-away home: removed on every path out, with whatever gpg left in it. */
 static void home_removep(char **home)

@@ -3,6 +3,7 @@
 #include "tmpl/deb-unpack.h"
 #include "tmpl/deb-control.h"
 #include "lib/cleanup.h"
+#include "tmpl/archive-io.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
@@ -203,27 +204,8 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
         archive_entry_set_hardlink(e, renamed);
       }
     }
-    if (archive_write_header(out, e) != ARCHIVE_OK) {
-      ret = vzt_fail(err, "%s: cannot create %s: %s", what, abs, archive_error_string(out));
-      break;
-    }
-    if (archive_entry_size(e) > 0) {
-      const void *block;
-      size_t size;
-      la_int64_t offset;
-      while ((r = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) {
-          r = ARCHIVE_FATAL;
-          break;
-        }
-      if (r != ARCHIVE_EOF) {
-        ret = vzt_fail(err, "%s: cannot extract %s: %s", what, abs,
-                       archive_error_string(r == ARCHIVE_FATAL ? out : in));
-        break;
-      }
-    }
-    if (archive_write_finish_entry(out) != ARCHIVE_OK) {
-      ret = vzt_fail(err, "%s: cannot finish %s: %s", what, abs, archive_error_string(out));
+    if (vzt_archive_copy_entry(in, out, e, what, abs, err) < 0) {
+      ret = -1;
       break;
     }
   }

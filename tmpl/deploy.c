@@ -22,6 +22,7 @@
 
 #include "kernel-support/confine.h"
 #include "lib/cleanup.h"
+#include "tmpl/archive-io.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/locale.h"
@@ -100,27 +101,8 @@ static int extract_confined(void *arg, struct vzt_error **err)
       archive_entry_set_uid(e, uid + j->uid_shift);
       archive_entry_set_gid(e, gid + j->uid_shift);
     }
-    if (archive_write_header(out, e) != ARCHIVE_OK) {
-      ret = vzt_fail(err, "%s: cannot create %s: %s", j->what, path, archive_error_string(out));
-      break;
-    }
-    if (archive_entry_size(e) > 0) {
-      const void *block;
-      size_t size;
-      la_int64_t offset;
-      while ((r = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) {
-          r = ARCHIVE_FATAL;
-          break;
-        }
-      if (r != ARCHIVE_EOF) {
-        ret = vzt_fail(err, "%s: cannot extract %s: %s", j->what, path,
-                       archive_error_string(r == ARCHIVE_FATAL ? out : in));
-        break;
-      }
-    }
-    if (archive_write_finish_entry(out) != ARCHIVE_OK) {
-      ret = vzt_fail(err, "%s: cannot finish %s: %s", j->what, path, archive_error_string(out));
+    if (vzt_archive_copy_entry(in, out, e, j->what, path, err) < 0) {
+      ret = -1;
       break;
     }
   }

@@ -4,6 +4,7 @@
 #include "tmpl/manifest.h"
 #include "tmpl/sums.h"
 #include "fetch/fetch.h"
+#include "tmpl/publish-index.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -27,25 +28,6 @@ static void json_putp(json_object **o)
 }
 
 static void sums_clearp(struct vzt_sums *s) { vzt_sums_clear(s); }
-
-static const char *jstr(json_object *o, const char *key)
-{
-  json_object *v;
-  return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-             ? json_object_get_string(v)
-             : NULL;
-}
-
-static json_object *find_named(json_object *arr, const char *key, const char *value)
-{
-  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-    json_object *t = json_object_array_get_idx(arr, i);
-    const char *v = jstr(t, key);
-    if (v && !strcmp(v, value))
-      return t;
-  }
-  return NULL;
-}
 
 /* One file of the published directory into memory; *missing when it is not there. */
 static int get_small(const char *base, const char *rel, char **data, size_t *len, bool *missing,
@@ -158,23 +140,23 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   if (!idx || !json_object_object_get_ex(idx, "templates", &templates) ||
       !json_object_is_type(templates, json_type_array))
     return vzt_refuse(err, "%s/index.json is not a vztmpl publish index", base);
-  json_object *t = find_named(templates, "name", o->name);
+  json_object *t = vzt_index_find(templates, "name", o->name);
   if (!t) {
     _cleanup_strv_ char **names = calloc(1, sizeof(char *));
     for (size_t i = 0; i < json_object_array_length(templates); i++)
-      if (jstr(json_object_array_get_idx(templates, i), "name"))
-        vzt_strv_push(&names, jstr(json_object_array_get_idx(templates, i), "name"));
+      if (vzt_index_str(json_object_array_get_idx(templates, i), "name"))
+        vzt_strv_push(&names, vzt_index_str(json_object_array_get_idx(templates, i), "name"));
     _cleanup_free_ char *all = vzt_strv_join(names, ", ");
     return vzt_usage_error(err, "%s publishes no template %s (it has: %s)", base, o->name,
                            *all ? all : "none");
   }
-  const char *build = o->build ? o->build : jstr(t, "last_good");
+  const char *build = o->build ? o->build : vzt_index_str(t, "last_good");
   json_object *builds = NULL;
   json_object_object_get_ex(t, "builds", &builds);
-  json_object *b = build ? find_named(builds, "build", build) : NULL;
+  json_object *b = build ? vzt_index_find(builds, "build", build) : NULL;
   if (!b)
     return vzt_usage_error(err, "%s has no build %s of %s", base, build ? build : "(last-good)", o->name);
-  const char *archive = jstr(b, "archive"), *manifest = jstr(b, "manifest");
+  const char *archive = vzt_index_str(b, "archive"), *manifest = vzt_index_str(b, "manifest");
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", o->name);
   _cleanup_free_ char *want_manifest = vzt_strdupf("%s.json", o->name);
   if (!safe_rel(archive) || !safe_rel(manifest) || strcmp(base_name(archive), want_archive) ||

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpl/archive-io.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/error.h"
@@ -84,24 +85,6 @@ static la_ssize_t convert_write_cb(struct archive *a, void *data, const void *bu
   vzt_digest_update(o->digest, buf, len);
   o->size += len;
   return (la_ssize_t) len;
-}
-
-static void read_freep(struct archive **a)
-{
-  if (*a)
-    archive_read_free(*a);
-}
-
-static void write_freep(struct archive **a)
-{
-  if (*a)
-    archive_write_free(*a);
-}
-
-static void entry_freep(struct archive_entry **e)
-{
-  if (*e)
-    archive_entry_free(*e);
 }
 
 static void digest_freep(struct vzt_digest **d)
@@ -179,9 +162,9 @@ static int set_filter(struct archive *w, enum vzt_pack_format fmt, int threads, 
 int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, int threads,
                         struct vzt_pack_result *res, struct vzt_error **err)
 {
-  __attribute__((cleanup(read_freep))) struct archive *r = NULL;
-  __attribute__((cleanup(write_freep))) struct archive *w = NULL;
-  __attribute__((cleanup(entry_freep))) struct archive_entry *out_entry = NULL;
+  _cleanup_archive_read_ struct archive *r = NULL;
+  _cleanup_archive_write_ struct archive *w = NULL;
+  _cleanup_archive_entry_ struct archive_entry *out_entry = NULL;
   __attribute__((cleanup(digest_freep))) struct vzt_digest *digest = vzt_digest_new(VZT_DIGEST_SHA256);
   _cleanup_free_ char *buf = NULL;
   struct convert_out o = {.fd = out_fd, .digest = digest};

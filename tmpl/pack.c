@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include "tmpl/archive-io.h"
 #include "lib/locale.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,18 +75,6 @@ static void pack_tree_free(struct pack_tree *t)
 {
   free(t->names);
   free(t->v);
-}
-
-static void pack_archive_freep(struct archive **a)
-{
-  if (*a)
-    archive_write_free(*a);
-}
-
-static void pack_entry_freep(struct archive_entry **e)
-{
-  if (*e)
-    archive_entry_free(*e);
 }
 
 static void pack_cctx_freep(ZSTD_CCtx **c)
@@ -414,8 +403,8 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
                   struct vzt_pack_result *res, struct vzt_error **err)
 {
   __attribute__((cleanup(pack_tree_free))) struct pack_tree t = {0};
-  __attribute__((cleanup(pack_archive_freep))) struct archive *a = NULL;
-  __attribute__((cleanup(pack_entry_freep))) struct archive_entry *ae = NULL;
+  _cleanup_archive_write_ struct archive *a = NULL;
+  _cleanup_archive_entry_ struct archive_entry *ae = NULL;
   __attribute__((cleanup(pack_cctx_freep))) ZSTD_CCtx *cctx = NULL;
   _cleanup_free_ unsigned char *zbuf = NULL, *buf = NULL;
   _cleanup_close_ int rootfd = -1;

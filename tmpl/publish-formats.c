@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpl/archive-io.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 
@@ -62,18 +63,6 @@ char *vzt_publish_lxc_line(const struct vzt_publish_entry *e)
                      lxc_variant(e), e->build, dir);
 }
 
-static void write_freep(struct archive **a)
-{
-  if (*a)
-    archive_write_free(*a);
-}
-
-static void entry_freep(struct archive_entry **e)
-{
-  if (*e)
-    archive_entry_free(*e);
-}
-
 static int add_file(struct archive *a, struct archive_entry *ae, const char *name, const char *text,
                     time_t mtime)
 {
@@ -94,8 +83,8 @@ static int add_file(struct archive *a, struct archive_entry *ae, const char *nam
 
 int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err)
 {
-  __attribute__((cleanup(write_freep))) struct archive *a = archive_write_new();
-  __attribute__((cleanup(entry_freep))) struct archive_entry *ae = archive_entry_new();
+  _cleanup_archive_write_ struct archive *a = archive_write_new();
+  _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
   if (!a || !ae)
     abort();
   /* lxc-download substitutes LXC_TEMPLATE_CONFIG with its own config
@@ -164,8 +153,8 @@ static la_ssize_t mem_write_cb(struct archive *a, void *data, const void *buf, s
 
 int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err)
 {
-  __attribute__((cleanup(write_freep))) struct archive *a = archive_write_new();
-  __attribute__((cleanup(entry_freep))) struct archive_entry *ae = archive_entry_new();
+  _cleanup_archive_write_ struct archive *a = archive_write_new();
+  _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
   struct membuf m = {0};
   if (!a || !ae)
     abort();

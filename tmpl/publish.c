@@ -5,6 +5,7 @@
 #include "tmpl/pack.h"
 #include "tmpl/verify.h"
 #include "fetch/gpg.h"
+#include "tmpl/publish-index.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
@@ -50,14 +51,6 @@ struct publish_run {
   size_t nstaged;
   char **retired; /* directories of builds dropped by --keep, removed last */
 };
-
-static const char *jstr(json_object *o, const char *key)
-{
-  json_object *v;
-  return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-             ? json_object_get_string(v)
-             : NULL;
-}
 
 static int64_t jint(json_object *o, const char *key)
 {
@@ -171,22 +164,11 @@ static int load_index(struct publish_run *run, struct vzt_error **err)
   return 0;
 }
 
-static json_object *find_named(json_object *arr, const char *key, const char *value)
-{
-  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-    json_object *t = json_object_array_get_idx(arr, i);
-    const char *v = jstr(t, key);
-    if (v && !strcmp(v, value))
-      return t;
-  }
-  return NULL;
-}
-
 /* The index's entry for a template name, created (sorted by name) when new. */
 static json_object *template_entry(json_object *index, const struct vzt_manifest *m)
 {
   json_object *arr = jarr(index, "templates");
-  json_object *t = find_named(arr, "name", m->name);
+  json_object *t = vzt_index_find(arr, "name", m->name);
   if (t)
     return t;
   const struct vzt_arch *arch = vzt_arch_lookup(m->architecture ? m->architecture : "");
@@ -202,7 +184,7 @@ static json_object *template_entry(json_object *index, const struct vzt_manifest
   json_object_object_add(t, "builds", json_object_new_array());
   size_t n = json_object_array_length(arr), at = n;
   for (size_t i = 0; i < n; i++) {
-    const char *name = jstr(json_object_array_get_idx(arr, i), "name");
+    const char *name = vzt_index_str(json_object_array_get_idx(arr, i), "name");
     if (name && strcmp(name, m->name) > 0) {
       at = i;
       break;
@@ -216,19 +198,19 @@ static json_object *template_entry(json_object *index, const struct vzt_manifest
 static void entry_view(json_object *t, json_object *b, struct vzt_publish_entry *e)
 {
   *e = (struct vzt_publish_entry){
-      .name = jstr(t, "name"),
-      .build = jstr(b, "build"),
-      .distribution = jstr(t, "distribution") ? jstr(t, "distribution") : "unknown",
-      .release = jstr(t, "release") ? jstr(t, "release") : "0",
-      .codename = jstr(t, "codename"),
-      .variant = jstr(t, "variant"),
-      .architecture = jstr(t, "architecture") ? jstr(t, "architecture") : "unknown",
-      .deb_architecture = jstr(t, "deb_architecture") ? jstr(t, "deb_architecture") : "unknown",
-      .archive = jstr(b, "archive"),
-      .sha256 = jstr(b, "sha256"),
+      .name = vzt_index_str(t, "name"),
+      .build = vzt_index_str(b, "build"),
+      .distribution = vzt_index_str(t, "distribution") ? vzt_index_str(t, "distribution") : "unknown",
+      .release = vzt_index_str(t, "release") ? vzt_index_str(t, "release") : "0",
+      .codename = vzt_index_str(t, "codename"),
+      .variant = vzt_index_str(t, "variant"),
+      .architecture = vzt_index_str(t, "architecture") ? vzt_index_str(t, "architecture") : "unknown",
+      .deb_architecture = vzt_index_str(t, "deb_architecture") ? vzt_index_str(t, "deb_architecture") : "unknown",
+      .archive = vzt_index_str(b, "archive"),
+      .sha256 = vzt_index_str(b, "sha256"),
       .size = (uint64_t) jint(b, "size"),
-      .md5 = jstr(b, "md5"),
-      .sha512 = jstr(b, "sha512"),
+      .md5 = vzt_index_str(b, "md5"),
+      .sha512 = vzt_index_str(b, "sha512"),
       .epoch = (time_t) jint(b, "source_date_epoch"),
   };
 }
@@ -339,19 +321,19 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
 static void retire(struct publish_run *run, json_object *t, size_t *removed)
 {
   json_object *builds = jarr(t, "builds");
-  const char *good = jstr(t, "last_good");
+  const char *good = vzt_index_str(t, "last_good");
   size_t keep = (size_t) run->o->keep;
   for (size_t i = json_object_array_length(builds); i-- > keep;) {
     json_object *b = json_object_array_get_idx(builds, i);
-    const char *id = jstr(b, "build");
+    const char *id = vzt_index_str(b, "build");
     if (good && id && !strcmp(id, good))
       continue;
     if (id) {
-      vzt_strv_push_take(&run->retired, vzt_strdupf("templates/%s/%s", jstr(t, "name"), id));
+      vzt_strv_push_take(&run->retired, vzt_strdupf("templates/%s/%s", vzt_index_str(t, "name"), id));
       json_object *lxc;
-      if (json_object_object_get_ex(b, "lxc", &lxc) && jstr(lxc, "dir"))
-        vzt_strv_push(&run->retired, jstr(lxc, "dir"));
-      vzt_info("Dropping %s build %s (--keep %d)", jstr(t, "name"), id, run->o->keep);
+      if (json_object_object_get_ex(b, "lxc", &lxc) && vzt_index_str(lxc, "dir"))
+        vzt_strv_push(&run->retired, vzt_index_str(lxc, "dir"));
+      vzt_info("Dropping %s build %s (--keep %d)", vzt_index_str(t, "name"), id, run->o->keep);
     }
     json_object_array_del_idx(builds, i, 1);
     (*removed)++;
@@ -417,16 +399,16 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   for (size_t i = 0; i < nt; i++) {
     json_object *t = json_object_array_get_idx(templates, i);
     json_object *builds = jarr(t, "builds");
-    const char *good = jstr(t, "last_good");
+    const char *good = vzt_index_str(t, "last_good");
     for (size_t j = 0; builds && j < json_object_array_length(builds); j++) {
       json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL;
       json_object_object_get_ex(b, "lxc", &lxc);
-      const char *paths[4] = {jstr(b, "archive"), jstr(b, "manifest"), NULL, NULL};
-      const char *shas[4] = {jstr(b, "sha256"), jstr(b, "manifest_sha256"), NULL, NULL};
-      _cleanup_free_ char *rootfs = lxc && jstr(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", jstr(lxc, "dir")) : NULL;
-      _cleanup_free_ char *meta = lxc && jstr(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", jstr(lxc, "dir")) : NULL;
-      paths[2] = rootfs, shas[2] = lxc ? jstr(lxc, "rootfs_sha256") : NULL;
-      paths[3] = meta, shas[3] = lxc ? jstr(lxc, "meta_sha256") : NULL;
+      const char *paths[4] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL};
+      const char *shas[4] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL};
+      _cleanup_free_ char *rootfs = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
+      _cleanup_free_ char *meta = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
+      paths[2] = rootfs, shas[2] = lxc ? vzt_index_str(lxc, "rootfs_sha256") : NULL;
+      paths[3] = meta, shas[3] = lxc ? vzt_index_str(lxc, "meta_sha256") : NULL;
       for (int k = 0; k < 4; k++) {
         if (!paths[k] || !shas[k])
           continue;
@@ -440,7 +422,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
         snprintf(lines[nl].sha, sizeof(lines[nl].sha), "%s", shas[k]);
         nl++;
       }
-      if (good && jstr(b, "build") && !strcmp(good, jstr(b, "build")) && jstr(b, "md5")) {
+      if (good && vzt_index_str(b, "build") && !strcmp(good, vzt_index_str(b, "build")) && vzt_index_str(b, "md5")) {
         struct vzt_publish_entry e;
         entry_view(t, b, &e);
         _cleanup_free_ char *stanza = vzt_publish_aplinfo_stanza(&e);
@@ -522,10 +504,10 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   }
   for (size_t i = 0; i < nt; i++) {
     json_object *t = json_object_array_get_idx(templates, i);
-    const char *good = jstr(t, "last_good");
+    const char *good = vzt_index_str(t, "last_good");
     if (!good)
       continue;
-    if (point_last_good(run, jstr(t, "name"), good, err) < 0)
+    if (point_last_good(run, vzt_index_str(t, "name"), good, err) < 0)
       goto out;
   }
   if (vzt_mkdirat_p(run->dirfd, "meta/1.0", 0755, err) < 0)
@@ -586,7 +568,7 @@ static int publish_one(struct publish_run *run, const char *path, struct vzt_pub
   _cleanup_free_ char *build = vzt_publish_build_id(m.source_date_epoch, m.archive_sha256);
   json_object *t = template_entry(run->index, &m);
   json_object *builds = jarr(t, "builds");
-  if (find_named(builds, "build", build)) {
+  if (vzt_index_find(builds, "build", build)) {
     vzt_info("%s build %s is already published", m.name, build);
     r->unchanged++;
   } else {

@@ -1,0 +1,34 @@
+/* What every archive reader and writer of tmpl/ shares: libarchive objects
+ * bound to a scope (as lib/cleanup.h binds memory and descriptors), and
+ * copying one entry from a reader to a disk writer. */
+#pragma once
+#include <archive.h>
+#include <archive_entry.h>
+#include "lib/error.h"
+
+/* Writes e's header and data from in to out and finishes the entry; the
+ * error names `what` (the archive) and `path` (the entry). */
+int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+                           const char *what, const char *path, struct vzt_error **err);
+
+static inline void vzt_archive_read_freep(struct archive **a)
+{
+  if (*a)
+    archive_read_free(*a);
+}
+
+static inline void vzt_archive_write_freep(struct archive **a)
+{
+  if (*a)
+    archive_write_free(*a);
+}
+
+static inline void vzt_archive_entry_freep(struct archive_entry **e)
+{
+  if (*e)
+    archive_entry_free(*e);
+}
+
+#define _cleanup_archive_read_ __attribute__((cleanup(vzt_archive_read_freep)))
+#define _cleanup_archive_write_ __attribute__((cleanup(vzt_archive_write_freep)))
+#define _cleanup_archive_entry_ __attribute__((cleanup(vzt_archive_entry_freep)))
