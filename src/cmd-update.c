@@ -122,6 +122,9 @@ int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv)
   o.exclude = exclude;
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
+  /* A rebuild wants root, or root of the caller's user namespace (as build). */
+  if (!o.dry_run && vzt_ctx_become_root(ctx, true, &err) < 0)
+    return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
   _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, argv[optind]);

@@ -46,6 +46,9 @@ roots=$(sha256sum <"$CACHE/templates/$TPL.tar.zst")
 [ "$mine" = "$roots" ] || fail "the rootless build differs from root's: $mine vs $roots"
 [ "$(stat -c %u "$UCACHE/templates/$TPL.tar.zst")" = "$OK_UID" ] || fail "the cache is not the user's own"
 echo "rootless build: identical to root's (${mine%% *})"
+# update needs no root for an unchanged mirror, and would rebuild as the user.
+expect_exit 0 as_user "$USER_OK" "$V" -C "$UCACHE" --recipes-dir "$T/recipes" update "$TPL"
+grep -q "^$TPL: up to date" "$T/stdout" || fail "rootless update said: $(cat "$T/stdout")"
 
 # --- deploy: owners land in the subordinate range on the host ---
 R="$T/work/root"
