@@ -78,6 +78,7 @@ struct xfer {
   /* Why each URL failed, "<url>: <cause>", for the final message. */
   char **causes;
   size_t n_mismatch, n_not_found;
+  bool mismatch_retried; /* the current URL already served wrong bytes once */
 
   /* Another item has the same dest: that one downloads, this one copies. */
   struct xfer *alias_of;
@@ -509,6 +510,7 @@ static void next_url(struct xfer *x, char *cause)
   x->url++;
   x->attempts = 0;
   x->restarted = false;
+  x->mismatch_retried = false;
   x->state = X_READY;
   x->not_before = 0;
   if (!x->item->urls[x->url])
@@ -661,8 +663,17 @@ static void attempt_done(struct xfer *x, CURLcode res)
     free(cause);
     return;
   case O_MISMATCH:
-    x->n_mismatch++;
     sink_close(x, true);
+    if (!x->mismatch_retried) {
+      /* One bad response can be a proxy's or a link's fault: the same
+       * mirror once more, from byte 0, before it counts as serving wrong
+       * bytes (and every mirror doing so is a refusal). */
+      vzt_debug("%s: downloading it again from byte 0", cause);
+      free(cause);
+      x->mismatch_retried = true;
+      return;
+    }
+    x->n_mismatch++;
     next_url(x, cause);
     return;
   case O_NOT_FOUND:
