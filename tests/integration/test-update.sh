@@ -5,36 +5,7 @@
 # a failing update keeps the old one; an old manifest is refused clearly.
 . "$(dirname "$0")/testlib.sh"
 need_root
-BUSYBOX=$(command -v busybox) || skip "needs busybox (Debian package busybox-static)"
-
-# The target root needs a shell and dpkg for the configure stage: the host's
-# busybox and dpkg with the libraries they link. dpkg only checks
-# that ldconfig, start-stop-daemon and dpkg-deb exist; --configure of these
-# packages runs none of them.
-make_host_base() {
-  pkg="$T/build-hostbase"
-  mkdir -p "$pkg/DEBIAN" "$pkg/bin" "$pkg/sbin" "$pkg/usr/bin"
-  cp "$BUSYBOX" "$pkg/bin/busybox"
-  for a in sh mkdir cp rm cat ls tar diff; do ln -s busybox "$pkg/bin/$a"; done
-  cp /usr/bin/dpkg "$pkg/usr/bin/dpkg"
-  # ldd fails on a static busybox: it needs nothing then.
-  for lib in $( (ldd /usr/bin/dpkg; ldd "$BUSYBOX" 2>/dev/null || true) |
-                awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | sort -u); do
-    mkdir -p "$pkg$(dirname "$lib")"
-    cp -L "$lib" "$pkg$lib"
-  done
-  for stub in sbin/ldconfig sbin/start-stop-daemon usr/bin/dpkg-deb; do
-    printf '#!/bin/sh\nexit 0\n' >"$pkg/$stub"
-    chmod 755 "$pkg/$stub"
-  done
-  {
-    echo "Package: hostbase-vzt"; echo "Version: 1.0"; echo "Architecture: all"
-    echo "Maintainer: vztmpl tests <tests@test.invalid>"; echo "Priority: required"
-    echo "Description: a shell and dpkg from the test host"
-  } >"$pkg/DEBIAN/control"
-  mkdir -p "$1"
-  dpkg-deb --root-owner-group -Zxz --build "$pkg" "$1/hostbase-vzt_1.0_all.deb" >/dev/null
-}
+command -v busybox >/dev/null || skip "needs busybox (Debian package busybox-static)"
 
 # The command line: help, usage, a template that is not there.
 expect_exit 0 "$VZTMPL" update --help

@@ -10,6 +10,7 @@ T=$(mktemp -d /tmp/vztmpl-test.XXXXXX)
 HTTPD_PID=
 cleanup() {
   [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
+  for p in ${FRONT_PIDS:-}; do kill "$p" 2>/dev/null || true; done
   [ -d "$T/gnupg" ] && gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
   rm -rf "$T"
 }
@@ -138,6 +139,52 @@ base = none
 [variant base]
 install = $4
 RECIPE
+}
+
+# make_host_base DIR: hostbase-vzt_1.0_all.deb in DIR. The target root needs
+# a shell and dpkg for the configure stage: the host's
+# busybox and dpkg with the libraries they link. dpkg only checks
+# that ldconfig, start-stop-daemon and dpkg-deb exist; --configure of these
+# packages runs none of them.
+make_host_base() {
+  BUSYBOX=$(command -v busybox) || skip "needs busybox (Debian package busybox-static)"
+  pkg="$T/build-hostbase"
+  mkdir -p "$pkg/DEBIAN" "$pkg/bin" "$pkg/sbin" "$pkg/usr/bin"
+  cp "$BUSYBOX" "$pkg/bin/busybox"
+  for a in sh mkdir cp rm cat ls tar diff; do ln -s busybox "$pkg/bin/$a"; done
+  cp /usr/bin/dpkg "$pkg/usr/bin/dpkg"
+  # ldd fails on a static busybox: it needs nothing then.
+  for lib in $( (ldd /usr/bin/dpkg; ldd "$BUSYBOX" 2>/dev/null || true) |
+                awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | sort -u); do
+    mkdir -p "$pkg$(dirname "$lib")"
+    cp -L "$lib" "$pkg$lib"
+  done
+  for stub in sbin/ldconfig sbin/start-stop-daemon usr/bin/dpkg-deb; do
+    printf '#!/bin/sh\nexit 0\n' >"$pkg/$stub"
+    chmod 755 "$pkg/$stub"
+  done
+  {
+    echo "Package: hostbase-vzt"; echo "Version: 1.0"; echo "Architecture: all"
+    echo "Maintainer: vztmpl tests <tests@test.invalid>"; echo "Priority: required"
+    echo "Description: a shell and dpkg from the test host"
+  } >"$pkg/DEBIAN/control"
+  mkdir -p "$1"
+  dpkg-deb --root-owner-group -Zxz --build "$pkg" "$1/hostbase-vzt_1.0_all.deb" >/dev/null
+}
+
+# front NAME UPSTREAM [ADDRESS]: a fault-injecting HTTP front (faultfront.py)
+# on loopback before UPSTREAM, with its rules in $T/NAME.rules (none yet:
+# everything passes) and its log in $T/NAME.log; sets FRONT_URL.
+front() {
+  : >"$T/$1.rules"
+  python3 "$TESTS_DIR/faultfront.py" "$2" "$T/$1.rules" "$T/$1.port" "$T/$1.log" "${3:-127.0.0.1}" &
+  FRONT_PIDS="${FRONT_PIDS:-} $!"
+  for _ in $(seq 100); do
+    [ -s "$T/$1.port" ] && break
+    sleep 0.05
+  done
+  [ -s "$T/$1.port" ] || fail "the fault front $1 did not start"
+  FRONT_URL="http://${3:-127.0.0.1}:$(cat "$T/$1.port")"
 }
 
 # No file may be left in the cache's templates/ after a refused build.

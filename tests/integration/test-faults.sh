@@ -1,0 +1,94 @@
+#!/bin/sh
+# Bad networks, through a fault-injecting front (faultfront.py) before a real
+# local repository served by lighttpd: dropped, truncated, corrupted and
+# refused first attempts of every download still give the archive of a build
+# without faults; a mirror that is down fails over to the recipe's second
+# one; with every mirror down, or a redirect loop, the build fails in bounded
+# time with a message naming the mirrors, and writes no template.
+. "$(dirname "$0")/testlib.sh"
+need_root
+command -v busybox >/dev/null || skip "needs busybox (Debian package busybox-static)"
+
+POOL="$T/repo/pool/main"
+make_key good
+make_host_base "$POOL"
+make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
+make_deb "$POOL" base-vzt 1.0
+make_repo "$T/repo" testing good 7
+serve "$T/repo"
+export VZTMPL_APT_DIR="$T/no-apt"
+NAME=testdist-1-x86_64
+
+front good "$URL"
+GOOD=$FRONT_URL
+write_recipe "$T/good.conf" "$GOOD" "$T/good.gpg" hello-vzt
+
+# The reference: through the front, no faults.
+expect_exit 0 "$VZTMPL" -C "$T/c-ref" build "$T/good.conf"
+ref=$(sha256sum <"$T/c-ref/templates/$NAME.tar.zst")
+
+# build_with_faults CACHE RULES...: every rule line, then a build that must
+# give the reference archive.
+build_with_faults() {
+  cache=$1; shift
+  printf '%s\n' "$@" >"$T/good.rules"
+  : >"$T/good.log"
+  expect_exit 0 "$VZTMPL" -C "$cache" build "$T/good.conf"
+  got=$(sha256sum <"$cache/templates/$NAME.tar.zst")
+  [ "$got" = "$ref" ] || fail "with faults ($*) the archive differs from the one without"
+}
+
+# 1. Dropped mid-body, truncated, one byte flipped: the first attempt of each package.
+build_with_faults "$T/c1" \
+  "/pool/main/hello-vzt_* 1 drop" \
+  "/pool/main/base-vzt_* 1 flip" \
+  "/pool/main/hostbase-vzt_* 1 truncate" \
+  "/dists/testing/InRelease 1 status 503" \
+  "*/Packages.xz 1 drop"
+for p in hello-vzt base-vzt hostbase-vzt; do
+  n=$(grep -c "^/pool/main/${p}_" "$T/good.log" || true)
+  [ "$n" -ge 2 ] || { cat "$T/good.log" >&2; fail "$p was not asked for again after its fault ($n requests)"; }
+done
+echo "drop, flip, truncate, 503: the same archive ($(grep -c . "$T/good.log") requests)"
+
+# 2. Wrong Content-Length, 429 and 500, a slow trickle, a redirect to another
+# loopback host (which serves the same files).
+front other "$URL" 127.0.0.2
+build_with_faults "$T/c2" \
+  "/pool/main/hello-vzt_* 1 wrong-length" \
+  "/pool/main/base-vzt_* 1 status 429" \
+  "/pool/main/hostbase-vzt_* 1 status 500" \
+  "/pool/main/hostbase-vzt_* 2 trickle" \
+  "*/Packages.xz 1 redirect $FRONT_URL"
+grep -q "Packages.xz 1 " "$T/other.log" || fail "the redirect to another host was not followed"
+echo "wrong length, 429, 500, trickle, redirect to another host: the same archive"
+
+# 3. The first mirror is down (every answer 503) or not listening: the second serves.
+front down "$URL"
+DOWN=$FRONT_URL
+echo "* all status 503" >"$T/down.rules"
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+write_recipe "$T/failover.conf" "$DOWN http://127.0.0.1:$closed $GOOD" "$T/good.gpg" hello-vzt
+: >"$T/good.rules"
+expect_exit 0 "$VZTMPL" -C "$T/c3" build "$T/failover.conf"
+grep -q "^/dists/testing/InRelease" "$T/down.log" || fail "the down mirror was never tried"
+grep -q "^/pool/main/hello-vzt" "$T/good.log" || fail "the second mirror did not serve the packages"
+echo "failover: the down mirrors were tried, the good one served"
+
+# 4. Every mirror down: a failure in bounded time naming each, no template.
+write_recipe "$T/alldown.conf" "$DOWN http://127.0.0.1:$closed" "$T/good.gpg" hello-vzt
+start=$(date +%s)
+expect_exit 1 "$VZTMPL" -C "$T/c4" build "$T/alldown.conf"
+secs=$(( $(date +%s) - start ))
+[ "$secs" -lt 90 ] || fail "all mirrors down took $secs s"
+expect_stderr "$DOWN/dists/testing/InRelease"
+expect_stderr "127.0.0.1:$closed/dists/testing/InRelease"
+assert_no_template "$T/c4"
+echo "all mirrors down: failed after $secs s: $(head -c 300 "$T/stderr")"
+
+# 5. A redirect loop: a failure that says so, no template.
+echo "/dists/* all redirect-loop" >"$T/good.rules"
+expect_exit 1 "$VZTMPL" -C "$T/c5" build "$T/good.conf"
+expect_stderr "redirect"
+assert_no_template "$T/c5"
+echo "faults: ok"
