@@ -4,6 +4,7 @@
 #include "kernel-support/beancounter.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -419,6 +420,35 @@ static int write_limits(struct vzt_bc_group *g, struct vzt_error **err)
   return 0;
 }
 
+/* A run killed with SIGKILL cannot remove its group: the next one removes
+ * every "<prefix><pid>" beside its own whose process is gone (name is
+ * "<prefix><our pid>", as vztmpl-build-1234). */
+static void remove_group(const char *path);
+
+static void remove_stale_groups(const char *parent, const char *name)
+{
+  size_t plen = strlen(name);
+  while (plen > 0 && isdigit((unsigned char) name[plen - 1]))
+    plen--;
+  if (plen == 0 || plen == strlen(name))
+    return;
+  DIR *d = opendir(parent);
+  if (!d)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strncmp(de->d_name, name, plen) || !de->d_name[plen] || !strcmp(de->d_name, name))
+      continue;
+    char *end;
+    long pid = strtol(de->d_name + plen, &end, 10);
+    if (*end || pid <= 0 || (kill((pid_t) pid, 0) == 0 || errno != ESRCH))
+      continue;
+    _cleanup_free_ char *stale = vzt_path_join(parent, de->d_name);
+    remove_group(stale);
+  }
+  closedir(d);
+}
+
 int vzt_bc_group_create(const struct vzt_bc_limits *l, const char *name, const char *mountinfo,
                         const char *self_cgroup, struct vzt_bc_group **out, struct vzt_error **err)
 {
@@ -475,6 +505,7 @@ int vzt_bc_group_create(const struct vzt_bc_limits *l, const char *name, const c
     size_t pl = strlen(parent);
     while (pl > 1 && parent[pl - 1] == '/')
       parent[--pl] = '\0';
+    remove_stale_groups(parent, name);
     h.path = vzt_strdupf("%s/%s", parent, name);
     g->hier[g->n] = h;
     g->ctrl_hier[c] = (int) g->n++;
