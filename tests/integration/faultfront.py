@@ -16,7 +16,7 @@ GLOB matches the request path (fnmatch), ATTEMPTS is "all" or a list of
     flip                  the whole body with one byte changed
     wrong-length          a Content-Length larger than the body, then close
     stall SECONDS         nothing for SECONDS, then the answer
-    trickle               the body in 1 KiB pieces, 20 ms apart
+    trickle [BYTES]       the body in pieces of BYTES (1024), 20 ms apart
     redirect URL          302 to URL + the path
     redirect-loop         302 to the same path
 The first matching line decides; no line means pass. The file is read again
@@ -146,18 +146,21 @@ class Front(http.server.BaseHTTPRequestHandler):
             return
         self.answer(status, headers, body)
         if kind == "trickle":
-            for i in range(0, len(body), 1024):
-                self.wfile.write(body[i : i + 1024])
+            piece = int(action[1]) if len(action) > 1 else 1024
+            for i in range(0, len(body), piece):
+                self.wfile.write(body[i : i + piece])
                 self.wfile.flush()
                 time.sleep(0.02)
             return
         self.wfile.write(body)
 
     def do_GET(self):
-        self.handle_one()
+        try:
+            self.handle_one()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client hung up: tests kill clients
 
-    def do_HEAD(self):
-        self.handle_one()
+    do_HEAD = do_GET
 
 
 server = http.server.ThreadingHTTPServer((ADDRESS, 0), Front)
