@@ -4,6 +4,7 @@
 #include "fetch.h"
 
 #include "lib/cleanup.h"
+#include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +81,7 @@ struct xfer {
   char **causes;
   size_t n_mismatch, n_not_found;
   bool mismatch_retried; /* the current URL already served wrong bytes once */
+  bool found_done;       /* another process had already put dest in place */
 
   /* Another item has the same dest: that one downloads, this one copies. */
   struct xfer *alias_of;
@@ -171,7 +174,63 @@ static void progress_adjust(struct fetch_run *run, int64_t delta)
   vzt_progress_set(run->progress, run->done_bytes);
 }
 
-/* Open "<dest>.part" (or reset the buffer) and hash what is already there. */
+/* Another process holds "<dest>.part" (two builds want the same blob):
+ * this one waits its turn, then finds dest there or downloads itself. */
+#define SINK_BUSY 1
+#define BUSY_POLL 0.1
+
+/* Open and lock "<dest>.part": the lock says one process writes it. A
+ * .part renamed to dest by its holder after we opened it is not ours to
+ * write: open the name again. */
+static int sink_lock_part(struct xfer *x)
+{
+  for (;;) {
+    x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (x->fd < 0)
+      return vzt_fail_errno(x->run->err, errno, "cannot create %s", x->part);
+    if (flock(x->fd, LOCK_EX | LOCK_NB) < 0) {
+      int e = errno;
+      close(x->fd);
+      x->fd = -1;
+      if (e == EWOULDBLOCK)
+        return SINK_BUSY;
+      return vzt_fail_errno(x->run->err, e, "cannot lock %s", x->part);
+    }
+    struct stat held, named;
+    if (fstat(x->fd, &held) == 0 && stat(x->part, &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino)
+      return 0;
+    close(x->fd);
+    x->fd = -1;
+  }
+}
+
+/* dest complete and right already (put there by another process while we
+ * waited): nothing to download. */
+static bool dest_already_there(struct xfer *x)
+{
+  const struct vzt_fetch_item *it = x->item;
+  if (!it->digest)
+    return false;
+  _cleanup_close_ int fd = open(it->dest, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  char got[VZT_DIGEST_HEX_MAX];
+  uint64_t size = 0;
+  struct vzt_error *e = NULL;
+  if (vzt_digest_fd(fd, it->digest_type, got, &size, &e) < 0) {
+    vzt_error_free(&e);
+    return false;
+  }
+  if (strcasecmp(got, it->digest) || (it->size && size != it->size))
+    return false;
+  snprintf(x->item->computed, sizeof(x->item->computed), "%s", got);
+  x->item->bytes = size;
+  return true;
+}
+
+/* Open "<dest>.part" (or reset the buffer) and hash what is already there.
+ * SINK_BUSY: another process is writing it. */
 static int sink_open(struct xfer *x)
 {
   struct fetch_run *run = x->run;
@@ -183,9 +242,9 @@ static int sink_open(struct xfer *x)
   }
   if (x->fd >= 0)
     return 0;
-  x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (x->fd < 0)
-    return vzt_fail_errno(run->err, errno, "cannot create %s", x->part);
+  int locked = sink_lock_part(x);
+  if (locked != 0)
+    return locked;
   x->have = 0;
   char buf[1 << 16];
   for (;;) {
@@ -428,8 +487,22 @@ static void start_attempt(struct xfer *x)
   }
   bool fresh = run->memory || x->fd < 0;
   if (fresh) {
-    if (sink_open(x) < 0) {
+    int r = sink_open(x);
+    if (r == SINK_BUSY) {
+      x->not_before = vzt_now() + BUSY_POLL;
+      return;
+    }
+    if (r < 0) {
       fatal(run);
+      return;
+    }
+    if (!run->memory && x->have == 0 && dest_already_there(x)) {
+      vzt_debug("%s: put in place by another process meanwhile", x->item->dest);
+      sink_close(x, true);
+      x->item->url_used = x->item->urls[0];
+      x->found_done = true;
+      x->state = X_DONE;
+      run->remaining--;
       return;
     }
     if (x->item->size && x->have > x->item->size && sink_truncate(x) < 0) {
@@ -802,7 +875,7 @@ static void run_finish(struct fetch_run *run)
     }
     /* On failure no dest name is left: what did complete goes back to its
      * .part name, where the next run finds and re-verifies it. */
-    if (run->fatal && x->state == X_DONE && !x->alias_of && !run->memory &&
+    if (run->fatal && x->state == X_DONE && !x->alias_of && !x->found_done && !run->memory &&
         rename(x->item->dest, x->part) < 0)
       vzt_debug("cannot rename %s back to %s: %s", x->item->dest, x->part, strerror(errno));
     sink_close(x, false);
