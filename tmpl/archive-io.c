@@ -2,11 +2,22 @@
 #include "config.h"
 #include "tmpl/archive-io.h"
 
+/* libarchive's message, with the system's reason where there is one
+ * ("Write failed" alone does not say the disk is full). */
+static int archive_fail(struct archive *a, const char *what, const char *verb, const char *path,
+                        struct vzt_error **err)
+{
+  int e = archive_errno(a);
+  if (e > 0)
+    return vzt_fail_errno(err, e, "%s: cannot %s %s: %s", what, verb, path, archive_error_string(a));
+  return vzt_fail(err, "%s: cannot %s %s: %s", what, verb, path, archive_error_string(a));
+}
+
 int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archive_entry *e,
                            const char *what, const char *path, struct vzt_error **err)
 {
   if (archive_write_header(out, e) != ARCHIVE_OK)
-    return vzt_fail(err, "%s: cannot create %s: %s", what, path, archive_error_string(out));
+    return archive_fail(out, what, "create", path, err);
   if (archive_entry_size(e) > 0) {
     const void *block;
     size_t size;
@@ -18,10 +29,9 @@ int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archi
         break;
       }
     if (r != ARCHIVE_EOF)
-      return vzt_fail(err, "%s: cannot extract %s: %s", what, path,
-                      archive_error_string(r == ARCHIVE_FATAL ? out : in));
+      return archive_fail(r == ARCHIVE_FATAL ? out : in, what, "extract", path, err);
   }
   if (archive_write_finish_entry(out) != ARCHIVE_OK)
-    return vzt_fail(err, "%s: cannot finish %s: %s", what, path, archive_error_string(out));
+    return archive_fail(out, what, "finish", path, err);
   return 0;
 }
