@@ -158,8 +158,42 @@ static void list_add(struct unpack *u, const char *path, size_t len)
   u->list[u->list_len++] = '\n';
 }
 
+/* How many bytes data.tar may declare: its Installed-Size (KiB, rounded up
+ * per file by dpkg-gencontrol, so a generous bound) four times over plus
+ * 16 MiB, or 1 GiB without one. A decompression bomb or a header declaring
+ * terabytes is refused before it is written. */
+static uint64_t size_budget(const struct unpack *u)
+{
+  const struct member *c = find_member(u, "control");
+  uint64_t budget = UINT64_C(1) << 30;
+  struct vzt_deb_stanza st = {0};
+  size_t pos = 0;
+  if (c && vzt_deb_stanza_next(c->data, c->len, &pos, &st) == 1) {
+    _cleanup_free_ char *is = vzt_deb_stanza_dup(&st, "Installed-Size");
+    char *end;
+    unsigned long long kib = is ? strtoull(is, &end, 10) : 0;
+    if (is && end != is && kib < (UINT64_C(1) << 40))
+      budget = kib * 1024 * 4 + (UINT64_C(16) << 20);
+  }
+  vzt_deb_stanza_clear(&st);
+  return budget;
+}
+
+/* A path or hard-link target with a ".." component leaves the package's tree. */
+static bool has_dotdot(const char *p)
+{
+  for (const char *c = p; (c = strstr(c, "..")); c += 2)
+    if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+      return true;
+  return false;
+}
+
 static int extract_data(struct unpack *u, const char *what, struct vzt_error **err)
 {
+  uint64_t budget = size_budget(u), declared = 0;
+  /* This package's own symlinks: nothing of it may be written through one
+   * (the root's merged-/usr links are not the package's and stay usable). */
+  _cleanup_strv_ char **links = calloc(1, sizeof(char *));
   struct archive *in = open_nested(u);
   struct archive *out = archive_write_disk_new();
   /* Numeric owners (no name lookups: none is installed), no "..", and no
@@ -173,11 +207,46 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
   while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
     const char *path = archive_entry_pathname(e);
     /* dpkg's .list: "/." for the root, then each path without "./" or a trailing slash. */
+    /* dpkg-deb writes every member as "./..."; an absolute or bare name is
+     * not a package's. */
     if (!strncmp(path, "./", 2))
       path += 1;
-    else if (path[0] != '/') {
-      ret = vzt_refuse(err, "%s: unexpected path %s in data.tar", what, path);
+    else {
+      ret = vzt_refuse(err, "%s: unexpected path %s in data.tar (members start with \"./\")", what, path);
       break;
+    }
+    if (has_dotdot(path)) {
+      ret = vzt_refuse(err, "%s: %s in data.tar leaves the package's tree", what, path);
+      break;
+    }
+    const char *through = NULL;
+    for (char **l = links; *l && !through; l++)
+      if (vzt_startswith(path, *l) && path[strlen(*l)] == '/')
+        through = *l;
+    if (through) {
+      ret = vzt_refuse(err, "%s: %s would be written through the package's own symlink %s", what,
+                       path, through);
+      break;
+    }
+    if (archive_entry_filetype(e) == AE_IFLNK) {
+      size_t l = strlen(path);
+      while (l > 1 && path[l - 1] == '/')
+        l--;
+      vzt_strv_push_take(&links, vzt_strndup(path, l));
+    }
+    const char *hl = archive_entry_hardlink(e);
+    if (hl && (strncmp(hl, "./", 2) || has_dotdot(hl))) {
+      ret = vzt_refuse(err, "%s: hard link %s points outside the package (%s)", what, path, hl);
+      break;
+    }
+    if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+      declared += (uint64_t) archive_entry_size(e);
+      if (declared > budget) {
+        ret = vzt_refuse(err, "%s: data.tar declares more than %llu MiB, far beyond its "
+                              "Installed-Size: refusing what looks like a decompression bomb",
+                         what, (unsigned long long) (budget >> 20));
+        break;
+      }
     }
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/')
