@@ -374,6 +374,11 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     ret = 0;
     goto out;
   }
+  if (!ops->install) {
+    vzt_fail(err, "%s: the %s family resolves and fetches but cannot install yet: use "
+                  "--dry-run or `vztmpl fetch`", recipe->path, ops->name);
+    goto out;
+  }
   if (geteuid() != 0) {
     vzt_fail(err, "building a template needs root, or root of a user namespace (namespaces, "
                   "chroot, owners): vztmpl build enters one for ordinary users");

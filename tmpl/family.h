@@ -53,6 +53,8 @@ struct vzt_family_ops {
 
 const struct vzt_family_ops *vzt_family_lookup(const char *name);
 extern const struct vzt_family_ops vzt_family_deb;
+extern const struct vzt_family_ops vzt_family_rpmmd;
+extern const struct vzt_family_ops vzt_family_urpmi;
 
 void vzt_family_job_clear(struct vzt_family_job *job);
 /* The mirrors to use for a repository: the override, the recipe's URLs, or

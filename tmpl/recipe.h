@@ -12,6 +12,7 @@ struct vzt_repo {
   char **components;
   char *keyring;     /* absolute path */
   char **keys;       /* pinned fingerprints (may be empty) */
+  char *metadata_signature; /* rpm-md: "required" (default) or "if-published" */
 };
 
 /* A key=value line from [packages] or [variant X], in file order; lines of the

@@ -1,0 +1,240 @@
+/* The rpm-md family (Fedora, OpenMandriva): repomd.xml and its detached
+ * signature, primary and comps by the checksums repomd.xml gives, and the ops
+ * table. Installation is not part of this family yet. */
+#include "config.h"
+#include "tmpl/rpm-internal.h"
+#include "fetch/fetch.h"
+#include "fetch/gpg.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <errno.h>
+#include <solv/chksum.h>
+#include <solv/dataiterator.h>
+#include <solv/knownid.h>
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include <solv/repo_comps.h>
+#include <solv/repo_repomdxml.h>
+#include <solv/repo_rpmmd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *rpmmd_arch_name(const struct vzt_arch *a) { return a->rpm; }
+
+struct repomd_file {
+  char *location;
+  enum vzt_digest_type type;
+  char hex[VZT_DIGEST_HEX_MAX];
+  uint64_t size;
+};
+
+/* One <data type="..."> entry of the verified repomd.xml, as libsolv's
+ * repomdxml loader stored it in the repository's meta data. */
+static int repomd_find(Repo *repo, const char *what, struct repomd_file *out, const char *url,
+                       struct vzt_error **err)
+{
+  Pool *pool = repo->pool;
+  Dataiterator di;
+  memset(out, 0, sizeof(*out));
+  dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, what, SEARCH_STRING);
+  dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
+  int ret = 0;
+  if (dataiterator_step(&di)) {
+    dataiterator_setpos_parent(&di);
+    const char *loc = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
+    Id type = 0;
+    const unsigned char *sum =
+        pool_lookup_bin_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, &type);
+    out->size = pool_lookup_num(pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE, 0);
+    const char *tname = type ? solv_chksum_type2str(type) : NULL;
+    if (!loc)
+      ret = vzt_refuse(err, "%s: <data type=\"%s\"> has no location", url, what);
+    else if (!sum || !tname || vzt_digest_type_from_name(tname, &out->type) < 0)
+      ret = vzt_refuse(err, "%s: <data type=\"%s\"> has no sha1, sha256 or sha512 checksum", url,
+                       what);
+    else {
+      solv_bin2hex(sum, solv_chksum_len(type), out->hex);
+      out->location = vzt_strdup(loc);
+      ret = 1;
+    }
+  }
+  dataiterator_free(&di);
+  return ret;
+}
+
+/* repomd.xml and, as the recipe asks, its detached signature. */
+static int fetch_repomd(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
+                        const char *base, char **data, size_t *len, struct vzt_error **err)
+{
+  _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
+  _cleanup_strv_ char **sigurls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml.asc");
+  if (job->offline)
+    return vzt_fail(err, "--offline: the rpm-md family reads repomd.xml from the mirror (%s)",
+                    urls[0]);
+  if (vzt_fetch_to_memory(urls, data, len, err) < 0)
+    return vzt_error_prefix(err, "[repository %s]", repo->name);
+  bool required = !repo->metadata_signature || !strcmp(repo->metadata_signature, "required");
+  _cleanup_free_ char *sig = NULL;
+  size_t siglen = 0;
+  if (vzt_fetch_to_memory(sigurls, &sig, &siglen, err) < 0) {
+    if (!*err || (*err)->errnum != ENOENT)
+      return -1;
+    vzt_error_free(err);
+    if (required)
+      return vzt_refuse(err,
+                        "%s is not published, and [repository %s] requires signed metadata "
+                        "(metadata-signature = required)",
+                        sigurls[0], repo->name);
+    vzt_warn("%s: no repomd.xml.asc; trusting the metadata to package signatures", urls[0]);
+    vzt_strv_push_take(&job->verified, vzt_strdupf("%s unsigned-metadata", base));
+    return 0;
+  }
+  const char *keyring = job->keyring_override ? job->keyring_override : repo->keyring;
+  if (!keyring)
+    return vzt_usage_error(err, "[repository %s] has no keyring to check %s: give one with "
+                                "--keyring FILE", repo->name, sigurls[0]);
+  char *const *pinned = job->keyring_override ? NULL : repo->keys;
+  struct vzt_gpg_result vr = {0};
+  if (vzt_gpg_verify(keyring, pinned, *data, *len, sig, siglen, urls[0], &vr, err) < 0)
+    return -1;
+  vzt_strv_push_take(&job->verified, vzt_strdupf("%s %s", base, vr.fingerprint));
+  vzt_gpg_result_free(&vr);
+  return 0;
+}
+
+static int load_file(struct vzt_family_job *job, Repo *repo, char **mirrors, const char *base,
+                     const struct repomd_file *f, const char *what, struct vzt_error **err)
+{
+  _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, f->location);
+  _cleanup_free_ char *label = vzt_strdupf("Index %s %s", base, what);
+  _cleanup_free_ char *path = NULL;
+  if (vzt_rpm_fetch_checked(job, urls, f->type, f->hex, f->size, label, &path, err) < 0)
+    return -1;
+  FILE *fp = vzt_rpm_open_decompressed(path, err);
+  if (!fp)
+    return vzt_error_prefix(err, "%s", urls[0]);
+  int r = !strcmp(what, "primary") ? repo_add_rpmmd(repo, fp, NULL, 0)
+                                   : repo_add_comps(repo, fp, 0);
+  fclose(fp);
+  if (r != 0)
+    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(repo->pool));
+  return 0;
+}
+
+/* "@core": the comps group's mandatory and default packages, as dnf takes
+ * them, gathered into the base set by name. */
+static int gather_group(struct vzt_family_job *job, Repo *repo, const char *group,
+                        struct vzt_error **err)
+{
+  Pool *pool = repo->pool;
+  _cleanup_free_ char *name = vzt_strdupf("group:%s", group);
+  Id id = pool_str2id(pool, name, 0);
+  Solvable *s;
+  Id p;
+  FOR_REPO_SOLVABLES(repo, p, s) {
+    if (s->name != id)
+      continue;
+    Queue q;
+    queue_init(&q);
+    solvable_lookup_deparray(s, SOLVABLE_REQUIRES, &q, -1);
+    Queue rec;
+    queue_init(&rec);
+    solvable_lookup_deparray(s, SOLVABLE_RECOMMENDS, &rec, -1);
+    queue_insertn(&q, q.count, rec.count, rec.elements);
+    queue_free(&rec);
+    for (int i = 0; i < q.count; i++)
+      if (!ISRELDEP(q.elements[i])) {
+        const char *pkg = pool_id2str(pool, q.elements[i]);
+        if (!vzt_strv_contains(job->base_names, pkg))
+          vzt_strv_push(&job->base_names, pkg);
+      }
+    queue_free(&q);
+    return 1;
+  }
+  (void) err;
+  return 0;
+}
+
+static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
+                    const char *base, struct vzt_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  if (fetch_repomd(job, repo, mirrors, base, &data, &len, err) < 0)
+    return -1;
+  _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
+  Repo *r = vzt_rpm_repo_create(job, mirrors, base, label);
+  _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
+  FILE *fp = fmemopen(data, len, "r");
+  if (!fp)
+    return vzt_fail_errno(err, errno, "fmemopen");
+  int rr = repo_add_repomdxml(r, fp, 0);
+  fclose(fp);
+  if (rr != 0)
+    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(job->pool));
+  time_t stamp = (time_t) repo_lookup_num(r, SOLVID_META, REPOSITORY_TIMESTAMP, 0);
+  if (stamp > job->index_date)
+    job->index_date = stamp;
+  struct repomd_file f;
+  int found = repomd_find(r, "primary", &f, urls[0], err);
+  if (found < 0)
+    return -1;
+  if (!found)
+    return vzt_refuse(err, "%s lists no primary metadata", urls[0]);
+  int ret = load_file(job, r, mirrors, base, &f, "primary", err);
+  free(f.location);
+  if (ret < 0)
+    return -1;
+  const char *kw = job->base_keyword;
+  if (kw && kw[0] == '@') {
+    static const char *const group_types[] = {"group_zst", "group_xz", "group_gz", "group"};
+    for (size_t i = 0; i < VZT_ARRAY_SIZE(group_types); i++) {
+      if ((found = repomd_find(r, group_types[i], &f, urls[0], err)) < 0)
+        return -1;
+      if (!found)
+        continue;
+      ret = load_file(job, r, mirrors, base, &f, "comps", err);
+      free(f.location);
+      if (ret < 0)
+        return -1;
+      if (gather_group(job, r, kw + 1, err) > 0)
+        vzt_strv_push_take(&job->verified, vzt_strdupf("%s group %s", base, kw + 1));
+      break;
+    }
+  }
+  repo_internalize(r);
+  vzt_debug("loaded %s: %d packages", label, r->nsolvables);
+  return 0;
+}
+
+static int rpmmd_load_repo(struct vzt_family_job *job, const struct vzt_repo *repo,
+                           struct vzt_error **err)
+{
+  _cleanup_strv_ char **mirrors = NULL;
+  if (vzt_rpm_mirrors(job, repo, &mirrors, err) < 0)
+    return -1;
+  const char *kw = job->base_keyword;
+  /* A base set that is neither a comps group nor "none" is a package name. */
+  if (kw && kw[0] != '@' && strcmp(kw, "none") && !vzt_strv_contains(job->base_names, kw))
+    vzt_strv_push(&job->base_names, kw);
+  for (char **suite = repo->suites; *suite; suite++) {
+    _cleanup_free_ char *base = vzt_rpm_expand(*suite, job->arch_name, job->recipe->release);
+    if (load_one(job, repo, mirrors, base, err) < 0)
+      return -1;
+  }
+  if (kw && kw[0] == '@' && !(job->base_names && job->base_names[0]))
+    return vzt_fail(err, "%s: base = %s, but no comps group \"%s\" is published in [repository %s]",
+                    job->recipe->path, kw, kw + 1, repo->name);
+  return 0;
+}
+
+const struct vzt_family_ops vzt_family_rpmmd = {
+    .name = "rpm-md",
+    .disttype = DISTTYPE_RPM,
+    .arch_name = rpmmd_arch_name,
+    .load_repo = rpmmd_load_repo,
+    .install = NULL,
+};

@@ -1,0 +1,83 @@
+/* The urpmi family (Mageia, Mandriva): media_info/synthesis.hdlist.cz checked
+ * against media_info/MD5SUM and loaded with libsolv's mdk loader. MD5SUM is
+ * unsigned and only detects corruption; trust comes from package signatures.
+ * Installation is not part of this family yet. */
+#include "config.h"
+#include "tmpl/rpm-internal.h"
+#include "fetch/fetch.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <solv/pool.h>
+#include <solv/repo.h>
+#include <solv/repo_mdk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *urpmi_arch_name(const struct vzt_arch *a) { return a->urpmi; }
+
+static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
+                      const char *base, struct vzt_error **err)
+{
+  _cleanup_strv_ char **sumurls = vzt_rpm_urls(mirrors, base, "media_info/MD5SUM");
+  _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "media_info/synthesis.hdlist.cz");
+  if (job->offline)
+    return vzt_fail(err, "--offline: the urpmi family reads MD5SUM from the mirror (%s)",
+                    sumurls[0]);
+  _cleanup_free_ char *sums = NULL;
+  size_t len = 0;
+  if (vzt_fetch_to_memory(sumurls, &sums, &len, err) < 0)
+    return vzt_error_prefix(err, "[repository %s] media %s", repo->name, base);
+  char md5[VZT_DIGEST_HEX_MAX];
+  bool found = false;
+  if (vzt_urpmi_md5sum_find(sums, len, "synthesis.hdlist.cz", md5, &found, err) < 0)
+    return vzt_error_prefix(err, "%s", sumurls[0]);
+  if (!found)
+    return vzt_refuse(err, "%s does not list synthesis.hdlist.cz", sumurls[0]);
+  _cleanup_free_ char *label = vzt_strdupf("Media %s", base);
+  _cleanup_free_ char *path = NULL;
+  if (vzt_rpm_fetch_checked(job, urls, VZT_DIGEST_MD5, md5, 0, label, &path, err) < 0)
+    return vzt_error_prefix(err, "synthesis.hdlist.cz against %s", sumurls[0]);
+  FILE *fp = vzt_rpm_open_decompressed(path, err);
+  if (!fp)
+    return vzt_error_prefix(err, "%s", urls[0]);
+  _cleanup_free_ char *rlabel = vzt_strdupf("%s %s", repo->name, base);
+  Repo *r = vzt_rpm_repo_create(job, mirrors, base, rlabel);
+  int rr = repo_add_mdk(r, fp, 0);
+  fclose(fp);
+  if (rr != 0)
+    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(job->pool));
+  vzt_strv_push_take(&job->verified, vzt_strdupf("%s md5 %s", base, md5));
+  vzt_debug("loaded %s: %d packages", rlabel, r->nsolvables);
+  return 0;
+}
+
+static int urpmi_load_repo(struct vzt_family_job *job, const struct vzt_repo *repo,
+                           struct vzt_error **err)
+{
+  _cleanup_strv_ char **mirrors = NULL;
+  if (vzt_rpm_mirrors(job, repo, &mirrors, err) < 0)
+    return -1;
+  const char *kw = job->base_keyword;
+  if (kw && kw[0] == '@')
+    return vzt_usage_error(err, "%s: base = %s: urpmi media have no comps groups; name a "
+                                "package (basesystem-minimal) or none", job->recipe->path, kw);
+  if (kw && strcmp(kw, "none") && !vzt_strv_contains(job->base_names, kw))
+    vzt_strv_push(&job->base_names, kw);
+  for (char **media = repo->suites; *media; media++) {
+    _cleanup_free_ char *base = vzt_rpm_expand(*media, job->arch_name, job->recipe->release);
+    if (load_media(job, repo, mirrors, base, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+const struct vzt_family_ops vzt_family_urpmi = {
+    .name = "urpmi",
+    .disttype = DISTTYPE_RPM,
+    .arch_name = urpmi_arch_name,
+    .load_repo = urpmi_load_repo,
+    .install = NULL,
+};

@@ -1,0 +1,228 @@
+/* What the rpm-md and urpmi families share: mirrors, paths, compressed
+ * metadata by magic bytes, and checked downloads of metadata files. */
+#define _GNU_SOURCE
+#include "config.h"
+#include "tmpl/rpm-internal.h"
+#include "fetch/fetch.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *mirror_variable(const char *distribution)
+{
+  char *var = vzt_strdupf("VZTMPL_MIRROR_%s", distribution);
+  for (char *p = var; *p; p++)
+    *p = (char) (isalnum((unsigned char) *p) ? toupper((unsigned char) *p) : '_');
+  return var;
+}
+
+int vzt_rpm_mirrors(const struct vzt_family_job *job, const struct vzt_repo *repo, char ***out,
+                    struct vzt_error **err)
+{
+  if (job->mirror_override)
+    *out = vzt_strv_dup(job->mirror_override);
+  else if (vzt_strv_contains(repo->mirrors, "none") || vzt_strv_contains(repo->mirrors, "system")) {
+    _cleanup_free_ char *var = mirror_variable(job->recipe->distribution);
+    _cleanup_free_ char *where = vzt_rpm_expand(repo->suites[0], job->arch_name,
+                                                job->recipe->release);
+    return vzt_usage_error(err,
+                           "%s: [repository %s] names no mirror (vztmpl ships no public mirror "
+                           "address): give one with --mirror URL or %s=URL, the directory that "
+                           "holds %s",
+                           job->recipe->path, repo->name, var, where);
+  } else
+    *out = vzt_strv_dup(repo->mirrors);
+  for (char **m = *out; *m; m++) {
+    size_t l = strlen(*m);
+    while (l > 1 && (*m)[l - 1] == '/')
+      (*m)[--l] = 0;
+  }
+  return 0;
+}
+
+char *vzt_rpm_expand(const char *tmpl, const char *arch, const char *release)
+{
+  static const char *const vars[] = {"$basearch", "$arch", "$releasever"};
+  size_t cap = strlen(tmpl) + 1;
+  for (const char *p = tmpl; (p = strchr(p, '$')); p++)
+    cap += 64;
+  char *out = malloc(cap + strlen(arch) * 4 + strlen(release) * 4), *o = out;
+  if (!out)
+    abort();
+  for (const char *p = tmpl; *p;) {
+    bool done = false;
+    for (size_t i = 0; i < VZT_ARRAY_SIZE(vars) && !done; i++)
+      if (vzt_startswith(p, vars[i])) {
+        const char *v = i == 2 ? release : arch;
+        o = stpcpy(o, v);
+        p += strlen(vars[i]);
+        done = true;
+      }
+    if (!done)
+      *o++ = *p++;
+  }
+  *o = 0;
+  return out;
+}
+
+char **vzt_rpm_urls(char *const *mirrors, const char *base, const char *file)
+{
+  char **urls = calloc(1, sizeof(char *));
+  if (!urls)
+    abort();
+  bool flat = !base || !*base || !strcmp(base, ".");
+  for (size_t i = 0; mirrors[i]; i++)
+    vzt_strv_push_take(&urls, flat ? vzt_strdupf("%s/%s", mirrors[i], file)
+                                   : vzt_strdupf("%s/%s/%s", mirrors[i], base, file));
+  return urls;
+}
+
+/* fopencookie over libarchive's raw reader: the filters bid on the magic. */
+static ssize_t cookie_read(void *c, char *buf, size_t size)
+{
+  la_ssize_t n = archive_read_data(c, buf, size);
+  if (n < 0) {
+    errno = EIO;
+    return -1;
+  }
+  return n;
+}
+
+static int cookie_close(void *c)
+{
+  archive_read_free(c);
+  return 0;
+}
+
+FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err)
+{
+  struct archive *a = archive_read_new();
+  struct archive_entry *e;
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_lzma(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_format_raw(a);
+  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+      archive_read_next_header(a, &e) != ARCHIVE_OK) {
+    vzt_fail(err, "cannot read %s: %s", path, archive_error_string(a));
+    archive_read_free(a);
+    return NULL;
+  }
+  cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+  FILE *f = fopencookie(a, "r", io);
+  if (!f) {
+    archive_read_free(a);
+    vzt_fail_errno(err, errno, "fopencookie");
+  }
+  return f;
+}
+
+static bool cached_ok(const char *path, enum vzt_digest_type type, const char *hex)
+{
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  char got[VZT_DIGEST_HEX_MAX];
+  struct vzt_error *e = NULL;
+  if (fd < 0)
+    return false;
+  if (vzt_digest_fd(fd, type, got, NULL, &e) < 0) {
+    vzt_error_free(&e);
+    return false;
+  }
+  if (strcasecmp(got, hex)) {
+    vzt_warn("cached %s does not match its checksum: fetching it again", path);
+    unlink(path);
+    return false;
+  }
+  return true;
+}
+
+int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
+                          const char *hex, uint64_t size, const char *label, char **path,
+                          struct vzt_error **err)
+{
+  for (const char *p = hex; *p; p++)
+    if (!isxdigit((unsigned char) *p))
+      return vzt_refuse(err, "%s: malformed %s checksum", urls[0], vzt_digest_name(type));
+  _cleanup_free_ char *rel = vzt_strdupf("rpm-meta/%s-%s", vzt_digest_name(type), hex);
+  _cleanup_free_ char *dest = vzt_cache_path(job->cache, rel);
+  if (cached_ok(dest, type, hex)) {
+    *path = steal_pointer(&dest);
+    return 0;
+  }
+  if (job->offline)
+    return vzt_fail(err, "--offline: %s is not in the cache", urls[0]);
+  _cleanup_free_ char *dir = vzt_strdup(dest);
+  if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
+    return -1;
+  struct vzt_fetch_item item = {.urls = urls, .dest = dest, .digest_type = type, .digest = hex,
+                                .size = size};
+  struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
+  if (vzt_fetch_all(&item, 1, &opts, err) < 0)
+    return -1;
+  *path = steal_pointer(&dest);
+  return 0;
+}
+
+Repo *vzt_rpm_repo_create(struct vzt_family_job *job, char *const *mirrors, const char *base,
+                          const char *label)
+{
+  Repo *repo = repo_create(job->pool, label);
+  struct vzt_family_repo *fr = calloc(1, sizeof(*fr));
+  if (!fr)
+    abort();
+  fr->mirrors = calloc(1, sizeof(char *));
+  bool flat = !base || !*base || !strcmp(base, ".");
+  for (size_t i = 0; mirrors[i]; i++)
+    vzt_strv_push_take(&fr->mirrors, flat ? vzt_strdup(mirrors[i])
+                                          : vzt_strdupf("%s/%s", mirrors[i], base));
+  fr->label = vzt_strdup(label);
+  repo->appdata = fr;
+  return repo;
+}
+
+int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *hex, bool *found,
+                          struct vzt_error **err)
+{
+  *found = false;
+  size_t lineno = 0;
+  for (size_t pos = 0; pos < len;) {
+    const char *line = text + pos;
+    const char *nl = memchr(line, '\n', len - pos);
+    size_t l = nl ? (size_t) (nl - line) : len - pos;
+    pos += l + 1;
+    lineno++;
+    while (l && (line[l - 1] == '\r' || line[l - 1] == ' '))
+      l--;
+    if (!l)
+      continue;
+    size_t h = 0;
+    while (h < l && isxdigit((unsigned char) line[h]))
+      h++;
+    if (h != 32 || h + 2 > l || line[h] != ' ')
+      return vzt_refuse(err, "MD5SUM line %zu is not \"<md5>  <file>\"", lineno);
+    const char *fn = line + h;
+    while (*fn == ' ' || *fn == '*')
+      fn++;
+    size_t fl = l - (size_t) (fn - line);
+    if (fl == strlen(name) && !memcmp(fn, name, fl)) {
+      for (size_t i = 0; i < 32; i++)
+        hex[i] = (char) tolower((unsigned char) line[i]);
+      hex[32] = 0;
+      *found = true;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,40 @@
+/* Internals shared by the two RPM families (family-rpmmd.c, family-urpmi.c). */
+#pragma once
+#include <stdio.h>
+#include "tmpl/family.h"
+#include "lib/digest.h"
+
+/* The base URLs of one [repository]: --mirror / VZTMPL_MIRROR_<DISTRO> when
+ * given, else the recipe's URLs. "mirror = none" in a recipe (no public
+ * mirror is named in this project) without an override is a usage error that
+ * says how to give one. Trailing slashes are dropped. */
+int vzt_rpm_mirrors(const struct vzt_family_job *job, const struct vzt_repo *repo, char ***out,
+                    struct vzt_error **err);
+
+/* A repository path from the recipe's "suites" with $basearch/$arch and
+ * $releasever substituted ("." is the mirror itself). */
+char *vzt_rpm_expand(const char *tmpl, const char *arch, const char *release);
+
+/* mirror + "/" + base + "/" + file for every mirror (base "." drops out). */
+char **vzt_rpm_urls(char *const *mirrors, const char *base, const char *file);
+
+/* A stream of a file's uncompressed bytes: gzip, xz, zstd, bzip2 or none,
+ * told by magic bytes, never by name (Mageia writes zstd as ".cz"). */
+FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err);
+
+/* Downloads urls into the cache under "rpm-meta/<type>-<hex>" unless a copy
+ * that still hashes to hex is there; a mismatch on every mirror is a
+ * refusal naming the file. *path gets the cached file. */
+int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
+                          const char *hex, uint64_t size, const char *label, char **path,
+                          struct vzt_error **err);
+
+/* Creates the repo for a loaded index with its mirrors and label. */
+Repo *vzt_rpm_repo_create(struct vzt_family_job *job, char *const *mirrors, const char *base,
+                          const char *label);
+
+/* Parses an MD5SUM file ("<32 hex>  <name>" lines) and returns the md5 of
+ * name in hex (33 bytes), or 0 with *found false when it is not listed.
+ * A malformed line is an error naming it. */
+int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *hex, bool *found,
+                          struct vzt_error **err);
