@@ -1,0 +1,85 @@
+#!/bin/sh
+# Issue 4, acceptance 4 (repomd part), on ../shared/fixtures/rpm-md-signed (a
+# real Fedora repository with librepo's test key): the good repomd.xml.asc is
+# accepted; a signature by another key, a repomd.xml the signature does not
+# cover, a wrong pinned fingerprint, a missing signature where it is required
+# and a primary that does not match repomd's sha1 are all refused with exit 3.
+. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/rpmlib.sh"
+
+FIX="$SRC_DIR/../shared/fixtures/rpm-md-signed/repo_yum_01"
+[ -f "$FIX/repodata/repomd.xml.asc" ] || skip "no fixtures at $FIX"
+KEY="$FIX/repodata/repomd.xml.key"
+FPR=F4FC5B6AC58696023B9DBFB197BDB7906441EDF5
+
+# The served root: a copy of the fixture (tests change it) and a small
+# unsigned repository with the "setup" package filesystem needs.
+cp -r "$FIX" "$T/root"
+chmod -R u+w "$T/root"
+mv "$T/root" "$T/srv"; mkdir "$T/root"; mv "$T/srv" "$T/root/signed"
+rpmmd_repo "$T/root/extra" setup:2.8.36-1.fc16:noarch
+serve "$T/root"
+R="$T/root/signed/repodata"
+cp "$R/repomd.xml" "$T/repomd.good"
+cp "$R/repomd.xml.asc" "$T/asc.good"
+restore() { cp "$T/repomd.good" "$R/repomd.xml"; cp "$T/asc.good" "$R/repomd.xml.asc"; rm -rf "$T/cache"; }
+
+recipe() { # PINNED [POLICY]
+  cat >"$T/test.conf" <<RECIPE
+[template]
+distribution = mdtest
+release = 16
+architectures = i686
+variants = base
+[repository signed]
+family = rpm-md
+mirror = $URL/signed
+suites = .
+keyring = $KEY
+keys = $1
+${2:+metadata-signature = $2}
+[repository extra]
+family = rpm-md
+mirror = $URL/extra
+suites = .
+metadata-signature = if-published
+[packages]
+base = none
+[variant base]
+install = filesystem
+RECIPE
+}
+run() { expect_exit "$1" "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run -a i686; }
+
+echo "good signature by the pinned key: accepted, resolves"
+recipe $FPR
+run 0
+awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "filesystem 2.4.44-1.fc16 i686" || fail "no filesystem"
+awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "setup 2.8.36-1.fc16 noarch" || fail "no setup"
+
+echo "signature by another key (repomd.xml_bad.sig)"
+restore; cp "$R/repomd.xml_bad.sig" "$R/repomd.xml.asc"
+run 3; expect_stderr "repomd.xml"; expect_stderr "not in keyring"
+
+echo "a repomd.xml the signature does not cover (repomd.xml_bad)"
+restore; cp "$R/repomd.xml_bad" "$R/repomd.xml"
+run 3; expect_stderr "signed/repodata/repomd.xml"; expect_stderr "bad signature"
+
+echo "good signature, but another fingerprint pinned"
+restore; recipe BC8D780DE3308581B2E0708533DE8FB7C8DA93D2
+run 3; expect_stderr "repomd.xml"
+
+echo "no repomd.xml.asc where the recipe requires one (the default, and said)"
+restore; rm "$R/repomd.xml.asc"
+recipe $FPR; run 3; expect_stderr "repomd.xml.asc is not published"
+recipe $FPR required; run 3; expect_stderr "repomd.xml.asc is not published"
+echo "no repomd.xml.asc, metadata-signature = if-published: loaded with a warning"
+recipe $FPR if-published; run 0; expect_stderr "no repomd.xml.asc"
+
+echo "primary.xml.gz changed by one byte: refused by repomd's sha1"
+restore; recipe $FPR
+primary=$(ls "$R"/*-primary.xml.gz)
+printf '\001' | dd of="$primary" bs=1 seek=100 conv=notrunc 2>/dev/null
+run 3; expect_stderr "primary.xml.gz"; expect_stderr "sha1 mismatch"
+assert_no_template "$T/cache"
+echo PASS
