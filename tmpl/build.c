@@ -370,6 +370,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   }
   if (download(&job, &trans, &blobs, err) < 0)
     goto out;
+  if (ops->check_packages && ops->check_packages(&job, trans.order, trans.n, blobs, err) < 0)
+    goto out;
   if (o->fetch_only) {
     ret = 0;
     goto out;

@@ -166,7 +166,7 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
   if (fetch_repomd(job, repo, mirrors, base, &data, &len, err) < 0)
     return -1;
   _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
-  Repo *r = vzt_rpm_repo_create(job, mirrors, base, label);
+  Repo *r = vzt_rpm_repo_create(job, repo, mirrors, base, label);
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
   FILE *fp = fmemopen(data, len, "r");
   if (!fp)
@@ -237,4 +237,5 @@ const struct vzt_family_ops vzt_family_rpmmd = {
     .arch_name = rpmmd_arch_name,
     .load_repo = rpmmd_load_repo,
     .install = NULL,
+    .check_packages = vzt_rpm_check_packages,
 };

@@ -44,7 +44,7 @@ static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, c
   if (!fp)
     return vzt_error_prefix(err, "%s", urls[0]);
   _cleanup_free_ char *rlabel = vzt_strdupf("%s %s", repo->name, base);
-  Repo *r = vzt_rpm_repo_create(job, mirrors, base, rlabel);
+  Repo *r = vzt_rpm_repo_create(job, repo, mirrors, base, rlabel);
   int rr = repo_add_mdk(r, fp, 0);
   fclose(fp);
   if (rr != 0)
@@ -80,4 +80,5 @@ const struct vzt_family_ops vzt_family_urpmi = {
     .arch_name = urpmi_arch_name,
     .load_repo = urpmi_load_repo,
     .install = NULL,
+    .check_packages = vzt_rpm_check_packages,
 };

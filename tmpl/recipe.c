@@ -112,6 +112,10 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       if (strcmp(value, "required") && strcmp(value, "if-published"))
         set_error(st, "metadata-signature must be required or if-published, not \"%s\"", value);
       replace_str(&repo->metadata_signature, value);
+    } else if (!strcmp(name, "package-signature")) {
+      if (strcmp(value, "required") && strcmp(value, "allow-v3") && strcmp(value, "none"))
+        set_error(st, "package-signature must be required, allow-v3 or none, not \"%s\"", value);
+      replace_str(&repo->package_signature, value);
     }
     else if (!strcmp(name, "keyring")) {
       free(repo->keyring);
@@ -179,6 +183,7 @@ void vzt_recipe_free(struct vzt_recipe *r)
     free(repo->keyring);
     vzt_strv_free(repo->keys);
     free(repo->metadata_signature);
+    free(repo->package_signature);
   }
   free(r->repos);
   for (size_t i = 0; i < r->nentries; i++) {

@@ -8,6 +8,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "tmpl/rpm-verify.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -176,13 +177,15 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
   return 0;
 }
 
-Repo *vzt_rpm_repo_create(struct vzt_family_job *job, char *const *mirrors, const char *base,
-                          const char *label)
+Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *conf,
+                          char *const *mirrors, const char *base, const char *label)
 {
   Repo *repo = repo_create(job->pool, label);
-  struct vzt_family_repo *fr = calloc(1, sizeof(*fr));
-  if (!fr)
+  struct vzt_rpm_repo *rr = calloc(1, sizeof(*rr));
+  if (!rr)
     abort();
+  rr->conf = conf;
+  struct vzt_family_repo *fr = &rr->common;
   fr->mirrors = calloc(1, sizeof(char *));
   bool flat = !base || !*base || !strcmp(base, ".");
   for (size_t i = 0; mirrors[i]; i++)
@@ -225,4 +228,62 @@ int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *
     }
   }
   return 0;
+}
+
+/* One librpm keyring per [repository], loaded when its first package is checked. */
+struct ring_of {
+  const struct vzt_repo *conf;
+  struct vzt_rpm_keyring *ring;
+};
+
+static int keyring_for(struct vzt_family_job *job, struct ring_of **rings, size_t *nrings,
+                       const struct vzt_repo *conf, struct vzt_rpm_keyring **out,
+                       struct vzt_error **err)
+{
+  for (size_t i = 0; i < *nrings; i++)
+    if ((*rings)[i].conf == conf) {
+      *out = (*rings)[i].ring;
+      return 0;
+    }
+  const char *keyring = job->keyring_override ? job->keyring_override : conf->keyring;
+  if (!keyring)
+    return vzt_usage_error(err, "[repository %s] has no keyring to check its packages with: give "
+                                "one with --keyring FILE (or package-signature = none)",
+                           conf->name);
+  if (vzt_rpm_keyring_load(keyring, job->keyring_override ? NULL : conf->keys, out, err) < 0)
+    return vzt_error_prefix(err, "[repository %s]", conf->name);
+  if (!(*rings = realloc(*rings, (*nrings + 1) * sizeof(**rings))))
+    abort();
+  (*rings)[(*nrings)++] = (struct ring_of){conf, *out};
+  return 0;
+}
+
+int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t n,
+                           char *const *blobs, struct vzt_error **err)
+{
+  struct ring_of *rings = NULL;
+  size_t nrings = 0;
+  int ret = 0;
+  for (size_t i = 0; i < n && !ret; i++) {
+    struct vzt_rpm_repo *rr = order[i]->repo->appdata;
+    const struct vzt_repo *conf = rr->conf;
+    int policy = vzt_rpm_sigpolicy_parse(conf->package_signature);
+    struct vzt_rpm_keyring *ring = NULL;
+    if (policy != VZT_RPM_SIG_NONE &&
+        (ret = keyring_for(job, &rings, &nrings, conf, &ring, err)) < 0)
+      break;
+    unsigned int medianr;
+    const char *loc = solvable_get_location(order[i], &medianr);
+    _cleanup_free_ char *what = vzt_strdupf("package %s (%s/%s)",
+                                            pool_solvable2str(job->pool, order[i]),
+                                            rr->common.mirrors[0], loc ? loc : "?");
+    if ((ret = vzt_rpm_verify_file(ring, (enum vzt_rpm_sigpolicy) policy, blobs[i], what, NULL,
+                                   err)) < 0 &&
+        (*err)->status == VZT_EXIT_REFUSED)
+      unlink(blobs[i]); /* the cache keeps no package it refused */
+  }
+  for (size_t i = 0; i < nrings; i++)
+    vzt_rpm_keyring_free(rings[i].ring);
+  free(rings);
+  return ret;
 }

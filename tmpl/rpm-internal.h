@@ -29,9 +29,22 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
                           const char *hex, uint64_t size, const char *label, char **path,
                           struct vzt_error **err);
 
+/* Repo->appdata of the RPM families: where packages come from, and the
+ * recipe's repository for its keyring and signature policy. */
+struct vzt_rpm_repo {
+  struct vzt_family_repo common; /* first: vzt_family_job_clear frees it as one */
+  const struct vzt_repo *conf;
+};
+
 /* Creates the repo for a loaded index with its mirrors and label. */
-Repo *vzt_rpm_repo_create(struct vzt_family_job *job, char *const *mirrors, const char *base,
-                          const char *label);
+Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *conf,
+                          char *const *mirrors, const char *base, const char *label);
+
+/* vzt_family_ops.check_packages of both families: each package's header
+ * signature against its repository's pinned keys (package-signature) and its
+ * header and payload digests, with librpm. */
+int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t n,
+                           char *const *blobs, struct vzt_error **err);
 
 /* Parses an MD5SUM file ("<32 hex>  <name>" lines) and returns the md5 of
  * name in hex (33 bytes), or 0 with *found false when it is not listed.

@@ -2,7 +2,9 @@
 # written by the test (metadata only; package files are stand-in bytes with
 # real checksums). Source after testlib.sh.
 
-# A package spec is "name:version-release:arch[:req1,req2...]".
+# A package spec is "name:version-release:arch[:req1,req2...[:FILE]]": FILE,
+# when given, is a real package file served for it (its checksum goes into
+# the metadata); otherwise the package file is stand-in bytes.
 _rpm_field() { echo "$1" | cut -d: -f"$2"; }
 
 # rpmmd_repo DIR [--comps "mandatory..." "default..." "optional..."] SPEC...:
@@ -20,7 +22,8 @@ rpmmd_repo() {
       n=$(_rpm_field "$spec" 1) vr=$(_rpm_field "$spec" 2) a=$(_rpm_field "$spec" 3) reqs=$(_rpm_field "$spec" 4)
       v=${vr%-*} r=${vr##*-}
       file="Packages/$n-$vr.$a.rpm"
-      echo "stand-in payload of $n $vr $a" >"$dir/$file"
+      real=$(_rpm_field "$spec" 5)
+      if [ -n "$real" ]; then cp "$real" "$dir/$file"; else echo "stand-in payload of $n $vr $a" >"$dir/$file"; fi
       sum=$(sha256sum "$dir/$file" | cut -d' ' -f1)
       size=$(stat -c %s "$dir/$file")
       echo "<package type=\"rpm\"><name>$n</name><arch>$a</arch><version epoch=\"0\" ver=\"$v\" rel=\"$r\"/>"

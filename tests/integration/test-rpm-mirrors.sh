@@ -62,13 +62,18 @@ echo "Fedora: VZTMPL_MIRROR_FEDORA does the same"
 VZTMPL_MIRROR_FEDORA="$URL" expect_exit 0 "$VZTMPL" -C "$T/cache" $R build fedora --dry-run -a x86_64
 grep -q '^bash .*5.2-2' "$T/stdout" || fail "VZTMPL_MIRROR_FEDORA was not used"
 
-echo "Fedora: fetch downloads every package by its sha256"
+echo "Fedora: fetch downloads every package by its sha256, then checks it as an RPM"
 served >/dev/null
-expect_exit 0 "$VZTMPL" -C "$T/cache" $R fetch fedora -a x86_64 --mirror "$URL"
+# The stand-in files match primary's sha256 but are no RPMs: librpm refuses
+# the first one checked, and the cache does not keep it.
+expect_exit 3 "$VZTMPL" -C "$T/cache" $R fetch fedora -a x86_64 --mirror "$URL"
+expect_stderr "is not an RPM package"
 served >"$T/log"
 grep -q "GET /updates/45/Everything/x86_64/Packages/bash-5.2-2.x86_64.rpm 200" "$T/log" ||
   { cat "$T/log"; fail "bash was not fetched from updates"; }
 [ "$(grep -c '\.rpm 200$' "$T/log")" = 11 ] || { cat "$T/log"; fail "not 11 packages fetched"; }
+refused=$(sed -n 's/.*package \([^ ]*\) (.*/\1/p' "$T/stderr")
+[ -n "$refused" ] || fail "the refusal names no package"
 echo "tampered" >>"$M/releases/45/Everything/x86_64/os/Packages/dnf-4.21-1.noarch.rpm"
 rm -rf "$T/cache"
 expect_exit 3 "$VZTMPL" -C "$T/cache" $R fetch fedora -a x86_64 --mirror "$URL"

@@ -5,6 +5,7 @@
 #include "tmpl/rpm-internal.h"
 #include "tmpl/recipe.h"
 #include "tmpl/resolve.h"
+#include "tmpl/rpm-verify.h"
 #include "lib/strutil.h"
 
 #include "tests/unit/unit.h"
@@ -22,6 +23,9 @@
 #include <unistd.h>
 
 #define RECIPES VZT_TEST_SRCDIR "/recipes"
+#define SIGS VZT_TEST_SRCDIR "/../shared/fixtures/rpm-signatures"
+#define SIGKEY SIGS "/rpm.org-rsa-2048-test.pub"
+#define SIGFPR "771B18D3D7BAA28734333C424344591E1964C5FC"
 
 START_TEST(md5sum_lines)
 {
@@ -347,6 +351,68 @@ START_TEST(metadata_signature_values)
 }
 END_TEST
 
+/* rpm's own test packages (../shared/fixtures/rpm-signatures). */
+START_TEST(package_signatures_and_digests)
+{
+  if (access(SIGKEY, R_OK) != 0) {
+    fprintf(stderr, "no fixtures at %s\n", SIGS);
+    ck_abort_msg("the rpm-signatures fixtures are missing");
+  }
+  struct vzt_rpm_keyring *k = NULL;
+  struct vzt_error *err = NULL;
+  char *pins[] = {SIGFPR, NULL};
+  ck_assert_msg(vzt_rpm_keyring_load(SIGKEY, pins, &k, &err) == 0, "%s", err ? err->msg : "");
+  const char *kind = NULL;
+  /* signed, by the pinned key: accepted */
+  ck_assert_msg(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, SIGS "/hello-2.0-1.x86_64-signed.rpm",
+                                    "hello-signed", &kind, &err) == 0,
+                "%s", err ? err->msg : "");
+  ck_assert_str_eq(kind, "v4");
+  /* unsigned: refused where signatures are required, accepted on digests otherwise */
+  ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, SIGS "/hello-2.0-1.x86_64.rpm",
+                                       "hello", &kind, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_ptr_nonnull(strstr(err->msg, "hello has no signature"));
+  vzt_error_free(&err);
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGS "/hello-2.0-1.x86_64.rpm",
+                                       "hello", &kind, &err), 0);
+  ck_assert_str_eq(kind, "unsigned");
+  /* payload digest BAD: refused always, even without signature checks */
+  ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
+                                       SIGS "/hello-2.0-1.x86_64-corrupted.rpm", "hello-bad",
+                                       &kind, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_ptr_nonnull(strstr(err->msg, "Payload SHA256 digest: BAD"));
+  vzt_error_free(&err);
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE,
+                                       SIGS "/hello-2.0-1.x86_64-corrupted.rpm", "hello-bad",
+                                       &kind, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  vzt_error_free(&err);
+  vzt_rpm_keyring_free(k);
+  /* signed, but by a key that is not in the keyring: refused */
+  ck_assert_int_eq(vzt_rpm_keyring_load(RECIPES "/fedora/keys/RPM-GPG-KEY-fedora-45-primary", NULL,
+                                        &k, &err), 0);
+  ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
+                                       SIGS "/hello-2.0-1.x86_64-signed.rpm", "hello-signed",
+                                       &kind, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "not among the pinned keys"));
+  vzt_error_free(&err);
+  vzt_rpm_keyring_free(k);
+  /* a pin the keyring does not hold */
+  char *other[] = {"4F50A6114CD5C6976A7F1179655A4B02F577861E", NULL};
+  ck_assert_int_eq(vzt_rpm_keyring_load(SIGKEY, other, &k, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, SIGFPR));
+  vzt_error_free(&err);
+  /* not an RPM at all */
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGKEY, "a key", &kind, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "a key"));
+  vzt_error_free(&err);
+  ck_assert_int_eq(vzt_rpm_sigpolicy_parse("allow-v3"), VZT_RPM_SIG_ALLOW_V3);
+  ck_assert_int_eq(vzt_rpm_sigpolicy_parse("sometimes"), -1);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("rpm");
@@ -359,6 +425,7 @@ int main(void)
   tcase_add_test(tc, primary_in_rpm_semantics);
   tcase_add_test(tc, shipped_recipes);
   tcase_add_test(tc, metadata_signature_values);
+  tcase_add_test(tc, package_signatures_and_digests);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
 }

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Issue 4, acceptance 4 (package part), on ../shared/fixtures/rpm-signatures
+# (rpm's own test packages), served as rpm-md repositories on loopback:
+# `vztmpl fetch` accepts the signed package with its pinned key; refuses the
+# unsigned one where signatures are required (and takes it with
+# package-signature = none); refuses the corrupted one always, and a key
+# that is not pinned; each refusal exits 3 and leaves no package in the
+# cache. `build` of these families installs nothing yet and says so.
+. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/rpmlib.sh"
+
+FIX="$SRC_DIR/../shared/fixtures/rpm-signatures"
+[ -f "$FIX/hello-2.0-1.x86_64-signed.rpm" ] || skip "no fixtures at $FIX"
+KEY="$FIX/rpm.org-rsa-2048-test.pub"
+FPR=771B18D3D7BAA28734333C424344591E1964C5FC
+
+for kind in signed unsigned corrupted; do
+  case $kind in unsigned) f=hello-2.0-1.x86_64.rpm ;; *) f=hello-2.0-1.x86_64-$kind.rpm ;; esac
+  rpmmd_repo "$T/srv/$kind" "hello:2.0-1:x86_64::$FIX/$f"
+done
+serve "$T/srv"
+
+recipe() { # REPO [PACKAGE-SIGNATURE] [KEYRING] [PIN]
+  cat >"$T/test.conf" <<RECIPE
+[template]
+distribution = sigtest
+release = 1
+architectures = x86_64
+variants = base
+[repository main]
+family = rpm-md
+mirror = $URL/$1
+suites = .
+keyring = ${3:-$KEY}
+keys = ${4:-$FPR}
+metadata-signature = if-published
+${2:+package-signature = $2}
+[packages]
+base = none
+[variant base]
+install = hello
+RECIPE
+}
+fetch() { rm -rf "$T/cache"; expect_exit "$1" "$VZTMPL" -C "$T/cache" fetch "$T/test.conf" -a x86_64; }
+no_packages() {
+  if [ -d "$T/cache/blobs" ] && find "$T/cache/blobs" -type f | grep -q .; then
+    find "$T/cache/blobs" -type f >&2; fail "a refused package stayed in the cache"
+  fi
+}
+
+echo "signed by the pinned key: accepted"
+recipe signed; fetch 0
+[ "$(find "$T/cache/blobs" -type f | wc -l)" = 1 ] || fail "the package is not in the cache"
+
+echo "unsigned where signatures are required: refused"
+recipe unsigned; fetch 3
+expect_stderr "hello-2.0-1.x86_64"; expect_stderr "has no signature"; no_packages
+echo "unsigned, package-signature = none: digests only, accepted"
+recipe unsigned none; fetch 0
+
+echo "payload digest BAD: refused always"
+recipe corrupted; fetch 3
+expect_stderr "Payload SHA256 digest: BAD"; no_packages
+recipe corrupted none; fetch 3
+expect_stderr "Payload SHA256 digest: BAD"; no_packages
+
+echo "signed, but by a key the recipe does not trust"
+recipe signed required "$SRC_DIR/recipes/fedora/keys/RPM-GPG-KEY-fedora-45-primary" \
+  4F50A6114CD5C6976A7F1179655A4B02F577861E
+fetch 3; expect_stderr "not among the pinned keys"; no_packages
+echo "a pin the keyring does not hold"
+recipe signed required "$KEY" 4F50A6114CD5C6976A7F1179655A4B02F577861E
+fetch 3; expect_stderr "none of the pinned keys"
+
+echo "build: verified, but nothing is installed by these families yet"
+recipe signed
+expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/test.conf" -a x86_64
+expect_stderr "cannot install yet"
+assert_no_template "$T/cache"
+echo PASS
