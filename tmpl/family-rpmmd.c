@@ -166,7 +166,7 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
   if (fetch_repomd(job, repo, mirrors, base, &data, &len, err) < 0)
     return -1;
   _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
-  Repo *r = vzt_rpm_repo_create(job, repo, mirrors, base, label);
+  Repo *r = vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label);
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
   FILE *fp = fmemopen(data, len, "r");
   if (!fp)

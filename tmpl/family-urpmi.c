@@ -7,8 +7,12 @@
 #include "fetch/fetch.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <solv/pool.h>
 #include <solv/repo.h>
 #include <solv/repo_mdk.h>
@@ -17,6 +21,40 @@
 #include <string.h>
 
 static const char *urpmi_arch_name(const struct vzt_arch *a) { return a->urpmi; }
+
+/* "keyring = @media": the media's media_info/pubkey, kept in the cache under
+ * its sha256 for check_packages. Only pinned: a key from the mirror itself
+ * proves nothing unless its fingerprint was known beforehand. */
+static int media_pubkey(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
+                        const char *base, char **path, struct vzt_error **err)
+{
+  *path = NULL;
+  if (job->keyring_override || !repo->keyring || strcmp(repo->keyring, "@media"))
+    return 0;
+  if (!repo->keys || !repo->keys[0])
+    return vzt_usage_error(err, "[repository %s] keyring = @media needs the key's fingerprint "
+                                "pinned in keys", repo->name);
+  _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "media_info/pubkey");
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  if (vzt_fetch_to_memory(urls, &data, &len, err) < 0)
+    return vzt_error_prefix(err, "[repository %s] keyring = @media", repo->name);
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, data, len);
+  char hex[VZT_DIGEST_HEX_MAX];
+  vzt_digest_finish(d, hex);
+  _cleanup_free_ char *dir = vzt_cache_path(job->cache, "rpm-meta");
+  if (vzt_mkdir_p(dir, 0755, err) < 0)
+    return -1;
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", dir);
+  _cleanup_free_ char *name = vzt_strdupf("pubkey-%s", hex);
+  if (vzt_write_file_atomic(dfd, name, data, len, 0644, err) < 0)
+    return -1;
+  *path = vzt_path_join(dir, name);
+  return 0;
+}
 
 static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
                       const char *base, struct vzt_error **err)
@@ -43,8 +81,13 @@ static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, c
   FILE *fp = vzt_rpm_open_decompressed(path, err);
   if (!fp)
     return vzt_error_prefix(err, "%s", urls[0]);
+  _cleanup_free_ char *pubkey = NULL;
+  if (media_pubkey(job, repo, mirrors, base, &pubkey, err) < 0) {
+    fclose(fp);
+    return -1;
+  }
   _cleanup_free_ char *rlabel = vzt_strdupf("%s %s", repo->name, base);
-  Repo *r = vzt_rpm_repo_create(job, repo, mirrors, base, rlabel);
+  Repo *r = vzt_rpm_repo_create(job, repo, pubkey, mirrors, base, rlabel);
   int rr = repo_add_mdk(r, fp, 0);
   fclose(fp);
   if (rr != 0)

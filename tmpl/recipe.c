@@ -119,7 +119,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     }
     else if (!strcmp(name, "keyring")) {
       free(repo->keyring);
-      repo->keyring = value[0] == '/' ? vzt_strdup(value) : vzt_path_join(st->dir, value);
+      /* "@media": the urpmi media's own media_info/pubkey, held to the pins. */
+      repo->keyring = value[0] == '/' || !strcmp(value, "@media") ? vzt_strdup(value)
+                                                                  : vzt_path_join(st->dir, value);
     } else
       set_error(st, "unknown key \"%s\" in [%s]", name, section);
     return 1;

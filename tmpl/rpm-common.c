@@ -178,13 +178,17 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
 }
 
 Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *conf,
-                          char *const *mirrors, const char *base, const char *label)
+                          const char *keyring, char *const *mirrors, const char *base,
+                          const char *label)
 {
   Repo *repo = repo_create(job->pool, label);
-  struct vzt_rpm_repo *rr = calloc(1, sizeof(*rr));
+  size_t klen = keyring ? strlen(keyring) : 0;
+  struct vzt_rpm_repo *rr = calloc(1, sizeof(*rr) + klen + 1);
   if (!rr)
     abort();
   rr->conf = conf;
+  if (keyring)
+    memcpy(rr->keyring, keyring, klen);
   struct vzt_family_repo *fr = &rr->common;
   fr->mirrors = calloc(1, sizeof(char *));
   bool flat = !base || !*base || !strcmp(base, ".");
@@ -233,19 +237,23 @@ int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *
 /* One librpm keyring per [repository], loaded when its first package is checked. */
 struct ring_of {
   const struct vzt_repo *conf;
+  const char *path;
   struct vzt_rpm_keyring *ring;
 };
 
 static int keyring_for(struct vzt_family_job *job, struct ring_of **rings, size_t *nrings,
-                       const struct vzt_repo *conf, struct vzt_rpm_keyring **out,
+                       const struct vzt_rpm_repo *rr, struct vzt_rpm_keyring **out,
                        struct vzt_error **err)
 {
+  const struct vzt_repo *conf = rr->conf;
+  const char *keyring = job->keyring_override ? job->keyring_override
+                        : rr->keyring[0]       ? rr->keyring
+                                               : conf->keyring;
   for (size_t i = 0; i < *nrings; i++)
-    if ((*rings)[i].conf == conf) {
+    if ((*rings)[i].conf == conf && (!keyring || !strcmp((*rings)[i].path, keyring))) {
       *out = (*rings)[i].ring;
       return 0;
     }
-  const char *keyring = job->keyring_override ? job->keyring_override : conf->keyring;
   if (!keyring)
     return vzt_usage_error(err, "[repository %s] has no keyring to check its packages with: give "
                                 "one with --keyring FILE (or package-signature = none)",
@@ -254,7 +262,7 @@ static int keyring_for(struct vzt_family_job *job, struct ring_of **rings, size_
     return vzt_error_prefix(err, "[repository %s]", conf->name);
   if (!(*rings = realloc(*rings, (*nrings + 1) * sizeof(**rings))))
     abort();
-  (*rings)[(*nrings)++] = (struct ring_of){conf, *out};
+  (*rings)[(*nrings)++] = (struct ring_of){conf, keyring, *out};
   return 0;
 }
 
@@ -270,8 +278,11 @@ int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t 
     int policy = vzt_rpm_sigpolicy_parse(conf->package_signature);
     struct vzt_rpm_keyring *ring = NULL;
     if (policy != VZT_RPM_SIG_NONE &&
-        (ret = keyring_for(job, &rings, &nrings, conf, &ring, err)) < 0)
+        (ret = keyring_for(job, &rings, &nrings, rr, &ring, err)) < 0) {
+      if ((*err)->status == VZT_EXIT_REFUSED)
+        unlink(blobs[i]); /* nothing it could not check stays */
       break;
+    }
     unsigned int medianr;
     const char *loc = solvable_get_location(order[i], &medianr);
     _cleanup_free_ char *what = vzt_strdupf("package %s (%s/%s)",

@@ -34,11 +34,15 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
 struct vzt_rpm_repo {
   struct vzt_family_repo common; /* first: vzt_family_job_clear frees it as one */
   const struct vzt_repo *conf;
+  /* The media's fetched pubkey for "keyring = @media", else empty; in the
+   * same allocation, which vzt_family_job_clear frees. */
+  char keyring[];
 };
 
 /* Creates the repo for a loaded index with its mirrors and label. */
 Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *conf,
-                          char *const *mirrors, const char *base, const char *label);
+                          const char *keyring, char *const *mirrors, const char *base,
+                          const char *label);
 
 /* vzt_family_ops.check_packages of both families: each package's header
  * signature against its repository's pinned keys (package-signature) and its

@@ -203,8 +203,11 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   else if (policy == VZT_RPM_SIG_REQUIRED && !v4)
     ret = vzt_refuse(err, "%s has only a V3 header+payload signature, which the repository "
                           "does not allow (package-signature = allow-v3 would)", what);
-  else if (!payload_digest && !v3)
-    ret = vzt_refuse(err, "%s has no payload digest to check its contents by", what);
+  else if (!payload_digest && !v3 && want_sig)
+    /* Before rpm 4.14 only the header+payload signature or MD5 covered the
+     * payload: a V4 header signature alone vouches for no file contents. */
+    ret = vzt_refuse(err, "%s has no payload digest to check its contents by (built by an rpm "
+                          "older than 4.14)", what);
   if (ret < 0) {
     rpmlogSetCallback(old, NULL);
     vzt_strv_free(cap.bad);

@@ -67,6 +67,7 @@ rpmmd_repo() {
 }
 
 # urpmi_media DIR COMPRESSOR SPEC...: DIR/media_info/{synthesis.hdlist.cz,MD5SUM}
+# (SPEC as for rpmmd_repo)
 # with the synthesis compressed by COMPRESSOR (gzip, zstd or xz) under the
 # same name, and the stand-in package files beside media_info/.
 urpmi_media() {
@@ -74,7 +75,8 @@ urpmi_media() {
   mkdir -p "$dir/media_info"
   for spec in "$@"; do
     n=$(_rpm_field "$spec" 1) vr=$(_rpm_field "$spec" 2) a=$(_rpm_field "$spec" 3) reqs=$(_rpm_field "$spec" 4)
-    echo "stand-in payload of $n $vr $a" >"$dir/$n-$vr.$a.rpm"
+    real=$(_rpm_field "$spec" 5)
+    if [ -n "$real" ]; then cp "$real" "$dir/$n-$vr.$a.rpm"; else echo "stand-in payload of $n $vr $a" >"$dir/$n-$vr.$a.rpm"; fi
     echo "@provides@$n[== $vr]"
     [ -n "$reqs" ] && echo "@requires@$(echo "$reqs" | tr , @)"
     echo "@summary@test $n"

@@ -44,6 +44,17 @@ recipe "$T/mdv2.conf" "file://$FIX" "mandriva-lxde-config-Free"
 expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/mdv2.conf" --dry-run -a i586
 expect_stderr "mandriva-release-Free"
 
+# fetch downloads them (a synthesis has no package checksums: librpm checks
+# each package; these old test packages are unsigned, so only with
+# package-signature = none, and refused otherwise).
+recipe "$T/fetch.conf" "file://$FIX" "null-a-bummy null-a-dummy"
+sed -i 's/^suites = .*/&\npackage-signature = none/' "$T/fetch.conf"
+expect_exit 0 "$VZTMPL" -C "$T/cache" fetch "$T/fetch.conf" -a i586
+[ "$(find "$T/cache/unhashed" -type f | wc -l)" = 2 ] || fail "not 2 packages fetched"
+sed -i '/^package-signature/d; s|^suites = .*|&\nkeyring = '"$SRC_DIR"'/recipes/mandriva/keys/RPM-GPG-KEY-Mageia|' "$T/fetch.conf"
+expect_exit 3 "$VZTMPL" -C "$T/cache" fetch "$T/fetch.conf" -a i586
+expect_stderr "has no signature"
+
 # Served over loopback HTTP, the same resolves.
 serve "$FIX"
 recipe "$T/http.conf" "$URL" "null-a-bummy t1lib-config"
