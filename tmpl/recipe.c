@@ -487,10 +487,10 @@ static char *default_of(const char *recipes_dir, const char *distro, bool *by_fo
   }
   /* A family of distributions shares a folder (recipes/mandriva holds
    * Mageia and OpenMandriva): its default.conf names one as "mageia:9". */
-  if (!defpath) {
+  if (!defpath)
     defpath = vzt_strdupf("%s/%s/default.conf", recipes_dir, distro);
-    *by_folder = true;
-  }
+  _cleanup_free_ char *folder = vzt_strdup(defpath);
+  *by_folder = !strcmp(basename(dirname(folder)), distro);
   _cleanup_free_ char *data = NULL;
   struct vzt_error *e = NULL;
   if (!defpath || vzt_read_file(defpath, &data, NULL, &e) < 0) {

@@ -325,6 +325,12 @@ START_TEST(shipped_recipes)
   ck_assert_str_eq(r->repos[0].family, "rpm-md");
   ck_assert_str_eq(r->repos[0].keys[0], "88D19FB468BA8F3FDA4F5E8C180922D8BF81DE15");
   vzt_recipe_free(r);
+  r = load("mandriva:2011", &err);
+  ck_assert_msg(r != NULL, "%s", err ? err->msg : "");
+  ck_assert_str_eq(r->distribution, "mandriva");
+  ck_assert_str_eq(r->repos[0].family, "urpmi");
+  ck_assert_ptr_null(r->repos[0].keyring);
+  vzt_recipe_free(r);
   ck_assert_ptr_null(load("openmandriva", &err));
   ck_assert_int_eq(err->status, VZT_EXIT_USAGE);
   ck_assert_ptr_nonnull(strstr(err->msg, "openmandriva:<release>"));
