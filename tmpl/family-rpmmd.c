@@ -105,19 +105,25 @@ static int fetch_repomd(struct vzt_family_job *job, const struct vzt_repo *repo,
   return 0;
 }
 
+static int add_primary(Repo *repo, FILE *fp) { return repo_add_rpmmd(repo, fp, NULL, 0); }
+
+/* Fetches one metadata file by repomd's checksum and loads it into repo
+ * (primary through the parsed-index cache). */
 static int load_file(struct vzt_family_job *job, Repo *repo, char **mirrors, const char *base,
                      const struct repomd_file *f, const char *what, struct vzt_error **err)
 {
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, f->location);
   _cleanup_free_ char *label = vzt_strdupf("Index %s %s", base, what);
   _cleanup_free_ char *path = NULL;
-  if (vzt_rpm_fetch_checked(job, urls, f->type, f->hex, f->size, label, &path, err) < 0)
+  char sha256[VZT_DIGEST_HEX_MAX];
+  if (vzt_rpm_fetch_checked(job, urls, f->type, f->hex, f->size, label, &path, sha256, err) < 0)
     return -1;
+  if (!strcmp(what, "primary"))
+    return vzt_rpm_index_load(job, repo, path, sha256, add_primary, urls[0], err);
   FILE *fp = vzt_rpm_open_decompressed(path, err);
   if (!fp)
     return vzt_error_prefix(err, "%s", urls[0]);
-  int r = !strcmp(what, "primary") ? repo_add_rpmmd(repo, fp, NULL, 0)
-                                   : repo_add_comps(repo, fp, 0);
+  int r = repo_add_comps(repo, fp, 0);
   fclose(fp);
   if (r != 0)
     return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(repo->pool));
@@ -166,46 +172,53 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
   if (fetch_repomd(job, repo, mirrors, base, &data, &len, err) < 0)
     return -1;
   _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
-  Repo *r = vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label);
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
+  /* repomd.xml goes into a repository of its own, dropped once read: the
+   * packages' repository is then the same whether parsed or cached. */
+  Repo *md = repo_create(job->pool, "repomd.xml");
   FILE *fp = fmemopen(data, len, "r");
-  if (!fp)
+  if (!fp) {
+    repo_free(md, 1);
     return vzt_fail_errno(err, errno, "fmemopen");
-  int rr = repo_add_repomdxml(r, fp, 0);
+  }
+  int rr = repo_add_repomdxml(md, fp, 0);
   fclose(fp);
-  if (rr != 0)
+  if (rr != 0) {
+    repo_free(md, 1);
     return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(job->pool));
-  time_t stamp = (time_t) repo_lookup_num(r, SOLVID_META, REPOSITORY_TIMESTAMP, 0);
+  }
+  time_t stamp = (time_t) repo_lookup_num(md, SOLVID_META, REPOSITORY_TIMESTAMP, 0);
   if (stamp > job->index_date)
     job->index_date = stamp;
-  struct repomd_file f;
-  int found = repomd_find(r, "primary", &f, urls[0], err);
-  if (found < 0)
-    return -1;
-  if (!found)
-    return vzt_refuse(err, "%s lists no primary metadata", urls[0]);
-  int ret = load_file(job, r, mirrors, base, &f, "primary", err);
-  free(f.location);
-  if (ret < 0)
-    return -1;
+  struct repomd_file primary, group = {0};
+  int found = repomd_find(md, "primary", &primary, urls[0], err);
   const char *kw = job->base_keyword;
-  if (kw && kw[0] == '@') {
-    static const char *const group_types[] = {"group_zst", "group_xz", "group_gz", "group"};
-    for (size_t i = 0; i < VZT_ARRAY_SIZE(group_types); i++) {
-      if ((found = repomd_find(r, group_types[i], &f, urls[0], err)) < 0)
-        return -1;
-      if (!found)
-        continue;
-      ret = load_file(job, r, mirrors, base, &f, "comps", err);
-      free(f.location);
-      if (ret < 0)
-        return -1;
-      if (gather_group(job, r, kw + 1, err) > 0)
-        vzt_strv_push_take(&job->verified, vzt_strdupf("%s group %s", base, kw + 1));
-      break;
-    }
+  static const char *const group_types[] = {"group_zst", "group_xz", "group_gz", "group"};
+  int gfound = 0;
+  for (size_t i = 0; found > 0 && kw && kw[0] == '@' && !gfound && i < VZT_ARRAY_SIZE(group_types);
+       i++)
+    if ((gfound = repomd_find(md, group_types[i], &group, urls[0], err)) < 0)
+      found = -1;
+  repo_free(md, 1);
+  int ret = 0;
+  if (found == 0)
+    ret = vzt_refuse(err, "%s lists no primary metadata", urls[0]);
+  Repo *r = found > 0 ? vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label) : NULL;
+  if (r && load_file(job, r, mirrors, base, &primary, "primary", err) < 0)
+    ret = -1;
+  if (!ret && gfound > 0) {
+    /* The groups go into a scratch repository too: only their package
+     * names are kept, in the base set. */
+    Repo *g = repo_create(job->pool, "comps");
+    if ((ret = load_file(job, g, mirrors, base, &group, "comps", err)) == 0 &&
+        gather_group(job, g, kw + 1, err) > 0)
+      vzt_strv_push_take(&job->verified, vzt_strdupf("%s group %s", base, kw + 1));
+    repo_free(g, 1);
   }
-  repo_internalize(r);
+  free(primary.location);
+  free(group.location);
+  if (found < 0 || ret < 0)
+    return -1;
   vzt_debug("loaded %s: %d packages", label, r->nsolvables);
   return 0;
 }

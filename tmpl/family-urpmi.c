@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <unistd.h>
 #include <solv/pool.h>
 #include <solv/repo.h>
@@ -43,18 +44,20 @@ static int media_pubkey(struct vzt_family_job *job, const struct vzt_repo *repo,
   vzt_digest_update(d, data, len);
   char hex[VZT_DIGEST_HEX_MAX];
   vzt_digest_finish(d, hex);
-  _cleanup_free_ char *dir = vzt_cache_path(job->cache, "rpm-meta");
-  if (vzt_mkdir_p(dir, 0755, err) < 0)
+  _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, hex);
+  _cleanup_free_ char *dir = vzt_strdup(blob);
+  if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
     return -1;
   _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", dir);
-  _cleanup_free_ char *name = vzt_strdupf("pubkey-%s", hex);
-  if (vzt_write_file_atomic(dfd, name, data, len, 0644, err) < 0)
+  if (vzt_write_file_atomic(dfd, hex, data, len, 0644, err) < 0)
     return -1;
-  *path = vzt_path_join(dir, name);
+  *path = steal_pointer(&blob);
   return 0;
 }
+
+static int add_synthesis(Repo *repo, FILE *fp) { return repo_add_mdk(repo, fp, 0); }
 
 static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
                       const char *base, struct vzt_error **err)
@@ -76,22 +79,16 @@ static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, c
     return vzt_refuse(err, "%s does not list synthesis.hdlist.cz", sumurls[0]);
   _cleanup_free_ char *label = vzt_strdupf("Media %s", base);
   _cleanup_free_ char *path = NULL;
-  if (vzt_rpm_fetch_checked(job, urls, VZT_DIGEST_MD5, md5, 0, label, &path, err) < 0)
+  char sha256[VZT_DIGEST_HEX_MAX];
+  if (vzt_rpm_fetch_checked(job, urls, VZT_DIGEST_MD5, md5, 0, label, &path, sha256, err) < 0)
     return vzt_error_prefix(err, "synthesis.hdlist.cz against %s", sumurls[0]);
-  FILE *fp = vzt_rpm_open_decompressed(path, err);
-  if (!fp)
-    return vzt_error_prefix(err, "%s", urls[0]);
   _cleanup_free_ char *pubkey = NULL;
-  if (media_pubkey(job, repo, mirrors, base, &pubkey, err) < 0) {
-    fclose(fp);
+  if (media_pubkey(job, repo, mirrors, base, &pubkey, err) < 0)
     return -1;
-  }
   _cleanup_free_ char *rlabel = vzt_strdupf("%s %s", repo->name, base);
   Repo *r = vzt_rpm_repo_create(job, repo, pubkey, mirrors, base, rlabel);
-  int rr = repo_add_mdk(r, fp, 0);
-  fclose(fp);
-  if (rr != 0)
-    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(job->pool));
+  if (vzt_rpm_index_load(job, r, path, sha256, add_synthesis, urls[0], err) < 0)
+    return -1;
   vzt_strv_push_take(&job->verified, vzt_strdupf("%s md5 %s", base, md5));
   vzt_debug("loaded %s: %d packages", rlabel, r->nsolvables);
   return 0;

@@ -131,49 +131,62 @@ FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err)
   return f;
 }
 
-static bool cached_ok(const char *path, enum vzt_digest_type type, const char *hex)
-{
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-  char got[VZT_DIGEST_HEX_MAX];
-  struct vzt_error *e = NULL;
-  if (fd < 0)
-    return false;
-  if (vzt_digest_fd(fd, type, got, NULL, &e) < 0) {
-    vzt_error_free(&e);
-    return false;
-  }
-  if (strcasecmp(got, hex)) {
-    vzt_warn("cached %s does not match its checksum: fetching it again", path);
-    unlink(path);
-    return false;
-  }
-  return true;
-}
-
 int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
                           const char *hex, uint64_t size, const char *label, char **path,
-                          struct vzt_error **err)
+                          char *sha256, struct vzt_error **err)
 {
   for (const char *p = hex; *p; p++)
     if (!isxdigit((unsigned char) *p))
       return vzt_refuse(err, "%s: malformed %s checksum", urls[0], vzt_digest_name(type));
-  _cleanup_free_ char *rel = vzt_strdupf("rpm-meta/%s-%s", vzt_digest_name(type), hex);
-  _cleanup_free_ char *dest = vzt_cache_path(job->cache, rel);
-  if (cached_ok(dest, type, hex)) {
-    *path = steal_pointer(&dest);
+  struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
+  if (type == VZT_DIGEST_SHA256) {
+    /* Straight into the blob store, where a copy is re-checked by hash. */
+    _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, hex);
+    if (!blob)
+      return vzt_refuse(err, "%s: malformed sha256 checksum", urls[0]);
+    snprintf(sha256, VZT_DIGEST_HEX_MAX, "%s", hex);
+    for (char *p = sha256; *p; p++)
+      *p = (char) tolower((unsigned char) *p);
+    if (!vzt_cache_blob_valid(job->cache, sha256, size)) {
+      if (job->offline)
+        return vzt_fail(err, "--offline: %s is not in the cache", urls[0]);
+      _cleanup_free_ char *dir = vzt_strdup(blob);
+      if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
+        return -1;
+      struct vzt_fetch_item item = {.urls = urls, .dest = blob, .digest_type = type,
+                                    .digest = sha256, .size = size};
+      if (vzt_fetch_all(&item, 1, &opts, err) < 0)
+        return -1;
+    }
+    *path = steal_pointer(&blob);
     return 0;
   }
+  /* Named by sha1, sha512 or md5: checked by that while it downloads into a
+   * work directory, then kept in the blob store under its sha256. Without
+   * a way back from the index's digest to the blob, it is fetched each time. */
   if (job->offline)
-    return vzt_fail(err, "--offline: %s is not in the cache", urls[0]);
-  _cleanup_free_ char *dir = vzt_strdup(dest);
-  if (vzt_mkdir_p(dirname(dir), 0755, err) < 0)
+    return vzt_fail(err, "--offline: %s is named by %s, which the cache cannot look up", urls[0],
+                    vzt_digest_name(type));
+  _cleanup_free_ char *work = NULL;
+  if (vzt_cache_mkdtemp(job->cache, "rpm-meta", &work, err) < 0)
     return -1;
+  _cleanup_free_ char *dest = vzt_path_join(work, "file");
   struct vzt_fetch_item item = {.urls = urls, .dest = dest, .digest_type = type, .digest = hex,
                                 .size = size};
-  struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
-  if (vzt_fetch_all(&item, 1, &opts, err) < 0)
+  int ret = vzt_fetch_all(&item, 1, &opts, err);
+  if (!ret) {
+    _cleanup_close_ int fd = open(dest, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      ret = vzt_fail_errno(err, errno, "cannot open %s", dest);
+    else if ((ret = vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, NULL, err)) == 0)
+      ret = vzt_cache_blob_commit(job->cache, dest, sha256, err);
+  }
+  struct vzt_error *e = NULL;
+  if (vzt_rm_rf(work, &e) < 0)
+    vzt_error_free(&e);
+  if (ret < 0)
     return -1;
-  *path = steal_pointer(&dest);
+  *path = vzt_cache_blob_path(job->cache, sha256);
   return 0;
 }
 

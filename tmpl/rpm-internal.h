@@ -22,12 +22,20 @@ char **vzt_rpm_urls(char *const *mirrors, const char *base, const char *file);
  * told by magic bytes, never by name (Mageia writes zstd as ".cz"). */
 FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err);
 
-/* Downloads urls into the cache under "rpm-meta/<type>-<hex>" unless a copy
- * that still hashes to hex is there; a mismatch on every mirror is a
- * refusal naming the file. *path gets the cached file. */
+/* Downloads a metadata file named by its type/hex digest into the cache's
+ * blob store, unless it is there (sha256 only); a mismatch on every mirror
+ * is a refusal naming the file. *path gets the blob, sha256 (65 bytes) its
+ * sha256. */
 int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
                           const char *hex, uint64_t size, const char *label, char **path,
-                          struct vzt_error **err);
+                          char *sha256, struct vzt_error **err);
+
+/* Loads an index into repo through the parsed copy solv/<sha256>.solv when
+ * there is a good one, else with load (which reads the decompressed file)
+ * and writes that copy. */
+int vzt_rpm_index_load(struct vzt_family_job *job, Repo *repo, const char *path,
+                       const char *sha256, int (*load)(Repo *repo, FILE *fp),
+                       const char *what, struct vzt_error **err);
 
 /* Repo->appdata of the RPM families: where packages come from, and the
  * recipe's repository for its keyring and signature policy. */

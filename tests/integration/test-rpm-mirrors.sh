@@ -58,6 +58,13 @@ done
 grep -q '^tmux ' "$out" && fail "an optional comps package was installed"
 grep -q ' i686 ' "$out" && fail "an i686 package was chosen for x86_64"
 
+echo "Fedora: the parsed primary is cached, and a damaged copy is parsed again"
+ls "$T/cache/solv/"*.solv >/dev/null 2>&1 || fail "no parsed index in the cache"
+for f in "$T/cache/solv/"*.solv; do printf 'XXXX' | dd of="$f" bs=1 seek=20 conv=notrunc 2>/dev/null; done
+expect_exit 0 "$VZTMPL" -C "$T/cache" $R build fedora --dry-run -a x86_64 --mirror "$URL"
+expect_stderr "does not match its recorded hash"
+grep -q '^bash .*5.2-2' "$T/stdout" || fail "after re-parsing: no bash 5.2-2"
+
 echo "Fedora: VZTMPL_MIRROR_FEDORA does the same"
 VZTMPL_MIRROR_FEDORA="$URL" expect_exit 0 "$VZTMPL" -C "$T/cache" $R build fedora --dry-run -a x86_64
 grep -q '^bash .*5.2-2' "$T/stdout" || fail "VZTMPL_MIRROR_FEDORA was not used"
