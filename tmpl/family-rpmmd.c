@@ -10,6 +10,7 @@
 #include "lib/strutil.h"
 
 #include <errno.h>
+#include <solv/bitmap.h>
 #include <solv/chksum.h>
 #include <solv/dataiterator.h>
 #include <solv/knownid.h>
@@ -130,10 +131,17 @@ static int load_file(struct vzt_family_job *job, Repo *repo, char **mirrors, con
   return 0;
 }
 
+static void add_base(struct vzt_family_job *job, const char *pkg)
+{
+  if (!vzt_strv_contains(job->base_names, pkg))
+    vzt_strv_push(&job->base_names, pkg);
+}
+
 /* "@core": the comps group's mandatory and default packages, as dnf takes
- * them, gathered into the base set by name. */
-static int gather_group(struct vzt_family_job *job, Repo *repo, const char *group,
-                        struct vzt_error **err)
+ * them, gathered into the base set by name. A default package no loaded
+ * repository has (comps lists some per architecture) is left out, as dnf
+ * leaves it; a mandatory one is the resolver's to report. */
+static int gather_group(struct vzt_family_job *job, Repo *repo, const char *group)
 {
   Pool *pool = repo->pool;
   _cleanup_free_ char *name = vzt_strdupf("group:%s", group);
@@ -146,21 +154,34 @@ static int gather_group(struct vzt_family_job *job, Repo *repo, const char *grou
     Queue q;
     queue_init(&q);
     solvable_lookup_deparray(s, SOLVABLE_REQUIRES, &q, -1);
-    Queue rec;
-    queue_init(&rec);
-    solvable_lookup_deparray(s, SOLVABLE_RECOMMENDS, &rec, -1);
-    queue_insertn(&q, q.count, rec.count, rec.elements);
-    queue_free(&rec);
     for (int i = 0; i < q.count; i++)
-      if (!ISRELDEP(q.elements[i])) {
-        const char *pkg = pool_id2str(pool, q.elements[i]);
-        if (!vzt_strv_contains(job->base_names, pkg))
-          vzt_strv_push(&job->base_names, pkg);
-      }
+      if (!ISRELDEP(q.elements[i]))
+        add_base(job, pool_id2str(pool, q.elements[i]));
+    queue_empty(&q);
+    solvable_lookup_deparray(s, SOLVABLE_RECOMMENDS, &q, -1);
+    Map present;
+    map_init(&present, pool->ss.nstrings);
+    Solvable *o;
+    Id op;
+    FOR_POOL_SOLVABLES(op) {
+      o = pool->solvables + op;
+      if (o->repo != repo && o->name < pool->ss.nstrings)
+        MAPSET(&present, o->name);
+    }
+    for (int i = 0; i < q.count; i++) {
+      Id dep = q.elements[i];
+      if (ISRELDEP(dep))
+        continue;
+      if (dep < pool->ss.nstrings && MAPTST(&present, dep))
+        add_base(job, pool_id2str(pool, dep));
+      else
+        vzt_debug("comps group %s: default package %s is in no loaded repository", group,
+                  pool_id2str(pool, dep));
+    }
+    map_free(&present);
     queue_free(&q);
     return 1;
   }
-  (void) err;
   return 0;
 }
 
@@ -211,7 +232,7 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
      * names are kept, in the base set. */
     Repo *g = repo_create(job->pool, "comps");
     if ((ret = load_file(job, g, mirrors, base, &group, "comps", err)) == 0 &&
-        gather_group(job, g, kw + 1, err) > 0)
+        gather_group(job, g, kw + 1) > 0)
       vzt_strv_push_take(&job->verified, vzt_strdupf("%s group %s", base, kw + 1));
     repo_free(g, 1);
   }

@@ -28,10 +28,11 @@ expect_exit 1 "$VZTMPL" -C "$T/cache" $R build mandriva --dry-run -a x86_64 --mi
 expect_stderr "$dead/distrib/9/x86_64/media/core/release/media_info/MD5SUM"
 
 # A local Fedora 45 mirror: releases with a comps group "core", updates with
-# a newer bash. tmux is only optional in the group; glibc.i686 is the wrong
+# a newer bash. tmux is only optional in the group, s390utils a default one
+# this mirror lacks (left out, as dnf does); glibc.i686 is the wrong
 # architecture.
 M="$T/mirror"
-rpmmd_repo "$M/releases/45/Everything/x86_64/os" --comps "bash filesystem setup" "rootfiles" "tmux" \
+rpmmd_repo "$M/releases/45/Everything/x86_64/os" --comps "bash filesystem setup" "rootfiles s390utils" "tmux" \
   setup:2.14-1:noarch filesystem:3.18-1:x86_64:setup glibc:2.40-1:x86_64 glibc:2.40-1:i686 \
   bash:5.2-1:x86_64:filesystem,glibc rootfiles:9.0-1:noarch tmux:3.4-1:x86_64 \
   systemd:256-1:x86_64:bash iproute:6.10-1:x86_64 iputils:20240905-1:x86_64 \
@@ -85,6 +86,27 @@ echo "tampered" >>"$M/releases/45/Everything/x86_64/os/Packages/dnf-4.21-1.noarc
 rm -rf "$T/cache"
 expect_exit 3 "$VZTMPL" -C "$T/cache" $R fetch fedora -a x86_64 --mirror "$URL"
 expect_stderr "dnf-4.21-1.noarch.rpm"
+
+echo "a comps group whose mandatory package is missing: the resolver says which"
+rpmmd_repo "$M/broken" --comps "bash missing-mandatory" "" "" bash:5.2-1:x86_64
+cat >"$T/broken.conf" <<RECIPE
+[template]
+distribution = broken
+release = 1
+architectures = x86_64
+[repository os]
+family = rpm-md
+mirror = $URL/broken
+suites = .
+metadata-signature = if-published
+[packages]
+base = @core
+RECIPE
+expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/broken.conf" --dry-run -a x86_64
+expect_stderr "missing-mandatory"
+sed -i 's/^base = @core/base = @nosuchgroup/' "$T/broken.conf"
+expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/broken.conf" --dry-run -a x86_64
+expect_stderr 'no comps group "nosuchgroup"'
 
 echo "Mandriva: --mirror at the local mirror resolves (gzip and zstd media)"
 expect_exit 0 "$VZTMPL" -C "$T/cache" $R build mandriva --dry-run -a x86_64 --mirror "$URL"
