@@ -66,17 +66,69 @@ static int repomd_find(Repo *repo, const char *what, struct repomd_file *out, co
   return ret;
 }
 
+static bool digest_listed(const char *data, size_t len, enum vzt_digest_type type,
+                          char *const *listed)
+{
+  if (!listed || !listed[0])
+    return false;
+  struct vzt_digest *d = vzt_digest_new(type);
+  vzt_digest_update(d, data, len);
+  char hex[VZT_DIGEST_HEX_MAX];
+  vzt_digest_finish(d, hex);
+  for (size_t i = 0; listed[i]; i++)
+    if (!strcasecmp(listed[i], hex))
+      return true;
+  return false;
+}
+
+/* With a metalink: the first mirror whose repomd.xml has a digest the
+ * metalink lists (a mirror may lag behind), moved to the front. */
+static int fetch_repomd_metalink(const struct vzt_rpm_metalink *ml, char **mirrors,
+                                 const char *what, char **data, size_t *len,
+                                 struct vzt_error **err)
+{
+  for (size_t i = 0; mirrors[i]; i++) {
+    char *one[] = {mirrors[i], NULL};
+    _cleanup_strv_ char **urls = vzt_rpm_urls(one, ".", "repodata/repomd.xml");
+    if (vzt_fetch_to_memory(urls, data, len, err) < 0) {
+      vzt_warn("%s; trying the next mirror of %s", (*err)->msg, what);
+      vzt_error_free(err);
+      continue;
+    }
+    if (digest_listed(*data, *len, VZT_DIGEST_SHA256, ml->sha256) ||
+        digest_listed(*data, *len, VZT_DIGEST_SHA512, ml->sha512)) {
+      char *first = mirrors[i];
+      memmove(mirrors + 1, mirrors, i * sizeof(char *));
+      mirrors[0] = first;
+      return 0;
+    }
+    vzt_warn("%s matches no digest in %s; trying the next mirror", urls[0], what);
+    free(*data);
+    *data = NULL;
+  }
+  return vzt_refuse(err, "no mirror of %s serves a repomd.xml with a digest the metalink lists",
+                    what);
+}
+
 /* repomd.xml and, as the recipe asks, its detached signature. */
 static int fetch_repomd(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
-                        const char *base, char **data, size_t *len, struct vzt_error **err)
+                        const char *base, const struct vzt_rpm_metalink *ml,
+                        const char *mlurl, char **data, size_t *len, struct vzt_error **err)
 {
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
-  _cleanup_strv_ char **sigurls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml.asc");
   if (job->offline)
     return vzt_fail(err, "--offline: the rpm-md family reads repomd.xml from the mirror (%s)",
                     urls[0]);
-  if (vzt_fetch_to_memory(urls, data, len, err) < 0)
+  if (ml) {
+    if (fetch_repomd_metalink(ml, mirrors, mlurl, data, len, err) < 0)
+      return vzt_error_prefix(err, "[repository %s]", repo->name);
+    vzt_strv_push_take(&job->verified, vzt_strdupf("%s metalink %s", mirrors[0], mlurl));
+  } else if (vzt_fetch_to_memory(urls, data, len, err) < 0)
     return vzt_error_prefix(err, "[repository %s]", repo->name);
+  _cleanup_strv_ char **sigurls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml.asc");
+  /* The metalink may have put another mirror first. */
+  vzt_strv_free(urls);
+  urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
   bool required = !repo->metadata_signature || !strcmp(repo->metadata_signature, "required");
   _cleanup_free_ char *sig = NULL;
   size_t siglen = 0;
@@ -186,11 +238,12 @@ static int gather_group(struct vzt_family_job *job, Repo *repo, const char *grou
 }
 
 static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, char **mirrors,
-                    const char *base, struct vzt_error **err)
+                    const char *base, const struct vzt_rpm_metalink *ml, const char *mlurl,
+                    struct vzt_error **err)
 {
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
-  if (fetch_repomd(job, repo, mirrors, base, &data, &len, err) < 0)
+  if (fetch_repomd(job, repo, mirrors, base, ml, mlurl, &data, &len, err) < 0)
     return -1;
   _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
@@ -248,7 +301,23 @@ static int rpmmd_load_repo(struct vzt_family_job *job, const struct vzt_repo *re
                            struct vzt_error **err)
 {
   _cleanup_strv_ char **mirrors = NULL;
-  if (vzt_rpm_mirrors(job, repo, &mirrors, err) < 0)
+  struct vzt_rpm_metalink ml = {0};
+  _cleanup_free_ char *mlurl = NULL;
+  if (repo->metalink && !job->mirror_override) {
+    /* The mirrors come from the metalink, and repomd.xml must have one of
+     * the digests it lists. */
+    mlurl = vzt_rpm_expand(repo->metalink, job->arch_name, job->recipe->release);
+    char *one[] = {mlurl, NULL};
+    _cleanup_free_ char *xml = NULL;
+    size_t xlen = 0;
+    if (job->offline)
+      return vzt_fail(err, "--offline: [repository %s] reads its metalink %s", repo->name, mlurl);
+    if (vzt_fetch_to_memory(one, &xml, &xlen, err) < 0)
+      return vzt_error_prefix(err, "[repository %s] metalink", repo->name);
+    if (vzt_rpm_metalink_parse(xml, xlen, mlurl, &ml, err) < 0)
+      return vzt_error_prefix(err, "[repository %s]", repo->name);
+    mirrors = vzt_strv_dup(ml.mirrors);
+  } else if (vzt_rpm_mirrors(job, repo, &mirrors, err) < 0)
     return -1;
   const char *kw = job->base_keyword;
   /* A base set that is neither a comps group nor "none" is a package name. */
@@ -256,9 +325,13 @@ static int rpmmd_load_repo(struct vzt_family_job *job, const struct vzt_repo *re
     vzt_strv_push(&job->base_names, kw);
   for (char **suite = repo->suites; *suite; suite++) {
     _cleanup_free_ char *base = vzt_rpm_expand(*suite, job->arch_name, job->recipe->release);
-    if (load_one(job, repo, mirrors, base, err) < 0)
+    int r = load_one(job, repo, mirrors, base, mlurl ? &ml : NULL, mlurl, err);
+    if (r < 0) {
+      vzt_rpm_metalink_clear(&ml);
       return -1;
+    }
   }
+  vzt_rpm_metalink_clear(&ml);
   if (kw && kw[0] == '@' && !(job->base_names && job->base_names[0]))
     return vzt_fail(err, "%s: base = %s, but no comps group \"%s\" is published in [repository %s]",
                     job->recipe->path, kw, kw + 1, repo->name);

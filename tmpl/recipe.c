@@ -112,6 +112,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       if (strcmp(value, "required") && strcmp(value, "if-published"))
         set_error(st, "metadata-signature must be required or if-published, not \"%s\"", value);
       replace_str(&repo->metadata_signature, value);
+    } else if (!strcmp(name, "metalink")) {
+      replace_str(&repo->metalink, value);
     } else if (!strcmp(name, "package-signature")) {
       if (strcmp(value, "required") && strcmp(value, "allow-v3") && strcmp(value, "none"))
         set_error(st, "package-signature must be required, allow-v3 or none, not \"%s\"", value);
@@ -186,6 +188,7 @@ void vzt_recipe_free(struct vzt_recipe *r)
     vzt_strv_free(repo->keys);
     free(repo->metadata_signature);
     free(repo->package_signature);
+    free(repo->metalink);
   }
   free(r->repos);
   for (size_t i = 0; i < r->nentries; i++) {
@@ -216,6 +219,11 @@ static int check_recipe(struct vzt_recipe *r, struct vzt_error **err)
     struct vzt_repo *repo = &r->repos[i];
     if (!repo->family)
       return vzt_fail(err, "%s: [repository %s] needs family", r->path, repo->name);
+    /* A metalink names the mirrors of one repository itself. */
+    if (repo->metalink && (!repo->mirrors || !repo->mirrors[0]))
+      repo->mirrors = vzt_strv_split("none");
+    if (repo->metalink && (!repo->suites || !repo->suites[0]))
+      repo->suites = vzt_strv_split(".");
     if (!repo->mirrors || !repo->mirrors[0])
       return vzt_fail(err, "%s: [repository %s] needs mirror", r->path, repo->name);
     if (!repo->suites || !repo->suites[0])

@@ -63,3 +63,16 @@ int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t 
  * A malformed line is an error naming it. */
 int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *hex, bool *found,
                           struct vzt_error **err);
+
+/* What a metalink says about one repository's repomd.xml. */
+struct vzt_rpm_metalink {
+  char **mirrors; /* repository base URLs, most preferred first */
+  char **sha256;  /* digests repomd.xml may have (the current one and alternates) */
+  char **sha512;
+};
+
+/* Parses a metalink document; no usable URL or no sha256/sha512 of
+ * repomd.xml is an error naming `what`. */
+int vzt_rpm_metalink_parse(const char *xml, size_t len, const char *what,
+                           struct vzt_rpm_metalink *out, struct vzt_error **err);
+void vzt_rpm_metalink_clear(struct vzt_rpm_metalink *m);

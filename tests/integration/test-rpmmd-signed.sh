@@ -82,4 +82,35 @@ primary=$(ls "$R"/*-primary.xml.gz)
 printf '\001' | dd of="$primary" bs=1 seek=100 conv=notrunc 2>/dev/null
 run 3; expect_stderr "primary.xml.gz"; expect_stderr "sha1 mismatch"
 assert_no_template "$T/cache"
+
+# The fixture's metalink (librepo's, for this repository) with its URL moved
+# to the loopback server: the mirrors come from it and repomd.xml must have
+# one of its digests. A stale mirror preferred over the good one is passed
+# over; with only the stale one, the repository is refused.
+restore
+cp "$FIX/repodata/$(basename "$primary")" "$primary"
+cp -r "$T/root/signed" "$T/root/stale"
+cp "$T/root/stale/repodata/repomd.xml_bad" "$T/root/stale/repodata/repomd.xml"
+old='http://127.0.0.1:5000/yum/static/01/repodata/repomd.xml'
+metalink() { # MIRROR...: a copy of the fixture's metalink listing these, most preferred first
+  urls= pref=100
+  for m in "$@"; do
+    urls="$urls<url protocol=\"http\" type=\"http\" preference=\"$pref\">$URL/$m/repodata/repomd.xml</url>"
+    pref=$((pref - 1))
+  done
+  sed "s#<url [^>]*>$old</url>#$urls#" "$FIX/metalink.xml" >"$T/root/metalink.xml"
+  grep -q "$URL/$1/" "$T/root/metalink.xml" || fail "the fixture's metalink changed"
+}
+metalink_recipe() {
+  recipe $FPR
+  sed -i "s#^mirror = $URL/signed\$#metalink = $URL/metalink.xml#" "$T/test.conf"
+  grep -q "^metalink = " "$T/test.conf" || fail "recipe edit"
+}
+echo "metalink: repomd.xml with the listed digest, signature good"
+metalink signed; metalink_recipe; run 0
+grep -q "^filesystem " "$T/stdout" || fail "metalink: no filesystem"
+echo "metalink: a stale mirror first is passed over"
+metalink stale signed; run 0; expect_stderr "matches no digest"
+echo "metalink: only the stale mirror: refused"
+metalink stale; run 3; expect_stderr "digest the metalink lists"
 echo PASS

@@ -6,6 +6,7 @@
 #include "tmpl/recipe.h"
 #include "tmpl/resolve.h"
 #include "tmpl/rpm-verify.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include "tests/unit/unit.h"
@@ -419,6 +420,55 @@ START_TEST(package_signatures_and_digests)
 }
 END_TEST
 
+/* librepo's metalink (../shared/fixtures/rpm-md-signed) and small ones. */
+START_TEST(metalink_mirrors_and_digests)
+{
+  const char *fix = VZT_TEST_SRCDIR "/../shared/fixtures/rpm-md-signed/repo_yum_01/metalink.xml";
+  char *xml = NULL;
+  size_t len = 0;
+  struct vzt_error *err = NULL;
+  ck_assert_msg(vzt_read_file(fix, &xml, &len, &err) == 0, "%s", err ? err->msg : "");
+  struct vzt_rpm_metalink ml;
+  ck_assert_msg(vzt_rpm_metalink_parse(xml, len, "metalink.xml", &ml, &err) == 0, "%s",
+                err ? err->msg : "");
+  free(xml);
+  ck_assert_str_eq(ml.mirrors[0], "http://127.0.0.1:5000/yum/static/01");
+  ck_assert_ptr_null(ml.mirrors[1]);
+  ck_assert_str_eq(ml.sha256[0], "bef5d33dc68f47adc7b31df448851b1e9e6bae27840f28700fff144881482a6a");
+  ck_assert_ptr_nonnull(ml.sha512[0]);
+  vzt_rpm_metalink_clear(&ml);
+  /* preference order, alternates, other files and schemes ignored */
+  const char *two =
+      "<metalink xmlns=\"http://www.metalinker.org/\" xmlns:mm0=\"http://fedorahosted.org/mirrormanager\">"
+      "<files><file name=\"other.xml\"><verification><hash type=\"sha256\">00</hash></verification>"
+      "<resources><url protocol=\"http\" preference=\"100\">http://x/other/repodata/repomd.xml</url></resources></file>"
+      "<file name=\"repomd.xml\"><mm0:alternates><mm0:alternate><verification>"
+      "<hash type=\"sha256\">aa</hash></verification></mm0:alternate></mm0:alternates>"
+      "<verification><hash type=\"md5\">cc</hash><hash type=\"sha256\">bb</hash></verification>"
+      "<resources><url protocol=\"rsync\" preference=\"100\">rsync://r/repodata/repomd.xml</url>"
+      "<url protocol=\"https\" preference=\"90\">https://low/repodata/repomd.xml</url>"
+      "<url protocol=\"https\" preference=\"99\">https://high/f/repodata/repomd.xml</url>"
+      "</resources></file></files></metalink>";
+  ck_assert_msg(vzt_rpm_metalink_parse(two, strlen(two), "two", &ml, &err) == 0, "%s",
+                err ? err->msg : "");
+  ck_assert_str_eq(ml.mirrors[0], "https://high/f");
+  ck_assert_str_eq(ml.mirrors[1], "https://low");
+  ck_assert_ptr_null(ml.mirrors[2]);
+  ck_assert_str_eq(ml.sha256[0], "aa");
+  ck_assert_str_eq(ml.sha256[1], "bb");
+  ck_assert_ptr_null(ml.sha256[2]);
+  vzt_rpm_metalink_clear(&ml);
+  const char *nohash = "<metalink><files><file name=\"repomd.xml\"><resources>"
+                       "<url>https://a/repodata/repomd.xml</url></resources></file></files></metalink>";
+  ck_assert_int_eq(vzt_rpm_metalink_parse(nohash, strlen(nohash), "nohash", &ml, &err), -1);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  vzt_error_free(&err);
+  ck_assert_int_eq(vzt_rpm_metalink_parse("<metalink><files>", 17, "cut", &ml, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "cut: malformed metalink"));
+  vzt_error_free(&err);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("rpm");
@@ -432,6 +482,7 @@ int main(void)
   tcase_add_test(tc, shipped_recipes);
   tcase_add_test(tc, metadata_signature_values);
   tcase_add_test(tc, package_signatures_and_digests);
+  tcase_add_test(tc, metalink_mirrors_and_digests);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
 }
