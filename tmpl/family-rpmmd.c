@@ -83,14 +83,15 @@ static bool digest_listed(const char *data, size_t len, enum vzt_digest_type typ
 
 /* With a metalink: the first mirror whose repomd.xml has a digest the
  * metalink lists (a mirror may lag behind), moved to the front. */
-static int fetch_repomd_metalink(const struct vzt_rpm_metalink *ml, char **mirrors,
+static int fetch_repomd_metalink(struct vzt_family_job *job, const struct vzt_rpm_metalink *ml,
+                                 char **mirrors,
                                  const char *what, char **data, size_t *len,
                                  struct vzt_error **err)
 {
   for (size_t i = 0; mirrors[i]; i++) {
     char *one[] = {mirrors[i], NULL};
     _cleanup_strv_ char **urls = vzt_rpm_urls(one, ".", "repodata/repomd.xml");
-    if (vzt_fetch_to_memory(urls, data, len, err) < 0) {
+    if (vzt_rpm_fetch_small(job, urls, data, len, err) < 0) {
       vzt_warn("%s; trying the next mirror of %s", (*err)->msg, what);
       vzt_error_free(err);
       continue;
@@ -116,14 +117,11 @@ static int fetch_repomd(struct vzt_family_job *job, const struct vzt_repo *repo,
                         const char *mlurl, char **data, size_t *len, struct vzt_error **err)
 {
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
-  if (job->offline)
-    return vzt_fail(err, "--offline: the rpm-md family reads repomd.xml from the mirror (%s)",
-                    urls[0]);
   if (ml) {
-    if (fetch_repomd_metalink(ml, mirrors, mlurl, data, len, err) < 0)
+    if (fetch_repomd_metalink(job, ml, mirrors, mlurl, data, len, err) < 0)
       return vzt_error_prefix(err, "[repository %s]", repo->name);
     vzt_strv_push_take(&job->verified, vzt_strdupf("%s metalink %s", mirrors[0], mlurl));
-  } else if (vzt_fetch_to_memory(urls, data, len, err) < 0)
+  } else if (vzt_rpm_fetch_small(job, urls, data, len, err) < 0)
     return vzt_error_prefix(err, "[repository %s]", repo->name);
   _cleanup_strv_ char **sigurls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml.asc");
   /* The metalink may have put another mirror first. */
@@ -132,7 +130,7 @@ static int fetch_repomd(struct vzt_family_job *job, const struct vzt_repo *repo,
   bool required = !repo->metadata_signature || !strcmp(repo->metadata_signature, "required");
   _cleanup_free_ char *sig = NULL;
   size_t siglen = 0;
-  if (vzt_fetch_to_memory(sigurls, &sig, &siglen, err) < 0) {
+  if (vzt_rpm_fetch_small(job, sigurls, &sig, &siglen, err) < 0) {
     if (!*err || (*err)->errnum != ENOENT)
       return -1;
     vzt_error_free(err);
@@ -310,9 +308,7 @@ static int rpmmd_load_repo(struct vzt_family_job *job, const struct vzt_repo *re
     char *one[] = {mlurl, NULL};
     _cleanup_free_ char *xml = NULL;
     size_t xlen = 0;
-    if (job->offline)
-      return vzt_fail(err, "--offline: [repository %s] reads its metalink %s", repo->name, mlurl);
-    if (vzt_fetch_to_memory(one, &xml, &xlen, err) < 0)
+    if (vzt_rpm_fetch_small(job, one, &xml, &xlen, err) < 0)
       return vzt_error_prefix(err, "[repository %s] metalink", repo->name);
     if (vzt_rpm_metalink_parse(xml, xlen, mlurl, &ml, err) < 0)
       return vzt_error_prefix(err, "[repository %s]", repo->name);

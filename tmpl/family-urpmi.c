@@ -38,7 +38,7 @@ static int media_pubkey(struct vzt_family_job *job, const struct vzt_repo *repo,
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "media_info/pubkey");
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
-  if (vzt_fetch_to_memory(urls, &data, &len, err) < 0)
+  if (vzt_rpm_fetch_small(job, urls, &data, &len, err) < 0)
     return vzt_error_prefix(err, "[repository %s] keyring = @media", repo->name);
   struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
   vzt_digest_update(d, data, len);
@@ -64,12 +64,9 @@ static int load_media(struct vzt_family_job *job, const struct vzt_repo *repo, c
 {
   _cleanup_strv_ char **sumurls = vzt_rpm_urls(mirrors, base, "media_info/MD5SUM");
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "media_info/synthesis.hdlist.cz");
-  if (job->offline)
-    return vzt_fail(err, "--offline: the urpmi family reads MD5SUM from the mirror (%s)",
-                    sumurls[0]);
   _cleanup_free_ char *sums = NULL;
   size_t len = 0;
-  if (vzt_fetch_to_memory(sumurls, &sums, &len, err) < 0)
+  if (vzt_rpm_fetch_small(job, sumurls, &sums, &len, err) < 0)
     return vzt_error_prefix(err, "[repository %s] media %s", repo->name, base);
   char md5[VZT_DIGEST_HEX_MAX];
   bool found = false;

@@ -131,6 +131,65 @@ FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err)
   return f;
 }
 
+static char *small_name(const char *url, const char *suffix)
+{
+  char *name = vzt_strdupf("releases/rpm_%s%s", url, suffix);
+  for (char *p = name + 9; *p; p++)
+    if (*p == '/' || *p == ':' || *p == '?' || *p == '&' || *p == '=')
+      *p = '_';
+  return name;
+}
+
+static void keep_small(struct vzt_family_job *job, const char *url, const char *data, size_t len,
+                       bool absent)
+{
+  _cleanup_free_ char *rel = small_name(url, "");
+  _cleanup_free_ char *relabsent = small_name(url, ".absent");
+  _cleanup_free_ char *dir = vzt_cache_path(job->cache, "releases");
+  struct vzt_error *e = NULL;
+  if (vzt_mkdir_p(dir, 0755, &e) < 0) {
+    vzt_error_free(&e);
+    return;
+  }
+  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return;
+  unlinkat(dfd, (absent ? rel : relabsent) + 9, 0);
+  if (vzt_write_file_atomic(dfd, (absent ? relabsent : rel) + 9, absent ? "" : data,
+                            absent ? 0 : len, 0644, &e) < 0)
+    vzt_error_free(&e);
+}
+
+int vzt_rpm_fetch_small(struct vzt_family_job *job, char *const *urls, char **data, size_t *len,
+                        struct vzt_error **err)
+{
+  if (!job->offline) {
+    if (vzt_fetch_to_memory(urls, data, len, err) == 0) {
+      keep_small(job, urls[0], *data, *len, false);
+      return 0;
+    }
+    if (*err && (*err)->errnum == ENOENT)
+      keep_small(job, urls[0], NULL, 0, true);
+    return -1;
+  }
+  for (size_t i = 0; urls[i]; i++) {
+    _cleanup_free_ char *rel = small_name(urls[i], "");
+    _cleanup_free_ char *path = vzt_cache_path(job->cache, rel);
+    _cleanup_free_ char *relabsent = small_name(urls[i], ".absent");
+    _cleanup_free_ char *absent = vzt_cache_path(job->cache, relabsent);
+    struct vzt_error *e = NULL;
+    if (vzt_read_file(path, data, len, &e) == 0)
+      return 0;
+    vzt_error_free(&e);
+    if (access(absent, F_OK) == 0) {
+      vzt_fail(err, "--offline: %s was not published when last fetched", urls[i]);
+      (*err)->errnum = ENOENT;
+      return -1;
+    }
+  }
+  return vzt_fail(err, "--offline: %s was never fetched", urls[0]);
+}
+
 int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
                           const char *hex, uint64_t size, const char *label, char **path,
                           char *sha256, struct vzt_error **err)
@@ -162,11 +221,28 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
     return 0;
   }
   /* Named by sha1, sha512 or md5: checked by that while it downloads into a
-   * work directory, then kept in the blob store under its sha256. Without
-   * a way back from the index's digest to the blob, it is fetched each time. */
+   * work directory, then kept in the blob store under its sha256, found
+   * again through releases/by-<type>/<hex> (and hashed again by both). */
+  _cleanup_free_ char *maprel = vzt_strdupf("releases/by-%s/%s", vzt_digest_name(type), hex);
+  _cleanup_free_ char *map = vzt_cache_path(job->cache, maprel);
+  _cleanup_free_ char *mapped = NULL;
+  struct vzt_error *e = NULL;
+  if (vzt_read_file(map, &mapped, NULL, &e) == 0) {
+    vzt_strstrip(mapped);
+    _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, mapped);
+    char got[VZT_DIGEST_HEX_MAX];
+    _cleanup_close_ int fd = blob && vzt_cache_blob_valid(job->cache, mapped, size)
+                                 ? open(blob, O_RDONLY | O_CLOEXEC)
+                                 : -1;
+    if (fd >= 0 && vzt_digest_fd(fd, type, got, NULL, &e) == 0 && !strcasecmp(got, hex)) {
+      snprintf(sha256, VZT_DIGEST_HEX_MAX, "%s", mapped);
+      *path = steal_pointer(&blob);
+      return 0;
+    }
+  }
+  vzt_error_free(&e);
   if (job->offline)
-    return vzt_fail(err, "--offline: %s is named by %s, which the cache cannot look up", urls[0],
-                    vzt_digest_name(type));
+    return vzt_fail(err, "--offline: %s is not in the cache", urls[0]);
   _cleanup_free_ char *work = NULL;
   if (vzt_cache_mkdtemp(job->cache, "rpm-meta", &work, err) < 0)
     return -1;
@@ -181,11 +257,16 @@ int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_dige
     else if ((ret = vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, NULL, err)) == 0)
       ret = vzt_cache_blob_commit(job->cache, dest, sha256, err);
   }
-  struct vzt_error *e = NULL;
   if (vzt_rm_rf(work, &e) < 0)
     vzt_error_free(&e);
   if (ret < 0)
     return -1;
+  _cleanup_free_ char *mapdir = vzt_strdup(map);
+  _cleanup_close_ int mfd = vzt_mkdir_p(dirname(mapdir), 0755, &e) == 0
+                                ? open(mapdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                : -1;
+  if (mfd < 0 || vzt_write_file_atomic(mfd, hex, sha256, strlen(sha256), 0644, &e) < 0)
+    vzt_error_free(&e);
   *path = vzt_cache_blob_path(job->cache, sha256);
   return 0;
 }

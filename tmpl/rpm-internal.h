@@ -22,6 +22,14 @@ char **vzt_rpm_urls(char *const *mirrors, const char *base, const char *file);
  * told by magic bytes, never by name (Mageia writes zstd as ".cz"). */
 FILE *vzt_rpm_open_decompressed(const char *path, struct vzt_error **err);
 
+/* Fetches a small metadata file (repomd.xml and its signature, a metalink,
+ * MD5SUM, a media pubkey) into memory, trying urls in order, and keeps a copy
+ * in the cache's releases/ (or notes that none was published) so that
+ * --offline can read it again; whatever reads it verifies it again each
+ * time. Not published anywhere: -1 with err->errnum == ENOENT. */
+int vzt_rpm_fetch_small(struct vzt_family_job *job, char *const *urls, char **data, size_t *len,
+                        struct vzt_error **err);
+
 /* Downloads a metadata file named by its type/hex digest into the cache's
  * blob store, unless it is there (sha256 only); a mismatch on every mirror
  * is a refusal naming the file. *path gets the blob, sha256 (65 bytes) its

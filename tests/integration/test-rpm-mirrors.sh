@@ -117,4 +117,15 @@ for want in "basesystem-minimal 9-1.mga9 noarch" "systemd 253-2.mga9 x86_64" "ur
   awk '{print $1, $2, $3}' "$out" | grep -qx "$want" || { cat "$out"; fail "mageia dry run lacks $want"; }
 done
 [ "$(wc -l <"$out")" = 9 ] || { cat "$out"; fail "mageia dry run has more than the 9 packages"; }
+cp "$out" "$T/mageia.online"
+
+echo "--offline: the same from the cache alone, without one request"
+served >/dev/null
+expect_exit 0 "$VZTMPL" -C "$T/cache" $R build mandriva --dry-run -a x86_64 --mirror "$URL" --offline
+cmp "$T/stdout" "$T/mageia.online" || fail "mageia offline differs"
+expect_exit 0 "$VZTMPL" -C "$T/cache" $R build fedora --dry-run -a x86_64 --mirror "$URL" --offline
+grep -q '^bash .*5.2-2' "$T/stdout" || fail "fedora offline: no bash 5.2-2"
+[ -z "$(served)" ] || fail "--offline made requests"
+expect_exit 1 "$VZTMPL" -C "$T/empty-cache" $R build fedora --dry-run -a x86_64 --mirror "$URL" --offline
+expect_stderr "--offline: $URL/releases/45/Everything/x86_64/os/repodata/repomd.xml was never fetched"
 echo "PASS"

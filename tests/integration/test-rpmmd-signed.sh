@@ -57,6 +57,14 @@ run 0
 awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "filesystem 2.4.44-1.fc16 i686" || fail "no filesystem"
 awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "setup 2.8.36-1.fc16 noarch" || fail "no setup"
 
+echo "--offline: the cached repomd.xml is verified again; a changed copy is refused"
+run_offline() { expect_exit "$1" "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run -a i686 --offline; }
+run_offline 0
+grep -q "^filesystem " "$T/stdout" || fail "offline: no filesystem"
+copy=$(ls "$T/cache/releases/"rpm_*signed_repodata_repomd.xml)
+sed -i 's/<revision>1347459931</<revision>1347459932</' "$copy"
+run_offline 3; expect_stderr "repomd.xml"
+
 echo "signature by another key (repomd.xml_bad.sig)"
 restore; cp "$R/repomd.xml_bad.sig" "$R/repomd.xml.asc"
 run 3; expect_stderr "repomd.xml"; expect_stderr "not in keyring"
