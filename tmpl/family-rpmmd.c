@@ -88,14 +88,19 @@ static int fetch_repomd_metalink(struct vzt_family_job *job, const struct vzt_rp
                                  const char *what, char **data, size_t *len,
                                  struct vzt_error **err)
 {
+  _cleanup_free_ char *last = NULL;
+  bool served = false;
   for (size_t i = 0; mirrors[i]; i++) {
     char *one[] = {mirrors[i], NULL};
     _cleanup_strv_ char **urls = vzt_rpm_urls(one, ".", "repodata/repomd.xml");
     if (vzt_rpm_fetch_small(job, urls, data, len, err) < 0) {
       vzt_warn("%s; trying the next mirror of %s", (*err)->msg, what);
+      free(last);
+      last = vzt_error_text(*err);
       vzt_error_free(err);
       continue;
     }
+    served = true;
     if (digest_listed(*data, *len, VZT_DIGEST_SHA256, ml->sha256) ||
         digest_listed(*data, *len, VZT_DIGEST_SHA512, ml->sha512)) {
       char *first = mirrors[i];
@@ -107,6 +112,9 @@ static int fetch_repomd_metalink(struct vzt_family_job *job, const struct vzt_rp
     free(*data);
     *data = NULL;
   }
+  if (!served)
+    return vzt_fail(err, "no mirror of %s could be reached (the last: %s)", what,
+                    last ? last : "none listed");
   return vzt_refuse(err, "no mirror of %s serves a repomd.xml with a digest the metalink lists",
                     what);
 }

@@ -55,10 +55,11 @@ int vzt_rpm_mirrors(const struct vzt_family_job *job, const struct vzt_repo *rep
 char *vzt_rpm_expand(const char *tmpl, const char *arch, const char *release)
 {
   static const char *const vars[] = {"$basearch", "$arch", "$releasever"};
-  size_t cap = strlen(tmpl) + 1;
+  /* Each '$' may become the longer of the two values. */
+  size_t cap = strlen(tmpl) + 1, grow = strlen(arch) + strlen(release);
   for (const char *p = tmpl; (p = strchr(p, '$')); p++)
-    cap += 64;
-  char *out = malloc(cap + strlen(arch) * 4 + strlen(release) * 4), *o = out;
+    cap += grow;
+  char *out = malloc(cap), *o = out;
   if (!out)
     abort();
   for (const char *p = tmpl; *p;) {

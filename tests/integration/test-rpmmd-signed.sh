@@ -121,4 +121,6 @@ echo "metalink: a stale mirror first is passed over"
 metalink stale signed; run 0; expect_stderr "matches no digest"
 echo "metalink: only the stale mirror: refused"
 metalink stale; run 3; expect_stderr "digest the metalink lists"
+echo "metalink: no mirror reachable: a network failure (exit 1), not a refusal"
+metalink gone; run 1; expect_stderr "could be reached"; expect_stderr "$URL/gone/repodata/repomd.xml"
 echo PASS
