@@ -150,14 +150,18 @@ static int capture(rpmlogRec rec, rpmlogCallbackData data)
   return 0;
 }
 
-static rpmts new_ts(const struct vzt_rpm_keyring *k, int vfylevel)
+/* Digests only (package-signature = none): signatures are not looked at,
+ * so a signed package by an unknown key passes on its digests too. */
+static rpmts new_ts(const struct vzt_rpm_keyring *k, int vfylevel, bool signatures)
 {
   rpmts ts = rpmtsCreate();
   rpmKeyring ring = k ? rpmKeyringLink(k->ring) : rpmKeyringNew();
   rpmtsSetKeyring(ts, ring);
   rpmKeyringFree(ring);
   rpmtsSetVfyLevel(ts, vfylevel);
-  rpmtsSetVSFlags(ts, RPMVSF_DEFAULT);
+  /* VSFlags govern reading headers, VfyFlags rpmcliVerifySignatures. */
+  rpmtsSetVSFlags(ts, signatures ? RPMVSF_DEFAULT : RPMVSF_MASK_NOSIGNATURES);
+  rpmtsSetVfyFlags(ts, signatures ? RPMVSF_DEFAULT : RPMVSF_MASK_NOSIGNATURES);
   return ts;
 }
 
@@ -172,7 +176,7 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   bool want_sig = policy != VZT_RPM_SIG_NONE;
   /* The header first: which signatures it carries, and whether they and
    * its digests hold. */
-  rpmts ts = new_ts(k, RPMSIG_DIGEST_TYPE);
+  rpmts ts = new_ts(k, RPMSIG_DIGEST_TYPE, want_sig);
   FD_t fd = Fopen(path, "r.ufdio");
   if (!fd || Ferror(fd)) {
     if (fd)
@@ -215,7 +219,8 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   }
   /* Then the whole package: payload digest, and the signatures the policy
    * requires, each by librpm's own rules. */
-  ts = new_ts(k, want_sig ? RPMSIG_DIGEST_TYPE | RPMSIG_SIGNATURE_TYPE : RPMSIG_DIGEST_TYPE);
+  ts = new_ts(k, want_sig ? RPMSIG_DIGEST_TYPE | RPMSIG_SIGNATURE_TYPE : RPMSIG_DIGEST_TYPE,
+              want_sig);
   int verbosity = rpmlogSetMask(0);
   rpmlogSetMask(RPMLOG_UPTO(RPMLOG_INFO));
   const char *argv[] = {path, NULL};

@@ -82,6 +82,10 @@ recipe unsigned; fetch 3
 expect_stderr "hello-2.0-1.x86_64"; expect_stderr "has no signature"; no_packages
 echo "unsigned, package-signature = none: digests only, accepted"
 recipe unsigned none; fetch 0
+echo "signed by a key not in the keyring, package-signature = none: digests only, accepted"
+recipe signed none "$SRC_DIR/recipes/fedora/keys/RPM-GPG-KEY-fedora-45-primary" \
+  4F50A6114CD5C6976A7F1179655A4B02F577861E
+fetch 0
 
 echo "only a V3 header+payload signature: refused unless the recipe allows it"
 recipe v3; fetch 3; expect_stderr "only a V3 header+payload signature"

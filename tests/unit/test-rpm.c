@@ -384,6 +384,8 @@ START_TEST(package_signatures_and_digests)
   ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGS "/hello-2.0-1.x86_64.rpm",
                                        "hello", &kind, &err), 0);
   ck_assert_str_eq(kind, "unsigned");
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGS "/hello-2.0-1.x86_64-signed.rpm",
+                                       "hello-signed", &kind, &err), 0);
   /* payload digest BAD: refused always, even without signature checks */
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
                                        SIGS "/hello-2.0-1.x86_64-corrupted.rpm", "hello-bad",
