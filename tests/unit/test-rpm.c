@@ -441,7 +441,7 @@ START_TEST(metalink_mirrors_and_digests)
   vzt_rpm_metalink_clear(&ml);
   /* preference order, alternates, other files and schemes ignored */
   const char *two =
-      "<metalink xmlns=\"http://www.metalinker.org/\" xmlns:mm0=\"http://fedorahosted.org/mirrormanager\">"
+      "<metalink xmlns=\"urn:test:metalink\" xmlns:mm0=\"urn:test:mirrormanager\">"
       "<files><file name=\"other.xml\"><verification><hash type=\"sha256\">00</hash></verification>"
       "<resources><url protocol=\"http\" preference=\"100\">http://x/other/repodata/repomd.xml</url></resources></file>"
       "<file name=\"repomd.xml\"><mm0:alternates><mm0:alternate><verification>"
