@@ -37,9 +37,9 @@ awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "null-a-dummy 1:2.1-72 i586" || 
 awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "t1lib-config 1:5.1.2-13 i586" || fail "t1lib-config from mAiN"
 [ "$(wc -l <"$T/stdout")" = 3 ] || fail "more than the 3 packages"
 
-# k0ntr1b's own packages load too: pin the older t1lib-config by excluding
-# nothing but asking for the media-only name mandriva-lxde-config-Free fails
-# on its real, absent dependencies, which names them.
+# mandriva-lxde-config-Free is real Mandriva metadata whose dependencies
+# (mandriva-release-Free, lxde-common, ...) are in neither media: resolving
+# it fails, and the message names them.
 recipe "$T/mdv2.conf" "file://$FIX" "mandriva-lxde-config-Free"
 expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/mdv2.conf" --dry-run -a i586
 expect_stderr "mandriva-release-Free"
