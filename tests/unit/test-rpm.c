@@ -24,8 +24,47 @@
 #include <unistd.h>
 
 #define RECIPES VZT_TEST_SRCDIR "/recipes"
-#define SIGS VZT_TEST_SRCDIR "/../shared/fixtures/rpm-signatures"
-#define SIGKEY SIGS "/rpm.org-rsa-2048-test.pub"
+
+/* ../shared/fixtures beside the project (as CI lays it out), also from a
+ * copy of the tree inside it (check-asan's .asan-build): the first of
+ * $VZTMPL_FIXTURES and the parents of the source tree that has one. */
+static const char *fixtures(void)
+{
+  static char found[4096];
+  if (found[0])
+    return found;
+  const char *env = getenv("VZTMPL_FIXTURES");
+  if (env && *env) {
+    snprintf(found, sizeof(found), "%s", env);
+    return found;
+  }
+  char dir[4000];
+  snprintf(dir, sizeof(dir), "%s", VZT_TEST_SRCDIR);
+  for (int up = 0; up < 4; up++) {
+    snprintf(found, sizeof(found), "%s/../shared/fixtures", dir);
+    if (access(found, R_OK) == 0)
+      return found;
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+      break;
+    *slash = 0;
+  }
+  snprintf(found, sizeof(found), "%s/../shared/fixtures", VZT_TEST_SRCDIR);
+  return found;
+}
+
+/* A fixture's path (static storage: one at a time per call site). */
+static const char *fixture(const char *rel)
+{
+  static char paths[8][4096];
+  static int next;
+  char *p = paths[next++ % 8];
+  snprintf(p, 4096, "%s/%s", fixtures(), rel);
+  return p;
+}
+
+#define SIGS "rpm-signatures"
+#define SIGKEY fixture(SIGS "/rpm.org-rsa-2048-test.pub")
 #define SIGFPR "771B18D3D7BAA28734333C424344591E1964C5FC"
 
 START_TEST(md5sum_lines)
@@ -362,7 +401,7 @@ END_TEST
 START_TEST(package_signatures_and_digests)
 {
   if (access(SIGKEY, R_OK) != 0) {
-    fprintf(stderr, "no fixtures at %s\n", SIGS);
+    fprintf(stderr, "no fixtures at %s (set VZTMPL_FIXTURES)\n", fixtures());
     ck_abort_msg("the rpm-signatures fixtures are missing");
   }
   struct vzt_rpm_keyring *k = NULL;
@@ -371,30 +410,30 @@ START_TEST(package_signatures_and_digests)
   ck_assert_msg(vzt_rpm_keyring_load(SIGKEY, pins, &k, &err) == 0, "%s", err ? err->msg : "");
   const char *kind = NULL;
   /* signed, by the pinned key: accepted */
-  ck_assert_msg(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, SIGS "/hello-2.0-1.x86_64-signed.rpm",
+  ck_assert_msg(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"),
                                     "hello-signed", &kind, &err) == 0,
                 "%s", err ? err->msg : "");
   ck_assert_str_eq(kind, "v4");
   /* unsigned: refused where signatures are required, accepted on digests otherwise */
-  ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, SIGS "/hello-2.0-1.x86_64.rpm",
+  ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, fixture(SIGS "/hello-2.0-1.x86_64.rpm"),
                                        "hello", &kind, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   ck_assert_ptr_nonnull(strstr(err->msg, "hello has no signature"));
   vzt_error_free(&err);
-  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGS "/hello-2.0-1.x86_64.rpm",
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, fixture(SIGS "/hello-2.0-1.x86_64.rpm"),
                                        "hello", &kind, &err), 0);
   ck_assert_str_eq(kind, "unsigned");
-  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGS "/hello-2.0-1.x86_64-signed.rpm",
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"),
                                        "hello-signed", &kind, &err), 0);
   /* payload digest BAD: refused always, even without signature checks */
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
-                                       SIGS "/hello-2.0-1.x86_64-corrupted.rpm", "hello-bad",
+                                       fixture(SIGS "/hello-2.0-1.x86_64-corrupted.rpm"), "hello-bad",
                                        &kind, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   ck_assert_ptr_nonnull(strstr(err->msg, "Payload SHA256 digest: BAD"));
   vzt_error_free(&err);
   ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE,
-                                       SIGS "/hello-2.0-1.x86_64-corrupted.rpm", "hello-bad",
+                                       fixture(SIGS "/hello-2.0-1.x86_64-corrupted.rpm"), "hello-bad",
                                        &kind, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   vzt_error_free(&err);
@@ -403,7 +442,7 @@ START_TEST(package_signatures_and_digests)
   ck_assert_int_eq(vzt_rpm_keyring_load(RECIPES "/fedora/keys/RPM-GPG-KEY-fedora-45-primary", NULL,
                                         &k, &err), 0);
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
-                                       SIGS "/hello-2.0-1.x86_64-signed.rpm", "hello-signed",
+                                       fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"), "hello-signed",
                                        &kind, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "not among the pinned keys"));
   vzt_error_free(&err);
@@ -425,7 +464,7 @@ END_TEST
 /* librepo's metalink (../shared/fixtures/rpm-md-signed) and small ones. */
 START_TEST(metalink_mirrors_and_digests)
 {
-  const char *fix = VZT_TEST_SRCDIR "/../shared/fixtures/rpm-md-signed/repo_yum_01/metalink.xml";
+  const char *fix = fixture("rpm-md-signed/repo_yum_01/metalink.xml");
   char *xml = NULL;
   size_t len = 0;
   struct vzt_error *err = NULL;
