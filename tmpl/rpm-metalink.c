@@ -139,7 +139,8 @@ int vzt_rpm_metalink_parse(const char *xml, size_t len, const char *what,
                      XML_ErrorString(XML_GetErrorCode(p)));
   XML_ParserFree(p);
   free(st.text);
-  qsort(st.urls, st.nurls, sizeof(*st.urls), by_preference);
+  if (st.nurls)
+    qsort(st.urls, st.nurls, sizeof(*st.urls), by_preference);
   for (size_t i = 0; i < st.nurls; i++)
     vzt_strv_push_take(&out->mirrors, st.urls[i].base);
   free(st.urls);
