@@ -69,8 +69,23 @@ static void fill_packages(struct vzt_manifest *m, Pool *pool, const struct vzt_t
   }
 }
 
+/* Where a package whose index gives no SHA256 (a urpmi synthesis) is kept:
+ * by its first URL. Such a copy is trusted by nothing but the family's
+ * check_packages, which runs on every use. */
+static char *unhashed_path(struct vzt_family_job *job, Solvable *s, const char *loc)
+{
+  struct vzt_family_repo *fr = s->repo->appdata;
+  _cleanup_free_ char *url = vzt_strdupf("%s/%s", fr->mirrors[0], loc);
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, url, strlen(url));
+  char hex[VZT_DIGEST_HEX_MAX];
+  vzt_digest_finish(d, hex);
+  _cleanup_free_ char *rel = vzt_strdupf("unhashed/%s", hex);
+  return vzt_cache_path(job->cache, rel);
+}
+
 static int download(struct vzt_family_job *job, const struct vzt_transaction *t, char ***blobs,
-                    struct vzt_error **err)
+                    bool by_signature, struct vzt_error **err)
 {
   struct vzt_fetch_item *items = calloc(t->n ? t->n : 1, sizeof(*items));
   char **sums = calloc(t->n + 1, sizeof(char *));
@@ -81,17 +96,25 @@ static int download(struct vzt_family_job *job, const struct vzt_transaction *t,
   for (size_t i = 0; i < t->n && !ret; i++) {
     Solvable *s = t->order[i];
     const char *sum = sums[i] = package_sha256(s);
-    if (!sum) {
+    if (!sum && !by_signature) {
       ret = vzt_refuse(err, "package %s has no SHA256 in its signed index",
                        pool_solvable2str(job->pool, s));
       break;
     }
-    if (!((*blobs)[i] = vzt_cache_blob_path(job->cache, sum))) {
+    uint64_t size = sum ? solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0) : 0;
+    if (!sum) {
+      _cleanup_free_ char *l = package_location(s, err);
+      if (!l) {
+        ret = -1;
+        break;
+      }
+      (*blobs)[i] = unhashed_path(job, s, l);
+      if (access((*blobs)[i], R_OK) == 0)
+        continue;
+    } else if (!((*blobs)[i] = vzt_cache_blob_path(job->cache, sum))) {
       ret = vzt_refuse(err, "package %s: malformed sha256", pool_solvable2str(job->pool, s));
       break;
-    }
-    uint64_t size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
-    if (vzt_cache_blob_valid(job->cache, sum, size))
+    } else if (vzt_cache_blob_valid(job->cache, sum, size))
       continue;
     if (job->offline) {
       ret = vzt_fail(err, "--offline: package %s is not in the cache",
@@ -368,10 +391,17 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     ret = 0;
     goto out;
   }
-  if (download(&job, &trans, &blobs, err) < 0)
+  if (download(&job, &trans, &blobs, ops->check_packages != NULL, err) < 0)
+    goto out;
+  if (ops->check_packages && ops->check_packages(&job, trans.order, trans.n, blobs, err) < 0)
     goto out;
   if (o->fetch_only) {
     ret = 0;
+    goto out;
+  }
+  if (!ops->install) {
+    vzt_fail(err, "%s: the %s family resolves and fetches but cannot install yet: use "
+                  "--dry-run or `vztmpl fetch`", recipe->path, ops->name);
     goto out;
   }
   if (geteuid() != 0) {

@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-static const struct vzt_family_ops *const families[] = {&vzt_family_deb};
+static const struct vzt_family_ops *const families[] = {&vzt_family_deb, &vzt_family_rpmmd,
+                                                          &vzt_family_urpmi};
 
 const struct vzt_family_ops *vzt_family_lookup(const char *name)
 {

@@ -49,10 +49,17 @@ struct vzt_family_ops {
    * packages with the target's package manager, run its scripts in the sandbox. */
   int (*install)(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
                  char *const *blobs, struct vzt_error **err);
+  /* Checks the downloaded packages before `fetch` or `build` may use them,
+   * beyond the index's hashes (RPM header signatures); NULL: nothing more. A
+   * package that fails is removed from the cache. */
+  int (*check_packages)(struct vzt_family_job *job, Solvable **order, size_t n,
+                        char *const *blobs, struct vzt_error **err);
 };
 
 const struct vzt_family_ops *vzt_family_lookup(const char *name);
 extern const struct vzt_family_ops vzt_family_deb;
+extern const struct vzt_family_ops vzt_family_rpmmd;
+extern const struct vzt_family_ops vzt_family_urpmi;
 
 void vzt_family_job_clear(struct vzt_family_job *job);
 /* The mirrors to use for a repository: the override, the recipe's URLs, or

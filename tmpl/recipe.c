@@ -108,9 +108,22 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       append_strv(&repo->components, value);
     else if (!strcmp(name, "keys"))
       append_strv(&repo->keys, value);
+    else if (!strcmp(name, "metadata-signature")) {
+      if (strcmp(value, "required") && strcmp(value, "if-published"))
+        set_error(st, "metadata-signature must be required or if-published, not \"%s\"", value);
+      replace_str(&repo->metadata_signature, value);
+    } else if (!strcmp(name, "metalink")) {
+      replace_str(&repo->metalink, value);
+    } else if (!strcmp(name, "package-signature")) {
+      if (strcmp(value, "required") && strcmp(value, "allow-v3") && strcmp(value, "none"))
+        set_error(st, "package-signature must be required, allow-v3 or none, not \"%s\"", value);
+      replace_str(&repo->package_signature, value);
+    }
     else if (!strcmp(name, "keyring")) {
       free(repo->keyring);
-      repo->keyring = value[0] == '/' ? vzt_strdup(value) : vzt_path_join(st->dir, value);
+      /* "@media": the urpmi media's own media_info/pubkey, held to the pins. */
+      repo->keyring = value[0] == '/' || !strcmp(value, "@media") ? vzt_strdup(value)
+                                                                  : vzt_path_join(st->dir, value);
     } else
       set_error(st, "unknown key \"%s\" in [%s]", name, section);
     return 1;
@@ -173,6 +186,9 @@ void vzt_recipe_free(struct vzt_recipe *r)
     vzt_strv_free(repo->components);
     free(repo->keyring);
     vzt_strv_free(repo->keys);
+    free(repo->metadata_signature);
+    free(repo->package_signature);
+    free(repo->metalink);
   }
   free(r->repos);
   for (size_t i = 0; i < r->nentries; i++) {
@@ -203,6 +219,11 @@ static int check_recipe(struct vzt_recipe *r, struct vzt_error **err)
     struct vzt_repo *repo = &r->repos[i];
     if (!repo->family)
       return vzt_fail(err, "%s: [repository %s] needs family", r->path, repo->name);
+    /* A metalink names the mirrors of one repository itself. */
+    if (repo->metalink && (!repo->mirrors || !repo->mirrors[0]))
+      repo->mirrors = vzt_strv_split("none");
+    if (repo->metalink && (!repo->suites || !repo->suites[0]))
+      repo->suites = vzt_strv_split(".");
     if (!repo->mirrors || !repo->mirrors[0])
       return vzt_fail(err, "%s: [repository %s] needs mirror", r->path, repo->name);
     if (!repo->suites || !repo->suites[0])
@@ -454,8 +475,9 @@ char **vzt_recipe_list(const char *recipes_dir)
 
 /* recipes/<distro>/default.conf names the default recipe of a distribution
  * ("[default]\nrecipe = trixie"). */
-static char *default_of(const char *recipes_dir, const char *distro)
+static char *default_of(const char *recipes_dir, const char *distro, bool *by_folder)
 {
+  *by_folder = false;
   _cleanup_strv_ char **all = vzt_recipe_list(recipes_dir);
   _cleanup_free_ char *defpath = NULL;
   for (char **p = all; *p && !defpath; p++) {
@@ -471,6 +493,12 @@ static char *default_of(const char *recipes_dir, const char *distro)
     }
     vzt_recipe_free(r);
   }
+  /* A family of distributions shares a folder (recipes/mandriva holds
+   * Mageia and OpenMandriva): its default.conf names one as "mageia:9". */
+  if (!defpath)
+    defpath = vzt_strdupf("%s/%s/default.conf", recipes_dir, distro);
+  _cleanup_free_ char *folder = vzt_strdup(defpath);
+  *by_folder = !strcmp(basename(dirname(folder)), distro);
   _cleanup_free_ char *data = NULL;
   struct vzt_error *e = NULL;
   if (!defpath || vzt_read_file(defpath, &data, NULL, &e) < 0) {
@@ -497,14 +525,25 @@ int vzt_recipe_find(const char *recipes_dir, const char *spec, char **path, stru
   _cleanup_free_ char *distro = vzt_strdup(spec);
   char *colon = strchr(distro, ':');
   _cleanup_free_ char *version = NULL;
+  bool by_folder = false;
   if (colon) {
     *colon = 0;
     version = vzt_strdup(colon + 1);
-  } else if (!(version = default_of(recipes_dir, distro)))
+  } else if (!(version = default_of(recipes_dir, distro, &by_folder)))
     return vzt_usage_error(err,
                            "no recipe for \"%s\" in %s (see `vztmpl list recipes`, or give "
                            "--recipes-dir)",
                            spec, recipes_dir);
+  else if (strchr(version, ':')) {
+    /* "mageia:9" in recipes/mandriva/default.conf: the folder's default, or
+     * this distribution's own; a sibling distribution in the folder has none. */
+    size_t dl = strlen(distro);
+    if (!by_folder && (strncmp(version, distro, dl) || version[dl] != ':'))
+      return vzt_usage_error(err, "no default recipe for \"%s\": name a release, e.g. %s:<release> "
+                                  "(see `vztmpl list recipes`)", distro, distro);
+    if (!strchr(version, '/'))
+      return vzt_recipe_find(recipes_dir, version, path, err);
+  }
   _cleanup_strv_ char **all = vzt_recipe_list(recipes_dir);
   for (char **p = all; *p; p++)
     if (recipe_matches(*p, distro, version)) {

@@ -12,6 +12,9 @@ struct vzt_repo {
   char **components;
   char *keyring;     /* absolute path */
   char **keys;       /* pinned fingerprints (may be empty) */
+  char *metadata_signature; /* rpm-md: "required" (default) or "if-published" */
+  char *package_signature;  /* rpm-md, urpmi: "required" (default), "allow-v3" or "none" */
+  char *metalink;           /* rpm-md: a metalink URL giving mirrors and repomd.xml's digests */
 };
 
 /* A key=value line from [packages] or [variant X], in file order; lines of the

@@ -1,0 +1,91 @@
+# Helpers for the RPM families' tests: rpm-md repositories and urpmi media
+# written by the test (metadata only; package files are stand-in bytes with
+# real checksums). Source after testlib.sh.
+
+# A package spec is "name:version-release:arch[:req1,req2...[:FILE]]": FILE,
+# when given, is a real package file served for it (its checksum goes into
+# the metadata); otherwise the package file is stand-in bytes.
+_rpm_field() { echo "$1" | cut -d: -f"$2"; }
+
+# rpmmd_repo DIR [--comps "mandatory..." "default..." "optional..."] SPEC...:
+# DIR/repodata/{repomd.xml,<sha256>-primary.xml.gz[,<sha256>-comps.xml.gz]}
+# and DIR/Packages/<name>-<vr>.<arch>.rpm.
+rpmmd_repo() {
+  dir=$1; shift
+  comps=
+  if [ "${1:-}" = --comps ]; then comps="$2|$3|$4"; shift 4; fi
+  mkdir -p "$dir/repodata" "$dir/Packages"
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo "<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"$#\">"
+    for spec in "$@"; do
+      n=$(_rpm_field "$spec" 1) vr=$(_rpm_field "$spec" 2) a=$(_rpm_field "$spec" 3) reqs=$(_rpm_field "$spec" 4)
+      v=${vr%-*} r=${vr##*-}
+      file="Packages/$n-$vr.$a.rpm"
+      real=$(_rpm_field "$spec" 5)
+      if [ -n "$real" ]; then cp "$real" "$dir/$file"; else echo "stand-in payload of $n $vr $a" >"$dir/$file"; fi
+      sum=$(sha256sum "$dir/$file" | cut -d' ' -f1)
+      size=$(stat -c %s "$dir/$file")
+      echo "<package type=\"rpm\"><name>$n</name><arch>$a</arch><version epoch=\"0\" ver=\"$v\" rel=\"$r\"/>"
+      echo "<checksum type=\"sha256\" pkgid=\"YES\">$sum</checksum><summary>test $n</summary>"
+      echo "<size package=\"$size\" installed=\"$size\" archive=\"$size\"/><location href=\"$file\"/>"
+      echo "<format><rpm:provides><rpm:entry name=\"$n\" flags=\"EQ\" epoch=\"0\" ver=\"$v\" rel=\"$r\"/></rpm:provides>"
+      if [ -n "$reqs" ]; then
+        echo "<rpm:requires>"
+        for q in $(echo "$reqs" | tr , ' '); do echo "<rpm:entry name=\"$q\"/>"; done
+        echo "</rpm:requires>"
+      fi
+      echo "</format></package>"
+    done
+    echo "</metadata>"
+  } | gzip -n >"$T/primary.xml.gz"
+  psum=$(sha256sum "$T/primary.xml.gz" | cut -d' ' -f1)
+  mv "$T/primary.xml.gz" "$dir/repodata/$psum-primary.xml.gz"
+  if [ -n "$comps" ]; then
+    {
+      echo '<?xml version="1.0" encoding="UTF-8"?><comps><group><id>core</id><name>Core</name><packagelist>'
+      i=0
+      for kind in mandatory default optional; do
+        i=$((i + 1))
+        for p in $(echo "$comps" | cut -d'|' -f$i); do
+          echo "<packagereq type=\"$kind\">$p</packagereq>"
+        done
+      done
+      echo '</packagelist></group></comps>'
+    } | xz >"$T/comps.xml.xz"
+    csum=$(sha256sum "$T/comps.xml.xz" | cut -d' ' -f1)
+    mv "$T/comps.xml.xz" "$dir/repodata/$csum-comps.xml.xz"
+  fi
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo '<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>1700000000</revision>'
+    echo "<data type=\"primary\"><checksum type=\"sha256\">$psum</checksum><location href=\"repodata/$psum-primary.xml.gz\"/><timestamp>1700000000</timestamp></data>"
+    [ -n "$comps" ] &&
+      echo "<data type=\"group_xz\"><checksum type=\"sha256\">$csum</checksum><location href=\"repodata/$csum-comps.xml.xz\"/><timestamp>1700000000</timestamp></data>"
+    echo '</repomd>'
+  } >"$dir/repodata/repomd.xml"
+}
+
+# urpmi_media DIR COMPRESSOR SPEC...: DIR/media_info/{synthesis.hdlist.cz,MD5SUM}
+# (SPEC as for rpmmd_repo)
+# with the synthesis compressed by COMPRESSOR (gzip, zstd or xz) under the
+# same name, and the stand-in package files beside media_info/.
+urpmi_media() {
+  dir=$1 comp=$2; shift 2
+  mkdir -p "$dir/media_info"
+  for spec in "$@"; do
+    n=$(_rpm_field "$spec" 1) vr=$(_rpm_field "$spec" 2) a=$(_rpm_field "$spec" 3) reqs=$(_rpm_field "$spec" 4)
+    real=$(_rpm_field "$spec" 5)
+    if [ -n "$real" ]; then cp "$real" "$dir/$n-$vr.$a.rpm"; else echo "stand-in payload of $n $vr $a" >"$dir/$n-$vr.$a.rpm"; fi
+    echo "@provides@$n[== $vr]"
+    [ -n "$reqs" ] && echo "@requires@$(echo "$reqs" | tr , @)"
+    echo "@summary@test $n"
+    echo "@filesize@$(stat -c %s "$dir/$n-$vr.$a.rpm")"
+    echo "@info@$n-$vr.$a@0@100@System/Base"
+  done | case $comp in
+    gzip) gzip -n ;;
+    zstd) zstd -q ;;
+    xz) xz ;;
+  esac >"$dir/media_info/synthesis.hdlist.cz"
+  (cd "$dir/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
+}
