@@ -48,6 +48,7 @@ for t in "$@"; do
   (cd "$out/$t" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$bin" -max_total_time="$seconds" -jobs=1 -workers=1 -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
       -print_final_stats=1 "$out/corpus/$t" "$seed" >"$out/$t.log" 2>&1) || status=1
-  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY' "$out/$t.log" || true
+  # With -jobs the fuzzing runs in a child that logs to fuzz-0.log.
+  grep -hE '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY' "$out/$t.log" "$out/$t"/fuzz-*.log 2>/dev/null || true
 done
 exit $status
