@@ -36,9 +36,13 @@ static const char *jstr(json_object *o, const char *key)
              : NULL;
 }
 
+/* arr comes from the index as published: anything but an array (json-c
+ * asserts on those) has no entries. */
 static json_object *find_named(json_object *arr, const char *key, const char *value)
 {
-  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+  if (!json_object_is_type(arr, json_type_array))
+    return NULL;
+  for (size_t i = 0; i < json_object_array_length(arr); i++) {
     json_object *t = json_object_array_get_idx(arr, i);
     const char *v = jstr(t, key);
     if (v && !strcmp(v, value))
