@@ -5,8 +5,8 @@
 # directory: make passes the compiler flags and libraries.
 #   usage: run.sh SECONDS TARGET...
 # New inputs go to fuzz/corpus/<target> in the build directory; fold them
-# into the committed corpus with tests/fuzz/run.sh's merge step:
-#   FUZZ_MERGE=1 make fuzz   (libFuzzer -merge=1: only inputs adding coverage)
+# into the committed corpus (libFuzzer -merge=1: only inputs adding coverage):
+#   FUZZ_MERGE=1 make fuzz
 # Crashes are left as fuzz/<target>/crash-* and end the run with status 1.
 set -eu
 seconds=$1
@@ -40,8 +40,9 @@ for t in "$@"; do
   mkdir -p "$out/corpus/$t" "$out/$t"
   seed=$src/tests/fuzz/corpus/$t
   if [ -n "${FUZZ_MERGE:-}" ]; then
-    # Minimise what the runs grew into the committed corpus.
-    "$bin" -merge=1 "$seed" "$out/corpus/$t" 2>&1 | tail -n 2
+    # Minimise what the runs grew into the committed corpus: only inputs
+    # that reach new edges (hit counts ignored), to keep it tens of files.
+    "$bin" -merge=1 -use_counters=0 "$seed" "$out/corpus/$t" 2>&1 | grep MERGE-OUTER | tail -n 1
     continue
   fi
   echo "== fuzz-$t: ${seconds}s"
@@ -49,6 +50,7 @@ for t in "$@"; do
     "$bin" -max_total_time="$seconds" -jobs=1 -workers=1 -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
       -print_final_stats=1 "$out/corpus/$t" "$seed" >"$out/$t.log" 2>&1) || status=1
   # With -jobs the fuzzing runs in a child that logs to fuzz-0.log.
-  grep -hE '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY' "$out/$t.log" "$out/$t"/fuzz-*.log 2>/dev/null || true
+  grep -hE '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY' "$out/$t"/fuzz-*.log 2>/dev/null ||
+    grep -hE '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY' "$out/$t.log" || true
 done
 exit $status
