@@ -20,6 +20,11 @@ time_t vzt_release_parse_date(const char *s)
   p = p ? p + 1 : s;
   if (sscanf(p, " %d %3s %d %d:%d:%d %15s", &day, mon, &year, &h, &m, &sec, zone) < 6)
     return (time_t) -1;
+  /* Out of range is malformed, not a date for timegm to carry over (and
+   * year - 1900 must not overflow). Second 60 is a leap second. */
+  if (day < 1 || day > 31 || year < 1900 || year > 9999 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 ||
+      sec > 60)
+    return (time_t) -1;
   const char *found = strstr(months, mon);
   if (!found || strlen(mon) != 3 || (found - months) % 3)
     return (time_t) -1;

@@ -95,6 +95,54 @@ static int install(struct vzt_cache *cache, const char *name, const char *adest,
   return 0;
 }
 
+int vzt_download_index_find(const char *index, const char *base, const char *name, const char *build,
+                            struct vzt_index_build *out, struct vzt_error **err)
+{
+  memset(out, 0, sizeof(*out));
+  __attribute__((cleanup(json_putp))) json_object *idx = json_tokener_parse(index);
+  json_object *templates = NULL;
+  if (!idx || !json_object_object_get_ex(idx, "templates", &templates) ||
+      !json_object_is_type(templates, json_type_array))
+    return vzt_refuse(err, "%s/index.json is not a vztmpl publish index", base);
+  json_object *t = vzt_index_find(templates, "name", name);
+  if (!t) {
+    _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+    for (size_t i = 0; i < json_object_array_length(templates); i++)
+      if (vzt_index_str(json_object_array_get_idx(templates, i), "name"))
+        vzt_strv_push(&names, vzt_index_str(json_object_array_get_idx(templates, i), "name"));
+    _cleanup_free_ char *all = vzt_strv_join(names, ", ");
+    return vzt_usage_error(err, "%s publishes no template %s (it has: %s)", base, name, *all ? all : "none");
+  }
+  if (!build)
+    build = vzt_index_str(t, "last_good");
+  json_object *builds = NULL;
+  json_object_object_get_ex(t, "builds", &builds);
+  json_object *b = build ? vzt_index_find(builds, "build", build) : NULL;
+  if (!b)
+    return vzt_usage_error(err, "%s has no build %s of %s", base, build ? build : "(last-good)", name);
+  const char *archive = vzt_index_str(b, "archive"), *manifest = vzt_index_str(b, "manifest");
+  _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", name);
+  _cleanup_free_ char *want_manifest = vzt_strdupf("%s.json", name);
+  if (!safe_rel(archive) || !safe_rel(manifest) || strcmp(base_name(archive), want_archive) ||
+      strcmp(base_name(manifest), want_manifest))
+    return vzt_refuse(err, "%s/index.json: build %s of %s names unexpected files", base, build, name);
+  json_object *sz = NULL;
+  int64_t size = json_object_object_get_ex(b, "size", &sz) ? json_object_get_int64(sz) : 0;
+  out->build = vzt_strdup(build);
+  out->archive = vzt_strdup(archive);
+  out->manifest = vzt_strdup(manifest);
+  out->size = size > 0 ? (uint64_t) size : 0;
+  return 0;
+}
+
+void vzt_index_build_clear(struct vzt_index_build *b)
+{
+  free(b->build);
+  free(b->archive);
+  free(b->manifest);
+  memset(b, 0, sizeof(*b));
+}
+
 int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, struct vzt_download_result *r,
                  struct vzt_error **err)
 {
@@ -135,38 +183,16 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
     return vzt_refuse(err, "%s/index.json has sha256 %s, the signed SHA256SUMS says %s (changed after signing)",
                       base, hex, ie->sha256);
 
-  __attribute__((cleanup(json_putp))) json_object *idx = json_tokener_parse(index);
-  json_object *templates = NULL;
-  if (!idx || !json_object_object_get_ex(idx, "templates", &templates) ||
-      !json_object_is_type(templates, json_type_array))
-    return vzt_refuse(err, "%s/index.json is not a vztmpl publish index", base);
-  json_object *t = vzt_index_find(templates, "name", o->name);
-  if (!t) {
-    _cleanup_strv_ char **names = calloc(1, sizeof(char *));
-    for (size_t i = 0; i < json_object_array_length(templates); i++)
-      if (vzt_index_str(json_object_array_get_idx(templates, i), "name"))
-        vzt_strv_push(&names, vzt_index_str(json_object_array_get_idx(templates, i), "name"));
-    _cleanup_free_ char *all = vzt_strv_join(names, ", ");
-    return vzt_usage_error(err, "%s publishes no template %s (it has: %s)", base, o->name,
-                           *all ? all : "none");
-  }
-  const char *build = o->build ? o->build : vzt_index_str(t, "last_good");
-  json_object *builds = NULL;
-  json_object_object_get_ex(t, "builds", &builds);
-  json_object *b = build ? vzt_index_find(builds, "build", build) : NULL;
-  if (!b)
-    return vzt_usage_error(err, "%s has no build %s of %s", base, build ? build : "(last-good)", o->name);
-  const char *archive = vzt_index_str(b, "archive"), *manifest = vzt_index_str(b, "manifest");
+  __attribute__((cleanup(vzt_index_build_clear))) struct vzt_index_build ib = {0};
+  if (vzt_download_index_find(index, base, o->name, o->build, &ib, err) < 0)
+    return -1;
+  const char *archive = ib.archive, *manifest = ib.manifest;
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", o->name);
-  _cleanup_free_ char *want_manifest = vzt_strdupf("%s.json", o->name);
-  if (!safe_rel(archive) || !safe_rel(manifest) || strcmp(base_name(archive), want_archive) ||
-      strcmp(base_name(manifest), want_manifest))
-    return vzt_refuse(err, "%s/index.json: build %s of %s names unexpected files", base, build, o->name);
   const struct vzt_sums_entry *ae = vzt_sums_find(&list, archive);
   const struct vzt_sums_entry *me = vzt_sums_find(&list, manifest);
   if (!ae || !me)
     return vzt_refuse(err, "%s does not list %s", what, !ae ? archive : manifest);
-  r->build = vzt_strdup(build);
+  r->build = steal_pointer(&ib.build);
 
   /* Named by the hash they must have: a .part left by an interrupted run
    * can only belong to these bytes, so resuming it is safe. */
@@ -178,11 +204,9 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   _cleanup_free_ char *aurl = vzt_strdupf("%s/%s", base, archive);
   _cleanup_free_ char *murl = vzt_strdupf("%s/%s", base, manifest);
   char *aurls[] = {aurl, NULL}, *murls[] = {murl, NULL};
-  json_object *sz = NULL;
-  int64_t size = json_object_object_get_ex(b, "size", &sz) ? json_object_get_int64(sz) : 0;
   struct vzt_fetch_item items[2] = {
       {.urls = aurls, .dest = adest, .digest_type = VZT_DIGEST_SHA256, .digest = ae->sha256,
-       .size = size > 0 ? (uint64_t) size : 0},
+       .size = ib.size},
       {.urls = murls, .dest = mdest, .digest_type = VZT_DIGEST_SHA256, .digest = me->sha256},
   };
   struct vzt_fetch_opts fo = {.parallel = 2, .label = "Downloading the template"};

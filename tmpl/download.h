@@ -27,4 +27,17 @@ struct vzt_download_result {
  * verify can check the signature again. */
 int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, struct vzt_download_result *r,
                  struct vzt_error **err);
+/* The publish index's entry for one build of name, as vzt_download reads it
+ * from index.json (text NUL-terminated; base names the directory in errors):
+ * build NULL asks for the template's last_good. Archive and manifest must be
+ * relative paths inside the directory named after the template, else a
+ * refusal. */
+struct vzt_index_build {
+  char *build, *archive, *manifest;
+  uint64_t size; /* of the archive as the index declares it; 0 when absent */
+};
+int vzt_download_index_find(const char *index, const char *base, const char *name, const char *build,
+                            struct vzt_index_build *out, struct vzt_error **err);
+void vzt_index_build_clear(struct vzt_index_build *b);
+
 void vzt_download_result_clear(struct vzt_download_result *r);

@@ -203,8 +203,11 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
     m->npackages = n;
   }
   json_object_put(o);
-  if (!m->name)
+  if (!m->name) {
+    /* Callers clear only what loaded: nothing is theirs on failure. */
+    vzt_manifest_clear(m);
     return vzt_fail(err, "%s is not a vztmpl manifest (no name)", path);
+  }
   return 0;
 }
 

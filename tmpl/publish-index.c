@@ -14,7 +14,11 @@ const char *vzt_index_str(json_object *o, const char *key)
 
 json_object *vzt_index_find(json_object *arr, const char *key, const char *value)
 {
-  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+  /* arr comes from an index as published: anything but an array (json-c
+   * asserts on those) has no entries. */
+  if (!json_object_is_type(arr, json_type_array))
+    return NULL;
+  for (size_t i = 0; i < json_object_array_length(arr); i++) {
     json_object *t = json_object_array_get_idx(arr, i);
     const char *v = vzt_index_str(t, key);
     if (v && !strcmp(v, value))

@@ -5,5 +5,6 @@
 
 /* o[key] when it is a string, else NULL (also for a NULL o). */
 const char *vzt_index_str(json_object *o, const char *key);
-/* The first object of the array arr whose string key equals value, or NULL. */
+/* The first object of the array arr whose string key equals value; NULL
+ * also when arr is not an array. */
 json_object *vzt_index_find(json_object *arr, const char *key, const char *value);

@@ -83,6 +83,10 @@ START_TEST(release_without_sha256_or_with_bad_lines_is_refused)
   ck_assert_int_eq(vzt_release_parse(baddate, strlen(baddate), "R", &rel, &err), -1);
   vzt_error_free(&err);
   ck_assert_int_eq(vzt_release_parse_date("Mon, 01 Jan 2024 00:00:00 +0100"), 1704063600);
+  /* Found by fuzz-deb-release: the year overflowed year - 1900. */
+  ck_assert_int_eq(vzt_release_parse_date("1 Jan -2147483648 00:00:00 UTC"), -1);
+  ck_assert_int_eq(vzt_release_parse_date("Mon, 01 Jan 2024 24:00:00 UTC"), -1);
+  ck_assert_int_eq(vzt_release_parse_date("Mon, 32 Jan 2024 00:00:00 UTC"), -1);
 }
 END_TEST
 
