@@ -7,7 +7,6 @@
 . "$(dirname "$0")/testlib.sh"
 need_root
 CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-leftover_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'vztmpl-*' 2>/dev/null || true; }
 
 mkdir -p "$T/r/hooks"
 # recipe NAME LIMITS HOOK: a debian:12 minbase golden image with [limits]

@@ -21,7 +21,6 @@ echo "/pool/* all trickle 16384" >"$T/slow.rules"
 write_recipe "$T/test.conf" "$FRONT_URL" "$T/good.gpg" hello-vzt
 NAME=testdist-1-x86_64
 
-leftover_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'vztmpl-*' 2>/dev/null || true; }
 cut -d" " -f5 /proc/self/mountinfo | sort >"$T/mounts.before"
 [ -z "$(leftover_cgroups)" ] || fail "vztmpl cgroups exist before the test: $(leftover_cgroups)"
 

@@ -10,7 +10,6 @@ TPL=debian-12-x86_64-minbase
 expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 ARCHIVE="$CACHE/templates/$TPL.tar.zst"
 
-leftover_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'vztmpl-*' 2>/dev/null || true; }
 cut -d" " -f5 /proc/self/mountinfo | sort >"$T/mounts.before"
 [ -z "$(leftover_cgroups)" ] || fail "vztmpl cgroups exist before the test: $(leftover_cgroups)"
 
@@ -188,7 +187,7 @@ PY
 pid=$!
 lim=
 for _ in $(seq 40); do
-  d=$(leftover_cgroups | grep memory | head -1)
+  d=$(vztmpl_cgroups | grep memory | head -1)
   if [ -n "$d" ] && [ -f "$d/memory.limit_in_bytes" ]; then lim=$(cat "$d/memory.limit_in_bytes"); break; fi
   if [ -n "$d" ] && [ -f "$d/memory.max" ]; then lim=$(cat "$d/memory.max"); break; fi
   sleep 0.1

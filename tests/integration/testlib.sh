@@ -187,6 +187,17 @@ front() {
   FRONT_URL="http://${3:-127.0.0.1}:$(cat "$T/$1.port")"
 }
 
+# vztmpl_cgroups: every vztmpl run's cgroup ("vztmpl-<pid>", "vztmpl-build-<pid>").
+vztmpl_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'vztmpl-*' 2>/dev/null || true; }
+# leftover_cgroups: those whose process is gone (a run still going elsewhere
+# on the machine is not a leftover).
+leftover_cgroups() {
+  vztmpl_cgroups | while read -r g; do
+    pid=${g##*-}
+    kill -0 "$pid" 2>/dev/null || echo "$g"
+  done
+}
+
 # No file may be left in the cache's templates/ after a refused build.
 assert_no_template() {
   if [ -d "$1/templates" ] && [ -n "$(ls -A "$1/templates")" ]; then
