@@ -20,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 #include "lib/strutil.h"
 
 /* The cgroup controllers the resources live in. */
@@ -581,12 +582,14 @@ char *vzt_bc_group_describe(const struct vzt_bc_group *g)
   return vzt_strv_join(lines, "\n");
 }
 
-/* Kills what is left and removes the directory; a dying task keeps a v1
- * group busy for a moment after its namespace's init has gone. */
+/* Kills what is left and removes the directory. A killed task keeps its
+ * group busy until it has finished exiting, which on a loaded machine (or
+ * for a task the memory controller has just OOM-killed) can take seconds:
+ * wait up to ten, then say what is left rather than leave it silently. */
 static void remove_group(const char *path)
 {
-  for (int attempt = 0; attempt < 200; attempt++) {
-    _cleanup_free_ char *procs_path = vzt_path_join(path, "cgroup.procs");
+  _cleanup_free_ char *procs_path = vzt_path_join(path, "cgroup.procs");
+  for (int attempt = 0; attempt < 1000; attempt++) {
     _cleanup_free_ char *procs = read_trimmed(procs_path);
     for (char *p = procs; p && *p;) {
       long pid = strtol(p, &p, 10);
@@ -595,10 +598,20 @@ static void remove_group(const char *path)
       while (*p && !isdigit((unsigned char) *p))
         p++;
     }
-    if (rmdir(path) == 0 || errno == ENOENT || (errno != EBUSY && errno != EAGAIN))
+    if (rmdir(path) == 0 || errno == ENOENT)
       return;
+    if (errno != EBUSY && errno != EAGAIN)
+      break;
     nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
   }
+  int e = errno;
+  _cleanup_free_ char *procs = read_trimmed(procs_path);
+  for (char *c = procs; c && *c; c++)
+    if (*c == '\n')
+      *c = ' ';
+  vzt_warn("cannot remove the cgroup %s: %s (processes still in it: %s); remove it with rmdir once "
+           "they have gone",
+           path, strerror(e), procs && *procs ? procs : "none");
 }
 
 void vzt_bc_group_destroy(struct vzt_bc_group *g)

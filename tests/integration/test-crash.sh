@@ -22,7 +22,7 @@ write_recipe "$T/test.conf" "$FRONT_URL" "$T/good.gpg" hello-vzt
 NAME=testdist-1-x86_64
 
 cut -d" " -f5 /proc/self/mountinfo | sort >"$T/mounts.before"
-[ -z "$(leftover_cgroups)" ] || fail "vztmpl cgroups exist before the test: $(leftover_cgroups)"
+cgroups_snapshot
 
 # The reference, and how long a whole build takes from an empty cache (cold)
 # and with the packages cached (warm).
@@ -100,5 +100,5 @@ expect_exit 0 "$VZTMPL" -C "$C" build "$T/test.conf"
 check_cache "$C"
 [ -z "$(ls -A "$C/tmp" 2>/dev/null)" ] || fail "work directories of killed builds were left: $(ls "$C/tmp")"
 cut -d" " -f5 /proc/self/mountinfo | sort | diff "$T/mounts.before" - >&2 || fail "mounts left behind"
-[ -z "$(leftover_cgroups)" ] || fail "cgroups left behind: $(leftover_cgroups)"
+assert_no_new_cgroups
 echo "crash: ok"

@@ -187,8 +187,20 @@ front() {
   FRONT_URL="http://${3:-127.0.0.1}:$(cat "$T/$1.port")"
 }
 
-# vztmpl_cgroups: every vztmpl run's cgroup ("vztmpl-<pid>", "vztmpl-build-<pid>").
-vztmpl_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'vztmpl-*' 2>/dev/null || true; }
+# vztmpl_cgroups: the cgroups of vztmpl runs ("vztmpl-<pid>",
+# "vztmpl-build-<pid>") where runs started from here make them: below this
+# shell's own group in each hierarchy, or below a hierarchy's root. A group
+# in a sibling subtree belongs to another session on the same kernel (one
+# whose processes were killed) and is none of this test's business.
+vztmpl_cgroups() {
+  awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read -r m; do
+    cut -d: -f3- /proc/self/cgroup | sort -u | while read -r own; do
+      for parent in "$m" "$m$own"; do
+        [ -d "$parent" ] && find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'vztmpl-*'
+      done
+    done
+  done 2>/dev/null | sort -u
+}
 # leftover_cgroups: those whose process is gone (a run still going elsewhere
 # on the machine is not a leftover).
 leftover_cgroups() {
@@ -196,6 +208,24 @@ leftover_cgroups() {
     pid=${g##*-}
     kill -0 "$pid" 2>/dev/null || echo "$g"
   done
+}
+
+# cgroups_snapshot: the leftovers there already, for assert_no_new_cgroups.
+# (One test's leftover must fail that test, not every test after it.)
+cgroups_snapshot() {
+  leftover_cgroups >"$T/cgroups.before"
+}
+# assert_no_new_cgroups: fails naming each leftover group that was not in
+# the snapshot, with the processes still in it.
+assert_no_new_cgroups() {
+  touch "$T/cgroups.before"
+  new=$(leftover_cgroups | grep -vxF -f "$T/cgroups.before" || true)
+  [ -z "$new" ] && return 0
+  for g in $new; do
+    echo "left behind: $g, processes: $(tr '\n' ' ' <"$g/cgroup.procs" 2>/dev/null)" >&2
+  done
+  grep "cgroup" "$T/stderr" >&2 2>/dev/null || true
+  fail "cgroups left behind${1:+ by $1}"
 }
 
 # No file may be left in the cache's templates/ after a refused build.
