@@ -8,15 +8,9 @@
 need_root
 command -v busybox >/dev/null || skip "needs busybox (Debian package busybox-static)"
 
-POOL="$T/repo/pool/main"
-make_key good
-make_host_base "$POOL"
-make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
-make_deb "$POOL" base-vzt 1.0
+buildable_repo
 make_deb "$POOL" extra-vzt 1.0 "hostbase-vzt"
 make_repo "$T/repo" testing good 7
-serve "$T/repo"
-export VZTMPL_APT_DIR="$T/no-apt"
 write_recipe "$T/one.conf" "$URL" "$T/good.gpg" hello-vzt
 write_recipe "$T/two.conf" "$URL" "$T/good.gpg" extra-vzt
 sed -i 's/^\[template\]$/[template]\nname = two/' "$T/two.conf"

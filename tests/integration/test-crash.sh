@@ -7,14 +7,7 @@
 need_root
 command -v busybox >/dev/null || skip "needs busybox (Debian package busybox-static)"
 
-POOL="$T/repo/pool/main"
-make_key good
-make_host_base "$POOL"
-make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
-make_deb "$POOL" base-vzt 1.0
-make_repo "$T/repo" testing good 7
-serve "$T/repo"
-export VZTMPL_APT_DIR="$T/no-apt"
+buildable_repo
 # Slow downloads a little so that kills land in every stage, not only the last.
 front slow "$URL"
 echo "/pool/* all trickle 16384" >"$T/slow.rules"

@@ -16,15 +16,8 @@ expect_exit 2 "$VZTMPL" fetch debian --update
 expect_exit 1 "$VZTMPL" -C "$T/empty" update debian-13-x86_64
 expect_stderr 'no template debian-13-x86_64'
 
-POOL="$T/repo/pool/main"
-make_key good
-make_host_base "$POOL"
-make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
-make_deb "$POOL" base-vzt 1.0
-make_repo "$T/repo" testing good 7
-serve "$T/repo"
+buildable_repo
 write_recipe "$T/test.conf" "$URL" "$T/good.gpg" hello-vzt
-export VZTMPL_APT_DIR="$T/no-apt"  # no host sources may leak in
 C="$T/cache"
 NAME=testdist-1-x86_64
 ARCHIVE="$C/templates/$NAME.tar.zst"

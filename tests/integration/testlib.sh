@@ -172,6 +172,20 @@ make_host_base() {
   dpkg-deb --root-owner-group -Zxz --build "$pkg" "$1/hostbase-vzt_1.0_all.deb" >/dev/null
 }
 
+# buildable_repo: a signed repository in $T/repo (suite testing, key "good",
+# pool $POOL) whose hello-vzt (depending on base-vzt and hostbase-vzt) can
+# be built and configured, served on $URL; host apt sources kept out.
+buildable_repo() {
+  POOL="$T/repo/pool/main"
+  make_key good
+  make_host_base "$POOL"
+  make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
+  make_deb "$POOL" base-vzt 1.0
+  make_repo "$T/repo" testing good 7
+  serve "$T/repo"
+  export VZTMPL_APT_DIR="$T/no-apt" # no host sources may leak in
+}
+
 # front NAME UPSTREAM [ADDRESS]: a fault-injecting HTTP front (faultfront.py)
 # on loopback before UPSTREAM, with its rules in $T/NAME.rules (none yet:
 # everything passes) and its log in $T/NAME.log; sets FRONT_URL.
