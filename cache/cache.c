@@ -249,6 +249,29 @@ static bool pid_alive(pid_t pid)
   return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
 }
 
+int vzt_cache_templates_open(const struct vzt_cache *c, char **path, int *fd, struct vzt_error **err)
+{
+  char *dir = vzt_cache_path(c, "templates");
+  if (vzt_mkdir_p(dir, 0755, err) < 0) {
+    free(dir);
+    return -1;
+  }
+  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*fd < 0) {
+    int e = errno;
+    vzt_fail_errno(err, e, "cannot open %s", dir);
+    free(dir);
+    return -1;
+  }
+  *path = dir;
+  return 0;
+}
+
+char *vzt_cache_sums_name(const char *template_name, bool signature)
+{
+  return vzt_strdupf("%s.SHA256SUMS%s", template_name, signature ? ".gpg" : "");
+}
+
 void vzt_cache_clean_stale(const struct vzt_cache *c)
 {
   int fd = openat(c->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);

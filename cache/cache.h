@@ -40,6 +40,11 @@ int vzt_cache_blob_commit(const struct vzt_cache *c, const char *src_path, const
 
 /* A fresh private directory under tmp/ for one build; caller removes it. */
 int vzt_cache_mkdtemp(const struct vzt_cache *c, const char *prefix, char **path, struct vzt_error **err);
+/* templates/ (created where missing): its path and an open descriptor. */
+int vzt_cache_templates_open(const struct vzt_cache *c, char **path, int *fd, struct vzt_error **err);
+/* The signed list kept beside a downloaded template, and its signature:
+ * "<name>.SHA256SUMS" and "<name>.SHA256SUMS.gpg" in templates/. */
+char *vzt_cache_sums_name(const char *template_name, bool signature);
 /* Path of any file under the cache: vzt_cache_path(c, "solv/abc.solv"). */
 char *vzt_cache_path(const struct vzt_cache *c, const char *relative);
 /* Removes leftovers in tmp/ from builds that died (their pid is gone). */

@@ -202,17 +202,15 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
   m->unpacked_size = pr.unpacked_size;
   m->entries = pr.entries;
   _cleanup_free_ char *json = vzt_manifest_to_json(m);
-  _cleanup_free_ char *tdir = vzt_cache_path(cache, "templates");
-  if (vzt_mkdir_p(tdir, 0755, err) < 0)
+  _cleanup_free_ char *tdir = NULL;
+  _cleanup_close_ int tfd = -1;
+  if (vzt_cache_templates_open(cache, &tdir, &tfd, err) < 0)
     return -1;
-  _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (tfd < 0)
-    return vzt_fail_errno(err, errno, "cannot open %s", tdir);
   _cleanup_free_ char *final_archive = vzt_path_join(tdir, archive_name);
   /* A signed list from an earlier download of this name vouches for other
    * bytes: it goes, or verify --keyring would refuse the new build. */
-  _cleanup_free_ char *sums_name = vzt_strdupf("%s.SHA256SUMS", m->name);
-  _cleanup_free_ char *sig_name = vzt_strdupf("%s.SHA256SUMS.gpg", m->name);
+  _cleanup_free_ char *sums_name = vzt_cache_sums_name(m->name, false);
+  _cleanup_free_ char *sig_name = vzt_cache_sums_name(m->name, true);
   unlinkat(tfd, sig_name, 0);
   unlinkat(tfd, sums_name, 0);
   _cleanup_free_ char *final_manifest = vzt_path_join(tdir, manifest_name);

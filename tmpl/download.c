@@ -76,14 +76,12 @@ static int install(struct vzt_cache *cache, const char *name, const char *adest,
 {
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", name);
   _cleanup_free_ char *want_manifest = vzt_strdupf("%s.json", name);
-  _cleanup_free_ char *tdir = vzt_cache_path(cache, "templates");
-  if (vzt_mkdir_p(tdir, 0755, err) < 0)
+  _cleanup_free_ char *tdir = NULL;
+  _cleanup_close_ int tfd = -1;
+  if (vzt_cache_templates_open(cache, &tdir, &tfd, err) < 0)
     return -1;
-  _cleanup_close_ int tfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (tfd < 0)
-    return vzt_fail_errno(err, errno, "cannot open %s", tdir);
-  _cleanup_free_ char *sums_name = vzt_strdupf("%s.SHA256SUMS", name);
-  _cleanup_free_ char *sig_name = vzt_strdupf("%s.SHA256SUMS.gpg", name);
+  _cleanup_free_ char *sums_name = vzt_cache_sums_name(name, false);
+  _cleanup_free_ char *sig_name = vzt_cache_sums_name(name, true);
   if (renameat(AT_FDCWD, adest, tfd, want_archive) < 0)
     return vzt_fail_errno(err, errno, "cannot move %s into %s", adest, tdir);
   if (vzt_write_file_atomic(tfd, sums_name, sums, sums_len, 0644, err) < 0 ||
