@@ -22,7 +22,7 @@ struct vzt_fetch_item {
 struct vzt_fetch_opts {
   int parallel;        /* transfers at once; 0 = default (8) */
   int retries;         /* attempts per mirror beyond the first; <0 = default (3) */
-  long timeout;        /* seconds without progress before a transfer is abandoned; 0 = default (30) */
+  long timeout;        /* seconds without progress before a transfer is abandoned; 0 = the process's (vzt_fetch_set_timeout) */
   const char *label;   /* progress bar label, e.g. "Downloading packages" */
 };
 
@@ -39,3 +39,7 @@ int vzt_fetch_to_memory(char *const *urls, char **data, size_t *len, struct vzt_
 
 /* Global libcurl set-up; call once from main. */
 void vzt_fetch_global_init(void);
+/* Seconds without a byte before a transfer is abandoned, for every fetch of
+ * the process that does not set opts->timeout (the global --timeout);
+ * 0 restores the default, 30. */
+void vzt_fetch_set_timeout(long seconds);

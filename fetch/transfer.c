@@ -125,6 +125,13 @@ static void global_init_once(void)
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static _Atomic long process_timeout = DEFAULT_TIMEOUT;
+
+void vzt_fetch_set_timeout(long seconds)
+{
+  process_timeout = seconds > 0 ? seconds : DEFAULT_TIMEOUT;
+}
+
 void vzt_fetch_global_init(void)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -844,7 +851,7 @@ static void run_init(struct fetch_run *run, struct xfer *x, struct vzt_fetch_ite
       .memory = memory,
       .parallel = opts && opts->parallel > 0 ? opts->parallel : DEFAULT_PARALLEL,
       .retries = opts && opts->retries >= 0 ? opts->retries : DEFAULT_RETRIES,
-      .timeout = opts && opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT,
+      .timeout = opts && opts->timeout > 0 ? opts->timeout : process_timeout,
       .remaining = n,
       .err = err,
   };

@@ -39,6 +39,8 @@ static void usage(FILE *f)
           "                         else $XDG_CACHE_HOME/vztmpl); created where missing\n"
           "      --recipes-dir DIR  where recipes are looked up (also $VZTMPL_RECIPES)\n"
           "  -j, --jobs N           parallel workers (default: number of CPUs)\n"
+          "      --timeout SECONDS  abandon a download after SECONDS without a byte and\n"
+          "                         retry it or go to the next mirror (default 30)\n"
           "  -q, --quiet            only errors\n"
           "  -v, --verbose          more detail, including maintainer script output\n"
           "      --json             machine-readable output on stdout\n"
@@ -55,11 +57,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
   struct vzt_ctx ctx = {.verbosity = VZT_LOG_INFO, .progress = true};
-  enum { OPT_RECIPES = 256, OPT_JSON, OPT_NO_PROGRESS };
+  enum { OPT_RECIPES = 256, OPT_JSON, OPT_NO_PROGRESS, OPT_TIMEOUT };
+  long timeout = 0;
   static const struct option opts[] = {
       {"cache-dir", required_argument, NULL, 'C'},
       {"recipes-dir", required_argument, NULL, OPT_RECIPES},
       {"jobs", required_argument, NULL, 'j'},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"json", no_argument, NULL, OPT_JSON},
@@ -81,6 +85,15 @@ int main(int argc, char **argv)
         return VZT_EXIT_USAGE;
       }
       break;
+    case OPT_TIMEOUT: {
+      char *end;
+      timeout = strtol(optarg, &end, 10);
+      if (*end || end == optarg || timeout < 1 || timeout > 3600) {
+        fprintf(stderr, "vztmpl: --timeout wants seconds from 1 to 3600\n");
+        return VZT_EXIT_USAGE;
+      }
+      break;
+    }
     case 'q': ctx.verbosity = VZT_LOG_ERROR; break;
     case 'v': ctx.verbosity = VZT_LOG_DEBUG; break;
     case OPT_JSON: ctx.json = true; break;
@@ -96,6 +109,7 @@ int main(int argc, char **argv)
   }
   vzt_log_setup(ctx.verbosity, ctx.progress);
   vzt_fetch_global_init();
+  vzt_fetch_set_timeout(timeout);
   const char *name = argv[optind];
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     if (!strcmp(commands[i].name, name)) {

@@ -4,19 +4,13 @@
 # refused first attempts of every download still give the archive of a build
 # without faults; a mirror that is down fails over to the recipe's second
 # one; with every mirror down, or a redirect loop, the build fails in bounded
-# time with a message naming the mirrors, and writes no template.
+# time with a message naming the mirrors, and writes no template; a stall
+# longer than --timeout is abandoned and retried.
 . "$(dirname "$0")/testlib.sh"
 need_root
 command -v busybox >/dev/null || skip "needs busybox (Debian package busybox-static)"
 
-POOL="$T/repo/pool/main"
-make_key good
-make_host_base "$POOL"
-make_deb "$POOL" hello-vzt 1.0 "base-vzt, hostbase-vzt"
-make_deb "$POOL" base-vzt 1.0
-make_repo "$T/repo" testing good 7
-serve "$T/repo"
-export VZTMPL_APT_DIR="$T/no-apt"
+buildable_repo
 NAME=testdist-1-x86_64
 
 front good "$URL"
@@ -91,4 +85,23 @@ echo "/dists/* all redirect-loop" >"$T/good.rules"
 expect_exit 1 "$VZTMPL" -C "$T/c5" build "$T/good.conf"
 expect_stderr "redirect"
 assert_no_template "$T/c5"
+# 6. A stall longer than --timeout: that attempt is abandoned after the
+# timeout and retried, and the archive is the reference one.
+printf '%s\n' "/pool/main/hello-vzt_* 1 stall 40" >"$T/good.rules"
+: >"$T/good.log"
+expect_exit 0 "$VZTMPL" -v --timeout 3 -C "$T/c6" build "$T/good.conf"
+expect_stderr "hello-vzt_1.0_all.deb: .*3 seconds"
+[ "$(sha256sum <"$T/c6/templates/$NAME.tar.zst")" = "$ref" ] || fail "after a stall the archive differs"
+[ "$(grep -c "^/pool/main/hello-vzt_" "$T/good.log")" -ge 2 ] || fail "the stalled package was not asked for again"
+echo "a stall past --timeout: abandoned, retried, the same archive"
+
+# 7. Every answer stalls: the build gives up naming the stall, no template.
+echo "* all stall 40" >"$T/good.rules"
+start=$(date +%s)
+expect_exit 1 "$VZTMPL" --timeout 2 -C "$T/c7" build "$T/good.conf"
+secs=$(( $(date +%s) - start ))
+[ "$secs" -lt 90 ] || fail "every answer stalled took $secs s"
+expect_stderr "InRelease: .*2 seconds"
+assert_no_template "$T/c7"
+echo "every answer stalled: failed after $secs s: $(grep error: "$T/stderr" | head -c 200)"
 echo "faults: ok"
