@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,52 @@ struct stanza_sizes {
   size_t n;
 };
 
+/* One stanza's identity, to find a package listed twice in one index. */
+struct stanza_key {
+  char *key; /* "name version arch" */
+  const char *text;
+  size_t text_len;
+};
+
+/* The stanza's length without its final newline, which the last one may lack. */
+static size_t trimmed_len(const char *text, size_t len)
+{
+  while (len > 0 && text[len - 1] == '\n')
+    len--;
+  return len;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+  return strcmp(((const struct stanza_key *) a)->key, ((const struct stanza_key *) b)->key);
+}
+
+/* apt keeps one of two stanzas for the same name, version and architecture,
+ * so an index that gives them different contents (another hash, or
+ * "Essential: yes" in the later one) says two things about one package:
+ * refused, as a lie. Identical repeats are harmless. */
+static int refuse_conflicting_duplicates(struct stanza_key *k, size_t n, struct vzt_error **err)
+{
+  if (n < 2)
+    return 0;
+  qsort(k, n, sizeof(*k), compare_keys);
+  for (size_t i = 1; i < n; i++)
+    if (!strcmp(k[i - 1].key, k[i].key) &&
+        (k[i - 1].text_len != k[i].text_len || memcmp(k[i - 1].text, k[i].text, k[i].text_len)))
+      return vzt_refuse(err,
+                        "Packages lists %s twice with different contents (the index contradicts "
+                        "itself; report it to the repository's maintainer)",
+                        k[i].key);
+  return 0;
+}
+
+static void stanza_keys_free(struct stanza_key *k, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(k[i].key);
+  free(k);
+}
+
 static int scan_base(const char *text, size_t len, const char *keyword, char ***names,
                      struct stanza_sizes *sizes, struct vzt_error **err)
 {
@@ -72,12 +119,21 @@ static int scan_base(const char *text, size_t len, const char *keyword, char ***
   size_t pos = 0;
   int r;
   bool essential_only = keyword && !strcmp(keyword, "essential");
+  struct stanza_key *keys = NULL;
   while ((r = vzt_deb_stanza_next(text, len, &pos, &st)) == 1) {
     if (sizes && vzt_deb_stanza_get(&st, "Package", NULL)) {
       size_t slen;
       const char *sz = vzt_deb_stanza_get(&st, "Size", &slen);
-      if (!(sizes->n & 1023) && !(sizes->v = realloc(sizes->v, (sizes->n + 1024) * sizeof(*sizes->v))))
+      if (!(sizes->n & 1023) &&
+          (!(sizes->v = realloc(sizes->v, (sizes->n + 1024) * sizeof(*sizes->v))) ||
+           !(keys = realloc(keys, (sizes->n + 1024) * sizeof(*keys)))))
         abort();
+      _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
+      _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
+      _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
+      keys[sizes->n] = (struct stanza_key){vzt_strdupf("%s %s %s", name, version ? version : "",
+                                                       arch ? arch : ""),
+                                           st.text, trimmed_len(st.text, st.text_len)};
       sizes->v[sizes->n++] = sz ? strtoull(sz, NULL, 10) : 0;
     }
     bool essential = vzt_deb_stanza_is(&st, "Essential", "yes");
@@ -89,9 +145,13 @@ static int scan_base(const char *text, size_t len, const char *keyword, char ***
     }
   }
   vzt_deb_stanza_clear(&st);
-  if (r < 0)
+  if (r < 0) {
+    stanza_keys_free(keys, sizes ? sizes->n : 0);
     return vzt_refuse(err, "malformed stanza in Packages near byte %zu", pos);
-  return 0;
+  }
+  r = sizes ? refuse_conflicting_duplicates(keys, sizes->n, err) : 0;
+  stanza_keys_free(keys, sizes ? sizes->n : 0);
+  return r;
 }
 
 /* Records one base-set name: Essential packages always (they are configured
@@ -198,6 +258,93 @@ static void save_cached(struct vzt_family_job *job, Repo *repo, const char *sha2
   vzt_error_free(&e);
 }
 
+/* libsolv before 0.7.37 (Debian 12 has 0.7.23) copies a package's SHA384 or
+ * SHA512 field into a 65-byte buffer on its stack (fixed upstream in
+ * c5b5db52): a repository that publishes them, as reprepro and aptly can,
+ * would abort us or worse. We check SHA256 only, so those lines go before
+ * libsolv reads the index; NULL when there are none (the usual case). */
+static bool is_long_checksum_line(const char *line, size_t len)
+{
+  return (len >= 7 && (!strncasecmp(line, "SHA384:", 7) || !strncasecmp(line, "SHA512:", 7)));
+}
+
+static char *without_long_checksums(const char *text, size_t len, size_t *outlen)
+{
+  char *out = NULL;
+  size_t n = 0;
+  bool dropping = false;
+  for (size_t pos = 0; pos < len;) {
+    const char *line = text + pos;
+    const char *nl = memchr(line, '\n', len - pos);
+    size_t l = nl ? (size_t) (nl - line) + 1 : len - pos;
+    /* A continuation line belongs to the field before it. */
+    bool continuation = l > 0 && (line[0] == ' ' || line[0] == '\t');
+    if (!continuation)
+      dropping = is_long_checksum_line(line, l);
+    if (dropping && !out) {
+      out = malloc(len + 1);
+      if (!out)
+        abort();
+      memcpy(out, text, pos);
+      n = pos;
+    }
+    if (out && !dropping) {
+      memcpy(out + n, line, l);
+      n += l;
+    }
+    pos += l;
+  }
+  if (out)
+    out[n] = '\0';
+  *outlen = n;
+  return out;
+}
+
+int vzt_deb_index_parse(Repo *repo, const char *text, size_t len, char ***required,
+                        char ***essential, struct vzt_error **err)
+{
+  /* libsolv reads a NUL as a line break, our reader as data: an index is
+   * text, and one with a NUL would be read two ways. */
+  if (memchr(text, '\0', len))
+    return vzt_refuse(err, "the Packages index contains a NUL byte: it is not a text file");
+  size_t filtered_len = 0;
+  _cleanup_free_ char *filtered = without_long_checksums(text, len, &filtered_len);
+  if (filtered) {
+    text = filtered;
+    len = filtered_len;
+  }
+  struct stanza_sizes sizes = {0};
+  if (scan_base(text, len, "required", required, &sizes, err) < 0 ||
+      scan_base(text, len, "essential", essential, NULL, err) < 0) {
+    free(sizes.v);
+    return -1;
+  }
+  int before = repo->nsolvables;
+  if (len > 0) { /* fmemopen may refuse an empty buffer */
+    FILE *f = fmemopen((void *) text, len, "r");
+    if (!f) {
+      free(sizes.v);
+      return vzt_fail_errno(err, errno, "fmemopen");
+    }
+    int r = repo_add_debpackages(repo, f, REPO_NO_INTERNALIZE);
+    fclose(f);
+    if (r != 0) {
+      free(sizes.v);
+      return vzt_refuse(err, "cannot parse the Packages index: %s", pool_errstr(repo->pool));
+    }
+  }
+  /* One solvable per stanza with a Package field, in file order. */
+  Repodata *data = repo_last_repodata(repo);
+  size_t added = (size_t) (repo->nsolvables - before);
+  Id first = repo->end - (Id) added;
+  if (added == sizes.n)
+    for (size_t i = 0; i < sizes.n; i++)
+      repodata_set_num(data, first + (Id) i, SOLVABLE_DOWNLOADSIZE, sizes.v[i]);
+  free(sizes.v);
+  repo_internalize(repo);
+  return 0;
+}
+
 int vzt_deb_index_load(struct vzt_family_job *job, Repo *repo, const char *blob_path,
                        const char *sha256, struct vzt_error **err)
 {
@@ -209,32 +356,8 @@ int vzt_deb_index_load(struct vzt_family_job *job, Repo *repo, const char *blob_
     return -1;
   _cleanup_strv_ char **required = calloc(1, sizeof(char *));
   _cleanup_strv_ char **essential = calloc(1, sizeof(char *));
-  struct stanza_sizes sizes = {0};
-  if (scan_base(text, len, "required", &required, &sizes, err) < 0 ||
-      scan_base(text, len, "essential", &essential, NULL, err) < 0) {
-    free(sizes.v);
+  if (vzt_deb_index_parse(repo, text, len, &required, &essential, err) < 0)
     return vzt_error_prefix(err, "%s", blob_path);
-  }
-  FILE *f = fmemopen(text, len, "r");
-  if (!f)
-    return vzt_fail_errno(err, errno, "fmemopen");
-  int before = repo->nsolvables;
-  int r = repo_add_debpackages(repo, f, REPO_NO_INTERNALIZE);
-  fclose(f);
-  if (r != 0) {
-    free(sizes.v);
-    return vzt_refuse(err, "cannot parse Packages index %s: %s", blob_path,
-                      pool_errstr(repo->pool));
-  }
-  /* One solvable per stanza with a Package field, in file order. */
-  Repodata *data = repo_last_repodata(repo);
-  size_t added = (size_t) (repo->nsolvables - before);
-  Id first = repo->end - (Id) added;
-  if (added == sizes.n)
-    for (size_t i = 0; i < sizes.n; i++)
-      repodata_set_num(data, first + (Id) i, SOLVABLE_DOWNLOADSIZE, sizes.v[i]);
-  free(sizes.v);
-  repo_internalize(repo);
   save_cached(job, repo, sha256, required, essential);
   for (char **p = essential; *p; p++)
     note_base(job, true, *p);

@@ -8,6 +8,13 @@
 int vzt_deb_index_load(struct vzt_family_job *job, Repo *repo, const char *blob_path,
                        const char *sha256, struct vzt_error **err);
 
+/* Parses a decompressed Packages index into repo (internalized) and gathers
+ * the names of its Priority: required and Essential: yes packages into the
+ * two NULL-terminated lists. A malformed stanza, or one package listed
+ * twice with different contents, is a refusal. */
+int vzt_deb_index_parse(Repo *repo, const char *text, size_t len, char ***required,
+                        char ***essential, struct vzt_error **err);
+
 /* The deb family's install stage (vzt_family_ops.install). */
 int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
                     char *const *blobs, struct vzt_error **err);

@@ -261,6 +261,15 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
       ret = vzt_refuse(err, "%s: %s is a device, fifo or socket: refusing it in a package", what, abs);
       break;
     }
+    /* Set-id programs are normal (passwd, su); one that others may rewrite
+     * hands its owner's or group's privilege to whoever does. */
+    mode_t perm = archive_entry_perm(e);
+    if (ft == AE_IFREG && (((perm & S_ISUID) && (perm & (S_IWGRP | S_IWOTH))) ||
+                           ((perm & S_ISGID) && (perm & S_IWOTH)))) {
+      ret = vzt_refuse(err, "%s: %s is set-id (mode %04o) and others may rewrite it: refusing it",
+                       what, abs, (unsigned) (perm & 07777));
+      break;
+    }
     if (vzt_strv_contains(u->conffiles, abs)) {
       _cleanup_free_ char *renamed = vzt_strdupf("%s.dpkg-new", abs);
       archive_entry_set_pathname(e, renamed);

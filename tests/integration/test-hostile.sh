@@ -1,8 +1,10 @@
 #!/bin/sh
 # Hostile input: packages in a correctly signed repository whose data.tar
 # tries to escape the root (".." paths, absolute paths, writing through its
-# own symlink, hard links out, device nodes), declares enormous sizes or is
-# a decompression bomb; an index that lies about a package's size; recipes
+# own symlink, hard links out, device nodes, a set-id program anyone may
+# rewrite), declares enormous sizes or is
+# a decompression bomb; an index that lies about a package's size or lists
+# one package twice, the later time as Essential; recipes
 # that are malformed. Each is refused with its exact exit status and a clear
 # message, nothing lands in the cache's templates/, and the host paths aimed
 # at stay untouched.
@@ -51,6 +53,8 @@ def data(t):
     elif kind == "device":
         i = tarfile.TarInfo("./usr/sda"); i.type = tarfile.BLKTYPE; i.devmajor, i.devminor = 8, 0
         t.addfile(i)
+    elif kind == "setuid":
+        entry(t, "./usr/suid-shell", data=b"#!/bin/sh\n", mode=0o4777)
     elif kind == "bomb":
         entry(t, "./usr/zeros", data=bytes(64 << 20))
 
@@ -76,21 +80,31 @@ open(os.path.join(pool, f"{name}_1.0_all.deb"), "wb").write(out)
 PY
 }
 
-for kind in dotdot absolute symlink hardlink device bomb huge; do
+for kind in dotdot absolute symlink hardlink device setuid bomb huge; do
   evil_deb "evil-$kind" "$kind"
 done
 make_deb "$POOL" liar 1.0
+make_deb "$POOL" dupe 1.0
+make_deb "$POOL" twin 1.0
+make_deb "$POOL" loop-a 1.0 loop-b
+make_deb "$POOL" loop-b 1.0 loop-a
 make_repo "$T/repo" testing good 7
-# The index lies about one package's size (and is signed so).
-python3 - "$T/repo/dists/testing/main/binary-amd64/Packages" <<'PY'
-import re, sys
-p = sys.argv[1]
+make_repo "$T/repo" lies good 7
+make_repo "$T/repo" repeats good 7
+
+# edit_index SUITE PYTHON: changes SUITE's Packages with PYTHON (on s), then
+# hashes and signs its Release again, as a repository that lies would.
+edit_index() {
+  python3 - "$T/repo/dists/$1" "$2" <<'PY'
+import hashlib, os, re, sys
+d, code = sys.argv[1:3]
+p = os.path.join(d, "main/binary-amd64/Packages")
 s = open(p).read()
-s = re.sub(r"(Package: liar\n(?:.+\n)*?Size: )(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 7), s)
+exec(code)
 open(p, "w").write(s)
 PY
-xz -k -f "$T/repo/dists/testing/main/binary-amd64/Packages"
-python3 - "$T/repo/dists/testing" <<'PY'
+  xz -k -f "$T/repo/dists/$1/main/binary-amd64/Packages"
+  python3 - "$T/repo/dists/$1" <<'PY'
 import hashlib, os, re, sys
 d = sys.argv[1]
 r = open(os.path.join(d, "Release")).read()
@@ -99,8 +113,16 @@ for f in ("main/binary-amd64/Packages", "main/binary-amd64/Packages.xz"):
     r = re.sub(r" \w{64} \d+ " + re.escape(f) + "\n", f" {hashlib.sha256(b).hexdigest()} {len(b)} {f}\n", r)
 open(os.path.join(d, "Release"), "w").write(r)
 PY
-gpg --batch --yes --quiet --local-user "good@test.invalid" --clearsign \
-  -o "$T/repo/dists/testing/InRelease" "$T/repo/dists/testing/Release"
+  gpg --batch --yes --quiet --local-user "good@test.invalid" --clearsign \
+    -o "$T/repo/dists/$1/InRelease" "$T/repo/dists/$1/Release"
+}
+# testing: the index lies about one package's size.
+edit_index testing 's = re.sub(r"(Package: liar\n(?:.+\n)*?Size: )(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 7), s)'
+# lies: dupe is listed again, the later stanza claiming to be Essential.
+edit_index lies 's += "\n" + re.search(r"^Package: dupe\n(?:.+\n)*", s, re.M).group(0).replace(
+    "Priority: optional", "Essential: yes\nPriority: required")'
+# repeats: twin is listed twice, identically (harmless).
+edit_index repeats 's += "\n" + re.search(r"^Package: twin\n(?:.+\n)*", s, re.M).group(0)'
 serve "$T/repo"
 export VZTMPL_APT_DIR="$T/no-apt"
 
@@ -125,6 +147,7 @@ refused absolute "unexpected path"
 refused symlink "through the package's own symlink"
 refused hardlink "points outside the package"
 refused device "is a device, fifo or socket"
+refused setuid "is set-id (mode 4777) and others may rewrite it"
 refused bomb "decompression bomb"
 refused huge "decompression bomb"
 [ "$(du -sm "$T/cache" | cut -f1)" -lt 32 ] || fail "the bomb was written out before it was refused"
@@ -138,6 +161,21 @@ assert_no_template "$T/cache"
   [ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || echo "$b"; done)" ] ||
   fail "a blob in the cache does not hash to its name"
 echo "liar: $(grep -o 'refused: .*' "$T/stderr" | head -c 160)"
+
+# An index listing one package twice, the later stanza Essential: refused,
+# naming it. An identical repeat and a dependency loop are not lies: the
+# resolution goes through and takes both sides of the loop.
+sed -e 's/^suites = testing/suites = lies/' -e 's/^install = .*/install = dupe/' "$T/liar.conf" >"$T/dupe.conf"
+expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/dupe.conf" --dry-run
+expect_stderr "Packages lists dupe 1.0 all twice with different contents"
+assert_no_template "$T/cache"
+echo "dupe: $(grep -o 'refused: .*' "$T/stderr" | head -c 160)"
+sed -e 's/^suites = testing/suites = repeats/' -e 's/^install = .*/install = twin loop-a/' "$T/liar.conf" >"$T/twin.conf"
+expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/twin.conf" --dry-run
+for p in twin loop-a loop-b; do
+  grep -q "$p" "$T/stdout" || { cat "$T/stdout" >&2; fail "the dry run does not list $p"; }
+done
+echo "an identical repeat and a dependency loop: resolved ($(grep -c . "$T/stdout") lines)"
 
 # Malformed recipes: a failure naming the file and what is wrong; bad architecture: usage.
 printf '[template]\ndistribution = x\nrelease = 1\nfoo = bar\n' >"$T/unknown-key.conf"

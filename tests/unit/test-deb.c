@@ -1,6 +1,7 @@
 /* Unit tests for the deb family's parsers, version rules and resolution. */
 #include "config.h"
 #include "tmpl/deb-control.h"
+#include "tmpl/deb-internal.h"
 #include "tmpl/deb-release.h"
 #include "tmpl/resolve.h"
 #include "lib/strutil.h"
@@ -188,6 +189,71 @@ START_TEST(resolution_errors_name_the_package)
 }
 END_TEST
 
+/* The index reader: base-set names, sizes, the SHA256 kept while SHA384 and
+ * SHA512 lines (which overflow Debian 12's libsolv) are dropped, and a
+ * package listed twice with different contents refused. */
+START_TEST(packages_index_parse)
+{
+  static const char text[] =
+      "Package: ess\nVersion: 1\nArchitecture: all\nEssential: yes\nSize: 11\n"
+      "SHA512: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+      "SHA256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+      "Filename: pool/ess_1_all.deb\n\n"
+      "Package: req\nVersion: 2\nArchitecture: all\nPriority: required\nSize: 22\n"
+      "Filename: pool/req_2_all.deb\n"
+      "sha384: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+      "Depends: ess\n";
+  Pool *pool = pool_create();
+  pool_setdisttype(pool, DISTTYPE_DEB);
+  pool_setarch(pool, "amd64");
+  Repo *repo = repo_create(pool, "t");
+  char **required = calloc(1, sizeof(char *)), **essential = calloc(1, sizeof(char *));
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(vzt_deb_index_parse(repo, text, sizeof(text) - 1, &required, &essential, &err), 0);
+  ck_assert_int_eq(repo->nsolvables, 2);
+  ck_assert(vzt_strv_contains(essential, "ess") && !vzt_strv_contains(essential, "req"));
+  ck_assert(vzt_strv_contains(required, "ess") && vzt_strv_contains(required, "req"));
+  Id p;
+  Solvable *sv;
+  FOR_REPO_SOLVABLES(repo, p, sv) {
+    const char *name = pool_id2str(pool, sv->name);
+    Id type = 0;
+    const char *sum = solvable_lookup_checksum(sv, SOLVABLE_CHECKSUM, &type);
+    if (!strcmp(name, "ess")) {
+      ck_assert_int_eq(type, REPOKEY_TYPE_SHA256);
+      ck_assert_str_eq(sum, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+      ck_assert_int_eq(solvable_lookup_num(sv, SOLVABLE_DOWNLOADSIZE, 0), 11);
+    } else {
+      ck_assert_ptr_null(sum);
+      ck_assert_int_eq(solvable_lookup_num(sv, SOLVABLE_DOWNLOADSIZE, 0), 22);
+      ck_assert_int_ne(sv->requires, 0); /* the field after the dropped line is still read */
+    }
+  }
+  vzt_strv_free(required);
+  vzt_strv_free(essential);
+
+  /* The same stanza again, now Essential: a contradiction. */
+  static const char twice[] = "Package: d\nVersion: 1\nArchitecture: all\n\n"
+                              "Package: d\nVersion: 1\nArchitecture: all\nEssential: yes\n";
+  required = calloc(1, sizeof(char *));
+  essential = calloc(1, sizeof(char *));
+  ck_assert_int_eq(vzt_deb_index_parse(repo, twice, sizeof(twice) - 1, &required, &essential, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "lists d 1 all twice"));
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  vzt_error_free(&err);
+
+  /* A NUL, which libsolv reads as a line break and our reader as data. */
+  static const char nul[] = "Package: n\nVersion: 1\0SHA512: 00\n";
+  ck_assert_int_eq(vzt_deb_index_parse(repo, nul, sizeof(nul) - 1, &required, &essential, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err->msg, "NUL byte"));
+  vzt_error_free(&err);
+  vzt_strv_free(required);
+  vzt_strv_free(essential);
+  pool_free(pool);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("deb");
@@ -198,6 +264,7 @@ int main(void)
   tcase_add_test(tc, debian_version_rules);
   tcase_add_test(tc, resolution_prefers_real_packages_highest_versions_and_orders);
   tcase_add_test(tc, resolution_errors_name_the_package);
+  tcase_add_test(tc, packages_index_parse);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
 }
