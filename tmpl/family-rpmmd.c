@@ -11,60 +11,16 @@
 
 #include <errno.h>
 #include <solv/bitmap.h>
-#include <solv/chksum.h>
-#include <solv/dataiterator.h>
 #include <solv/knownid.h>
 #include <solv/pool.h>
 #include <solv/repo.h>
 #include <solv/repo_comps.h>
-#include <solv/repo_repomdxml.h>
 #include <solv/repo_rpmmd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *rpmmd_arch_name(const struct vzt_arch *a) { return a->rpm; }
-
-struct repomd_file {
-  char *location;
-  enum vzt_digest_type type;
-  char hex[VZT_DIGEST_HEX_MAX];
-  uint64_t size;
-};
-
-/* One <data type="..."> entry of the verified repomd.xml, as libsolv's
- * repomdxml loader stored it in the repository's meta data. */
-static int repomd_find(Repo *repo, const char *what, struct repomd_file *out, const char *url,
-                       struct vzt_error **err)
-{
-  Pool *pool = repo->pool;
-  Dataiterator di;
-  memset(out, 0, sizeof(*out));
-  dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, what, SEARCH_STRING);
-  dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
-  int ret = 0;
-  if (dataiterator_step(&di)) {
-    dataiterator_setpos_parent(&di);
-    const char *loc = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
-    Id type = 0;
-    const unsigned char *sum =
-        pool_lookup_bin_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, &type);
-    out->size = pool_lookup_num(pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE, 0);
-    const char *tname = type ? solv_chksum_type2str(type) : NULL;
-    if (!loc)
-      ret = vzt_refuse(err, "%s: <data type=\"%s\"> has no location", url, what);
-    else if (!sum || !tname || vzt_digest_type_from_name(tname, &out->type) < 0)
-      ret = vzt_refuse(err, "%s: <data type=\"%s\"> has no sha1, sha256 or sha512 checksum", url,
-                       what);
-    else {
-      solv_bin2hex(sum, solv_chksum_len(type), out->hex);
-      out->location = vzt_strdup(loc);
-      ret = 1;
-    }
-  }
-  dataiterator_free(&di);
-  return ret;
-}
 
 static bool digest_listed(const char *data, size_t len, enum vzt_digest_type type,
                           char *const *listed)
@@ -169,7 +125,7 @@ static int add_primary(Repo *repo, FILE *fp) { return repo_add_rpmmd(repo, fp, N
 /* Fetches one metadata file by repomd's checksum and loads it into repo
  * (primary through the parsed-index cache). */
 static int load_file(struct vzt_family_job *job, Repo *repo, char **mirrors, const char *base,
-                     const struct repomd_file *f, const char *what, struct vzt_error **err)
+                     const struct vzt_repomd_file *f, const char *what, struct vzt_error **err)
 {
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, f->location);
   _cleanup_free_ char *label = vzt_strdupf("Index %s %s", base, what);
@@ -253,51 +209,27 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
     return -1;
   _cleanup_free_ char *label = vzt_strdupf("%s %s", repo->name, base);
   _cleanup_strv_ char **urls = vzt_rpm_urls(mirrors, base, "repodata/repomd.xml");
-  /* repomd.xml goes into a repository of its own, dropped once read: the
-   * packages' repository is then the same whether parsed or cached. */
-  Repo *md = repo_create(job->pool, "repomd.xml");
-  FILE *fp = fmemopen(data, len, "r");
-  if (!fp) {
-    repo_free(md, 1);
-    return vzt_fail_errno(err, errno, "fmemopen");
-  }
-  int rr = repo_add_repomdxml(md, fp, 0);
-  fclose(fp);
-  if (rr != 0) {
-    repo_free(md, 1);
-    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(job->pool));
-  }
-  time_t stamp = (time_t) repo_lookup_num(md, SOLVID_META, REPOSITORY_TIMESTAMP, 0);
-  if (stamp > job->index_date)
-    job->index_date = stamp;
-  struct repomd_file primary, group = {0};
-  int found = repomd_find(md, "primary", &primary, urls[0], err);
   const char *kw = job->base_keyword;
-  static const char *const group_types[] = {"group_zst", "group_xz", "group_gz", "group"};
-  int gfound = 0;
-  for (size_t i = 0; found > 0 && kw && kw[0] == '@' && !gfound && i < VZT_ARRAY_SIZE(group_types);
-       i++)
-    if ((gfound = repomd_find(md, group_types[i], &group, urls[0], err)) < 0)
-      found = -1;
-  repo_free(md, 1);
+  struct vzt_repomd md;
+  if (vzt_repomd_parse(job->pool, data, len, kw && kw[0] == '@', urls[0], &md, err) < 0)
+    return -1;
+  if (md.timestamp > job->index_date)
+    job->index_date = md.timestamp;
   int ret = 0;
-  if (found == 0)
-    ret = vzt_refuse(err, "%s lists no primary metadata", urls[0]);
-  Repo *r = found > 0 ? vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label) : NULL;
-  if (r && load_file(job, r, mirrors, base, &primary, "primary", err) < 0)
+  Repo *r = vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label);
+  if (load_file(job, r, mirrors, base, &md.primary, "primary", err) < 0)
     ret = -1;
-  if (!ret && gfound > 0) {
+  if (!ret && md.group.location) {
     /* The groups go into a scratch repository too: only their package
      * names are kept, in the base set. */
     Repo *g = repo_create(job->pool, "comps");
-    if ((ret = load_file(job, g, mirrors, base, &group, "comps", err)) == 0 &&
+    if ((ret = load_file(job, g, mirrors, base, &md.group, "comps", err)) == 0 &&
         gather_group(job, g, kw + 1) > 0)
       vzt_strv_push_take(&job->verified, vzt_strdupf("%s group %s", base, kw + 1));
     repo_free(g, 1);
   }
-  free(primary.location);
-  free(group.location);
-  if (found < 0 || ret < 0)
+  vzt_repomd_clear(&md);
+  if (ret < 0)
     return -1;
   vzt_debug("loaded %s: %d packages", label, r->nsolvables);
   return 0;

@@ -1,6 +1,8 @@
 /* Internals shared by the two RPM families (family-rpmmd.c, family-urpmi.c). */
 #pragma once
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include "tmpl/family.h"
 #include "lib/digest.h"
 
@@ -37,6 +39,28 @@ int vzt_rpm_fetch_small(struct vzt_family_job *job, char *const *urls, char **da
 int vzt_rpm_fetch_checked(struct vzt_family_job *job, char **urls, enum vzt_digest_type type,
                           const char *hex, uint64_t size, const char *label, char **path,
                           char *sha256, struct vzt_error **err);
+
+/* One <data> entry of repomd.xml: where the file is, and its checksum. */
+struct vzt_repomd_file {
+  char *location;
+  enum vzt_digest_type type;
+  char hex[VZT_DIGEST_HEX_MAX];
+  uint64_t size;
+};
+
+/* What a verified repomd.xml says (tmpl/rpm-repomd.c). */
+struct vzt_repomd {
+  time_t timestamp;
+  struct vzt_repomd_file primary;
+  struct vzt_repomd_file group; /* location NULL when none was asked for or published */
+};
+
+/* Parses repomd.xml; url names it in errors. No primary entry, or an entry
+ * without a location or a known checksum, is a refusal. want_group looks
+ * for the comps file too (zst, xz, gz, then plain). */
+int vzt_repomd_parse(Pool *pool, const char *data, size_t len, bool want_group, const char *url,
+                     struct vzt_repomd *out, struct vzt_error **err);
+void vzt_repomd_clear(struct vzt_repomd *m);
 
 /* Loads an index into repo through the parsed copy solv/<sha256>.solv when
  * there is a good one, else with load (which reads the decompressed file)
