@@ -315,10 +315,12 @@ int vzt_urpmi_md5sum_find(const char *text, size_t len, const char *name, char *
       h++;
     if (h != 32 || h + 2 > l || line[h] != ' ')
       return vzt_refuse(err, "MD5SUM line %zu is not \"<md5>  <file>\"", lineno);
-    const char *fn = line + h;
-    while (*fn == ' ' || *fn == '*')
-      fn++;
-    size_t fl = l - (size_t) (fn - line);
+    /* "<md5>  <file>" or "<md5> *<file>"; the line is not NUL-terminated. */
+    size_t f = h;
+    while (f < l && (line[f] == ' ' || line[f] == '*'))
+      f++;
+    const char *fn = line + f;
+    size_t fl = l - f;
     if (fl == strlen(name) && !memcmp(fn, name, fl)) {
       for (size_t i = 0; i < 32; i++)
         hex[i] = (char) tolower((unsigned char) line[i]);
