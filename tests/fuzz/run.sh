@@ -8,6 +8,10 @@
 # into the committed corpus (libFuzzer -merge=1: only inputs adding coverage):
 #   FUZZ_MERGE=1 make fuzz
 # Crashes are left as fuzz/<target>/crash-* and end the run with status 1.
+# FUZZ_LIBSOLV=DIR links libsolv and libsolvext from a CMake build of
+# libsolv in DIR (static, with CC=clang and this script's sanitizers plus
+# -fsanitize=fuzzer-no-link), so that the index loaders the targets drive
+# are instrumented too; Debian's libsolv is not.
 set -eu
 seconds=$1
 shift
@@ -20,11 +24,15 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 paths="-DVZT_RECIPES_DIR=\"$src/recipes\" -DVZT_SOURCE_RECIPES_DIR=\"$src/recipes\" -DVZT_BUILD_DIR=\"$PWD\""
 cflags="-g -O1 -fno-omit-frame-pointer $san ${FUZZ_CPPFLAGS:-} $paths"
 mkdir -p "$out/obj"
+libs=${FUZZ_LIBS:-}
+if [ -n "${FUZZ_LIBSOLV:-}" ]; then
+  libs="$FUZZ_LIBSOLV/ext/libsolvext.a $FUZZ_LIBSOLV/src/libsolv.a $(echo "$libs" | sed 's/-lsolvext //; s/-lsolv //') -lz -llzma -lzstd -lbz2"
+fi
 
 # The library, instrumented for coverage (the gcc-built libvztmpl.a is not).
 objs=
 for c in "$src"/lib/*.c "$src"/cache/*.c "$src"/fetch/*.c "$src"/kernel-support/*.c "$src"/tmpl/*.c \
-         "$src"/tests/fuzz/fuzz-util.c; do
+         "$src"/tests/fuzz/fuzz-util.c "$src"/tests/fuzz/fuzz-index-walk.c "$src"/tests/fuzz/fuzz-rpm-index.c; do
   o=$out/obj/$(echo "${c#"$src"/}" | tr / _).o
   if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ -n "$(find "$src" -name '*.h' -newer "$o" | head -1)" ]; then
     $cc $cflags -fsanitize=fuzzer-no-link -c "$c" -o "$o"
@@ -36,7 +44,7 @@ status=0
 for t in "$@"; do
   bin=$out/fuzz-$t
   # shellcheck disable=SC2086
-  $cc $cflags -fsanitize=fuzzer "$src/tests/fuzz/fuzz-$t.c" $objs ${FUZZ_LIBS:-} -o "$bin"
+  $cc $cflags -fsanitize=fuzzer "$src/tests/fuzz/fuzz-$t.c" $objs $libs -o "$bin"
   mkdir -p "$out/corpus/$t" "$out/$t"
   seed=$src/tests/fuzz/corpus/$t
   if [ -n "${FUZZ_MERGE:-}" ]; then

@@ -1,0 +1,15 @@
+/* Fuzz target: a urpmi synthesis.hdlist (decompressed), loaded as the
+ * urpmi family loads it, then walked and resolved. */
+#include "config.h"
+#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-rpm-index.h"
+
+#include <solv/repo_mdk.h>
+
+static int load(Repo *repo, FILE *fp) { return repo_add_mdk(repo, fp, 0); }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  fuzz_rpm_index(data, size, load);
+  return 0;
+}
