@@ -172,8 +172,10 @@ static time_t build_epoch(const struct vzt_family_job *job)
   const char *env = getenv("SOURCE_DATE_EPOCH");
   if (env && *env && isdigit((unsigned char) *env))
     return (time_t) strtoll(env, NULL, 10);
-  /* The newest signed index date: the same mirror state gives the same epoch. */
-  return job->index_date ? job->index_date : 0;
+  /* The newest signed index date: the same mirror state gives the same
+   * epoch. Undated media (urpmi) give their newest package's build time,
+   * known once the packages are checked. */
+  return job->index_date ? job->index_date : job->packages_date;
 }
 
 /* Packs root and writes archive and manifest into the cache under final
@@ -393,13 +395,10 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     goto out;
   if (ops->check_packages && ops->check_packages(&job, trans.order, trans.n, blobs, err) < 0)
     goto out;
+  m->source_date_epoch = build_epoch(&job);
+  job.epoch = m->source_date_epoch;
   if (o->fetch_only) {
     ret = 0;
-    goto out;
-  }
-  if (!ops->install) {
-    vzt_fail(err, "%s: the %s family resolves and fetches but cannot install yet: use "
-                  "--dry-run or `vztmpl fetch`", recipe->path, ops->name);
     goto out;
   }
   if (geteuid() != 0) {

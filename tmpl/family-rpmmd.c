@@ -279,6 +279,6 @@ const struct vzt_family_ops vzt_family_rpmmd = {
     .disttype = DISTTYPE_RPM,
     .arch_name = rpmmd_arch_name,
     .load_repo = rpmmd_load_repo,
-    .install = NULL,
+    .install = vzt_rpm_install,
     .check_packages = vzt_rpm_check_packages,
 };

@@ -116,6 +116,6 @@ const struct vzt_family_ops vzt_family_urpmi = {
     .disttype = DISTTYPE_RPM,
     .arch_name = urpmi_arch_name,
     .load_repo = urpmi_load_repo,
-    .install = NULL,
+    .install = vzt_rpm_install,
     .check_packages = vzt_rpm_check_packages,
 };

@@ -25,6 +25,8 @@ struct vzt_family_job {
   time_t epoch;                /* SOURCE_DATE_EPOCH of this build */
   time_t now;
   time_t index_date;           /* newest signed index date seen: the default SOURCE_DATE_EPOCH */
+  time_t packages_date;        /* newest build time of the checked packages: the default when
+                                * no index is dated (urpmi media) */
   char **base_names;           /* names in the family's base set, gathered while loading */
   char **essential_names;      /* packages marked Essential: configured before the rest */
   const char *base_keyword;    /* e.g. "required": which base set to gather */

@@ -77,6 +77,9 @@ int vzt_hygiene_apply(const char *root, const char *hostname, struct vzt_error *
       vzt_write_file_atomic(rootfd, "etc/machine-id", "", 0, 0444, err) < 0)
     return -1;
   _cleanup_free_ char *line = vzt_strdupf("%s\n", hostname);
+  /* A package set may have no /etc of its own (a one-package test repository). */
+  if (mkdirat(rootfd, "etc", 0755) < 0 && errno != EEXIST)
+    return vzt_fail_errno(err, errno, "cannot create /etc");
   if (vzt_write_file_atomic(rootfd, "etc/hostname", line, strlen(line), 0644, err) < 0)
     return -1;
   return 0;

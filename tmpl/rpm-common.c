@@ -389,6 +389,9 @@ int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t 
                                    err)) < 0 &&
         (*err)->status == VZT_EXIT_REFUSED)
       unlink(blobs[i]); /* the cache keeps no package it refused */
+    time_t built = ret < 0 ? 0 : vzt_rpm_build_time(blobs[i]);
+    if (built > job->packages_date)
+      job->packages_date = built;
   }
   for (size_t i = 0; i < nrings; i++)
     vzt_rpm_keyring_free(rings[i].ring);

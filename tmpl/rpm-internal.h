@@ -84,6 +84,11 @@ Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *con
                           const char *keyring, char *const *mirrors, const char *base,
                           const char *label);
 
+/* vzt_family_ops.install of both families (tmpl/rpm-install.c): payloads
+ * extracted natively, then installed and registered by rpm. */
+int vzt_rpm_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                    char *const *blobs, struct vzt_error **err);
+
 /* vzt_family_ops.check_packages of both families: each package's header
  * signature against its repository's pinned keys (package-signature) and its
  * header and payload digests, with librpm. */

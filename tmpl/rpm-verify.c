@@ -236,3 +236,27 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   vzt_strv_free(cap.bad);
   return ret;
 }
+
+time_t vzt_rpm_build_time(const char *path)
+{
+  struct vzt_error *e = NULL;
+  if (init_rpm(&e) < 0) {
+    vzt_error_free(&e);
+    return 0;
+  }
+  rpmts ts = new_ts(NULL, 0, false);
+  rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
+  FD_t fd = Fopen(path, "r.ufdio");
+  Header h = NULL;
+  if (fd && !Ferror(fd)) {
+    int mask = rpmlogSetMask(RPMLOG_UPTO(RPMLOG_CRIT));
+    rpmReadPackageFile(ts, fd, path, &h);
+    rpmlogSetMask(mask);
+  }
+  if (fd)
+    Fclose(fd);
+  time_t t = h ? (time_t) headerGetNumber(h, RPMTAG_BUILDTIME) : 0;
+  headerFree(h);
+  rpmtsFree(ts);
+  return t;
+}

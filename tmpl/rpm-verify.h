@@ -2,6 +2,7 @@
  * header and payload digests, V3 (header+payload only) signatures. */
 #pragma once
 #include <stdbool.h>
+#include <time.h>
 #include "lib/error.h"
 
 enum vzt_rpm_sigpolicy {
@@ -20,6 +21,10 @@ struct vzt_rpm_keyring;
 int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_keyring **out,
                          struct vzt_error **err);
 void vzt_rpm_keyring_free(struct vzt_rpm_keyring *k);
+
+/* The package's build time (RPMTAG_BUILDTIME) without checking anything
+ * (call it on a checked file); 0 when unreadable. */
+time_t vzt_rpm_build_time(const char *path);
 
 /* Checks one package file: header and payload digests always, and the
  * signature as policy says. Anything short is a refusal (VZT_EXIT_REFUSED)

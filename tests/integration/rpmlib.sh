@@ -89,3 +89,34 @@ urpmi_media() {
   esac >"$dir/media_info/synthesis.hdlist.cz"
   (cd "$dir/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
 }
+
+# urpmi_media_from_rpms DIR COMPRESSOR RPM...: real packages copied into DIR
+# and a synthesis written from their headers (as genhdlist2 writes it:
+# provides, with the files some package requires; requires without rpmlib()
+# ones; summary, file size, and @info@ with epoch, size and group last),
+# compressed by COMPRESSOR, with its MD5SUM.
+urpmi_media_from_rpms() {
+  dir=$1 comp=$2; shift 2
+  mkdir -p "$dir/media_info"
+  # "name OP evr" -> "name[OP evr]", with = written ==.
+  deps() { sed -e 's/^\([^ ]*\) = \(.*\)$/\1[== \2]/' -e 's/^\([^ ]*\) \([<>=]*\) \(.*\)$/\1[\2 \3]/'; }
+  wanted=$(for f in "$@"; do rpm -qp --requires "$f"; done | awk '$1 ~ /^\// { print $1 }' | sort -u)
+  for f in "$@"; do
+    cp "$f" "$dir/"
+    {
+      rpm -qp --provides "$f" | deps
+      rpm -qpl "$f" | grep -Fx "$wanted" || true
+    } | paste -sd@ | sed 's/^/@provides@/'
+    reqs=$(rpm -qp --requires "$f" | grep -v '^rpmlib(' | sort -u | deps | paste -sd@)
+    [ -z "$reqs" ] || echo "@requires@$reqs"
+    rpm -qp --qf '@summary@%{SUMMARY}\n' "$f"
+    echo "@filesize@$(stat -c %s "$f")"
+    rpm -qp --qf '@info@%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}@%{EPOCH}@%{SIZE}@%{GROUP}\n' "$f" |
+      sed 's/@(none)@/@0@/'
+  done | case $comp in
+    gzip) gzip -n ;;
+    zstd) zstd -q ;;
+    xz) xz ;;
+  esac >"$dir/media_info/synthesis.hdlist.cz"
+  (cd "$dir/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
+}

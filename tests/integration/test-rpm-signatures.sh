@@ -5,7 +5,8 @@
 # unsigned one where signatures are required (and takes it with
 # package-signature = none); refuses one signed only the V3 way unless
 # allow-v3; refuses the corrupted one always, and a key that is not pinned; each refusal exits 3 and leaves no package in the
-# cache. `build` of these families installs nothing yet and says so.
+# cache. `build` installs the verified package and registers it in the
+# template's rpmdb; a corrupted one is refused before anything is installed.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 
@@ -114,9 +115,16 @@ echo "a pin the keyring does not hold"
 recipe signed required "$KEY" 4F50A6114CD5C6976A7F1179655A4B02F577861E
 fetch 3; expect_stderr "none of the pinned keys"
 
-echo "build: verified, but nothing is installed by these families yet"
+echo "build: the verified package is installed and registered"
 recipe signed
-expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/test.conf" -a x86_64
-expect_stderr "cannot install yet"
+expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/test.conf" -a x86_64
+mkdir "$T/unpacked"
+tar --zstd -xpf "$T/cache/templates/"*-x86_64.tar.zst -C "$T/unpacked"
+[ "$(rpm --root "$T/unpacked" --dbpath /var/lib/rpm -q --qf '%{NAME}-%{VERSION}' hello)" = hello-2.0 ] ||
+  fail "hello is not registered in the template's rpmdb"
+echo "build: a corrupted package is refused before anything is installed"
+recipe corrupted
+rm -rf "$T/cache"
+expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf" -a x86_64
 assert_no_template "$T/cache"
 echo PASS
