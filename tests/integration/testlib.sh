@@ -210,7 +210,9 @@ vztmpl_cgroups() {
   awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read -r m; do
     cut -d: -f3- /proc/self/cgroup | sort -u | while read -r own; do
       for parent in "$m" "$m$own"; do
-        [ -d "$parent" ] && find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'vztmpl-*'
+        # (an if, not &&: under set -e a false test ending the loop's body
+        # would end the loop, and with it the search)
+        if [ -d "$parent" ]; then find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'vztmpl-*'; fi
       done
     done
   done 2>/dev/null | sort -u
