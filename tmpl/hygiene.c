@@ -39,6 +39,13 @@ static const struct {
     {"tmp", "*"},
     {"var/tmp", "*"},
     {"root", ".bash_history"},
+    /* The rpmdb's transient files, rebuilt on the next open and never the
+     * same twice: sqlite's shared-memory index (the -wal, which may hold
+     * data, stays) and Berkeley DB's environment regions. */
+    {"usr/lib/sysimage/rpm", "*.sqlite-shm"},
+    {"usr/lib/sysimage/rpm", "__db.*"},
+    {"var/lib/rpm", "*.sqlite-shm"},
+    {"var/lib/rpm", "__db.*"},
 };
 
 static int remove_matching(int rootfd, const char *dir, const char *glob, struct vzt_error **err)

@@ -98,6 +98,9 @@ for f in /usr/bin/rpm $(ldd /usr/bin/rpm | awk '$2 == "=>" { print $3 } $1 ~ /^\
 done
 mkdir -p %{buildroot}/usr/lib/rpm
 cp -rL /usr/lib/rpm/rpmrc /usr/lib/rpm/macros /usr/lib/rpm/platform %{buildroot}/usr/lib/rpm/
+# Where current releases keep the rpmdb (Debian's rpm would want bash for ~/.rpmdb).
+mkdir -p %{buildroot}/etc/rpm
+echo '%%_dbpath /usr/lib/sysimage/rpm' >%{buildroot}/etc/rpm/macros.dbpath
 (cd %{buildroot} && find . -type f | sed 's|^\.||') >%{_builddir}/rpmtool.files
 %files -f %{_builddir}/rpmtool.files
 SPEC
@@ -182,6 +185,15 @@ recipe rpm-md . "app rpmtool"
 build_and_check "rpm-md, the target's rpm" target_rpm app-2.0-1.noarch basesys-1.0-1.x86_64 \
   rpmtool-1.0-1.x86_64
 expect_stderr "with the target's rpm"
+[ -f "$U/usr/lib/sysimage/rpm/rpmdb.sqlite" ] || fail "the target's rpm kept its rpmdb elsewhere"
+# The same bytes on every rebuild: the rpmdb's install times come from
+# SOURCE_DATE_EPOCH, and its transient shared-memory file is not packed.
+first=$(sha256sum <"$TPL")
+rm -rf "$T/cache"
+expect_exit 0 "$VZTMPL" -C "$T/cache" build "$T/rpmtest.conf"
+[ "$(sha256sum <"$TPL")" = "$first" ] || fail "a rebuild with the target's rpm gave other bytes"
+! tar --zstd -tf "$TPL" | grep -q 'sqlite-shm$' || fail "the rpmdb's -shm file was packed"
+echo "rebuilt with the target's rpm: the same bytes"
 
 for comp in gzip zstd; do
   urpmi_media_from_rpms "$T/repo/media-$comp" $comp "$T"/rpms/*/*.rpm
