@@ -82,12 +82,18 @@ urpmi_media() {
     echo "@summary@test $n"
     echo "@filesize@$(stat -c %s "$dir/$n-$vr.$a.rpm")"
     echo "@info@$n-$vr.$a@0@100@System/Base"
-  done | case $comp in
+  done | _urpmi_write_synthesis "$dir" "$comp"
+}
+
+# _urpmi_write_synthesis DIR COMPRESSOR: stdin, compressed, as DIR's
+# media_info/synthesis.hdlist.cz, with its MD5SUM.
+_urpmi_write_synthesis() {
+  case $2 in
     gzip) gzip -n ;;
     zstd) zstd -q ;;
     xz) xz ;;
-  esac >"$dir/media_info/synthesis.hdlist.cz"
-  (cd "$dir/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
+  esac >"$1/media_info/synthesis.hdlist.cz"
+  (cd "$1/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
 }
 
 # urpmi_media_from_rpms DIR COMPRESSOR RPM...: real packages copied into DIR
@@ -113,10 +119,5 @@ urpmi_media_from_rpms() {
     echo "@filesize@$(stat -c %s "$f")"
     rpm -qp --qf '@info@%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}@%{EPOCH}@%{SIZE}@%{GROUP}\n' "$f" |
       sed 's/@(none)@/@0@/'
-  done | case $comp in
-    gzip) gzip -n ;;
-    zstd) zstd -q ;;
-    xz) xz ;;
-  esac >"$dir/media_info/synthesis.hdlist.cz"
-  (cd "$dir/media_info" && md5sum synthesis.hdlist.cz >MD5SUM)
+  done | _urpmi_write_synthesis "$dir" "$comp"
 }
