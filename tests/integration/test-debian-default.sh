@@ -41,7 +41,7 @@ grep -q 'verified' "$T/stdout" || fail "verify said nothing"
 mkdir "$T/copy"
 cp "$tpl" "$CACHE/templates/debian-13-x86_64.json" "$T/copy/"
 size=$(stat -c %s "$T/copy/debian-13-x86_64.tar.zst")
-printf 'X' | dd of="$T/copy/debian-13-x86_64.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+corrupt_byte "$T/copy/debian-13-x86_64.tar.zst" $((size / 2))
 expect_exit 3 "$VZTMPL" -C "$CACHE" verify "$T/copy/debian-13-x86_64.tar.zst"
 expect_stderr "debian-13-x86_64.tar.zst: sha256"
 cp "$tpl" "$T/copy/"

@@ -52,7 +52,7 @@ expect_stderr "not empty"
 mkdir "$T/bad"
 cp "$CACHE/templates/$TPL.json" "$T/bad/"
 cp "$ARCHIVE" "$T/bad/"
-printf 'X' | dd of="$T/bad/$TPL.tar.zst" bs=1 seek=100000 conv=notrunc 2>/dev/null
+corrupt_byte "$T/bad/$TPL.tar.zst" 100000
 expect_exit 3 "$VZTMPL" -C "$CACHE" deploy "$T/bad/$TPL.json" "$T/bad-root"
 expect_stderr "SHA-256"
 [ ! -e "$T/bad-root" ] || fail "a refused deploy created the root"

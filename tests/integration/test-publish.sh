@@ -75,7 +75,7 @@ expect_stderr "already published"
 # A template that fails verification is refused and the directory is left as it was.
 mkdir "$T/bad"
 cp "$ORIG" "$CACHE/templates/$A.json" "$T/bad/"
-printf 'X' | dd of="$T/bad/$A.tar.zst" bs=1 seek=1000000 conv=notrunc 2>/dev/null
+corrupt_byte "$T/bad/$A.tar.zst" 1000000
 (cd "$SITE" && find . -type f -o -type l | sort | xargs sha256sum) >"$T/site.before" 2>/dev/null || true
 (cd "$SITE" && find . -type l -printf '%p -> %l\n' | sort) >>"$T/site.before"
 expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$T/bad/$A.json"
@@ -161,7 +161,7 @@ refused index-changed "index.json has sha256 .* (changed after signing)"
 case_dir archive-changed
 F="$T/srv/archive-changed/templates/$A/$BUILD/$A.tar.zst"
 own "$F"
-printf 'X' | dd of="$F" bs=1 seek=2000000 conv=notrunc 2>/dev/null
+corrupt_byte "$F" 2000000
 refused archive-changed "$A.tar.zst"
 
 case_dir manifest-changed

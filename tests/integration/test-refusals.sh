@@ -65,7 +65,7 @@ restore
 echo "case 4: A .deb whose hash differs from its Packages entry."
 deb="$T/repo/pool/main/hello-vzt_1.0_all.deb"
 cp "$deb" "$T/deb.good"
-printf 'X' | dd of="$deb" bs=1 seek=200 conv=notrunc 2>/dev/null
+corrupt_byte "$deb" 200
 expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
 expect_stderr "hello-vzt_1.0_all.deb"
 assert_no_template "$T/cache"

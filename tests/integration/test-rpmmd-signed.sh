@@ -87,7 +87,7 @@ recipe $FPR if-published; run 0; expect_stderr "no repomd.xml.asc"
 echo "primary.xml.gz changed by one byte: refused by repomd's sha1"
 restore; recipe $FPR
 primary=$(ls "$R"/*-primary.xml.gz)
-printf '\001' | dd of="$primary" bs=1 seek=100 conv=notrunc 2>/dev/null
+corrupt_byte "$primary" 100
 run 3; expect_stderr "primary.xml.gz"; expect_stderr "sha1 mismatch"
 assert_no_template "$T/cache"
 

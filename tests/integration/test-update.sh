@@ -96,7 +96,7 @@ sha_good=$(sha256sum "$ARCHIVE" | cut -d' ' -f1)
 cp "$MANIFEST" "$T/manifest.good"
 make_deb "$POOL" hello-vzt 1.2 "base-vzt, hostbase-vzt"
 make_repo "$T/repo" testing good 7
-printf 'X' | dd of="$POOL/hello-vzt_1.2_all.deb" bs=1 seek=200 conv=notrunc 2>/dev/null
+corrupt_byte "$POOL/hello-vzt_1.2_all.deb" 200
 expect_exit 3 "$VZTMPL" -C "$C" update "$NAME"
 expect_stderr "hello-vzt_1.2_all.deb"
 [ "$(sha256sum "$ARCHIVE" | cut -d' ' -f1)" = "$sha_good" ] || fail "a failed update changed the archive"

@@ -66,7 +66,7 @@ grep -q "^t1lib-config" "$T/stdout" || fail "over http: t1lib-config"
 cp -r "$FIX" "$T/bad"
 chmod -R u+w "$T/bad"
 syn="$T/bad/k0ntr1b/release/media_info/synthesis.hdlist.cz"
-printf '\001' | dd of="$syn" bs=1 seek=40 conv=notrunc 2>/dev/null
+corrupt_byte "$syn" 40
 recipe "$T/bad.conf" "file://$T/bad" "null-a-bummy"
 expect_exit 3 "$VZTMPL" -C "$T/cache3" build "$T/bad.conf" --dry-run -a i586
 expect_stderr "k0ntr1b/release/media_info/synthesis.hdlist.cz"

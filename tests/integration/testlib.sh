@@ -29,6 +29,18 @@ expect_exit() {
   set -e
   [ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "$* exited $got, wanted $want"; }
 }
+# corrupt_byte FILE OFFSET: inverts the byte at OFFSET, so that the file
+# always changes (writing a fixed byte leaves it as it was once in 256 runs).
+corrupt_byte() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    b = f.read(1)
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([b[0] ^ 0xFF]))
+PY
+}
 expect_stderr() { grep -q -- "$1" "$T/stderr" || { cat "$T/stderr" >&2; fail "stderr lacks \"$1\""; }; }
 
 # serve DIR: a real HTTP server (lighttpd) on a free loopback port; sets $URL.
