@@ -385,13 +385,13 @@ int vzt_rpm_check_packages(struct vzt_family_job *job, Solvable **order, size_t 
     _cleanup_free_ char *what = vzt_strdupf("package %s (%s/%s)",
                                             pool_solvable2str(job->pool, order[i]),
                                             rr->common.mirrors[0], loc ? loc : "?");
-    if ((ret = vzt_rpm_verify_file(ring, (enum vzt_rpm_sigpolicy) policy, blobs[i], what, NULL,
+    struct vzt_rpm_checked checked = {0};
+    if ((ret = vzt_rpm_verify_file(ring, (enum vzt_rpm_sigpolicy) policy, blobs[i], what, &checked,
                                    err)) < 0 &&
         (*err)->status == VZT_EXIT_REFUSED)
       unlink(blobs[i]); /* the cache keeps no package it refused */
-    time_t built = ret < 0 ? 0 : vzt_rpm_build_time(blobs[i]);
-    if (built > job->packages_date)
-      job->packages_date = built;
+    if (checked.build_time > job->packages_date)
+      job->packages_date = checked.build_time;
   }
   for (size_t i = 0; i < nrings; i++)
     vzt_rpm_keyring_free(rings[i].ring);

@@ -166,7 +166,7 @@ static rpmts new_ts(const struct vzt_rpm_keyring *k, int vfylevel, bool signatur
 }
 
 int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy policy,
-                        const char *path, const char *what, const char **sigkind,
+                        const char *path, const char *what, struct vzt_rpm_checked *checked,
                         struct vzt_error **err)
 {
   if (init_rpm(err) < 0)
@@ -192,6 +192,7 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   bool v4 = h && (headerIsEntry(h, RPMTAG_RSAHEADER) || headerIsEntry(h, RPMTAG_DSAHEADER));
   bool v3 = h && (headerIsEntry(h, RPMTAG_SIGPGP) || headerIsEntry(h, RPMTAG_SIGGPG));
   bool payload_digest = h && headerIsEntry(h, RPMTAG_PAYLOADDIGEST);
+  time_t build_time = h ? (time_t) headerGetNumber(h, RPMTAG_BUILDTIME) : 0;
   headerFree(h);
   rpmtsFree(ts);
   int ret = 0;
@@ -231,32 +232,10 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   if (failed) {
     _cleanup_free_ char *why = cap.bad[0] ? vzt_strv_join(cap.bad, "; ") : vzt_strdup("NOT OK");
     ret = vzt_refuse(err, "%s: %s", what, why);
-  } else if (sigkind)
-    *sigkind = !want_sig ? "unsigned" : v4 ? "v4" : "v3";
+  } else if (checked) {
+    *checked = (struct vzt_rpm_checked){!want_sig ? "unsigned" : v4 ? "v4" : "v3", build_time};
+  }
   vzt_strv_free(cap.bad);
   return ret;
 }
 
-time_t vzt_rpm_build_time(const char *path)
-{
-  struct vzt_error *e = NULL;
-  if (init_rpm(&e) < 0) {
-    vzt_error_free(&e);
-    return 0;
-  }
-  rpmts ts = new_ts(NULL, 0, false);
-  rpmtsSetVSFlags(ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
-  FD_t fd = Fopen(path, "r.ufdio");
-  Header h = NULL;
-  if (fd && !Ferror(fd)) {
-    int mask = rpmlogSetMask(RPMLOG_UPTO(RPMLOG_CRIT));
-    rpmReadPackageFile(ts, fd, path, &h);
-    rpmlogSetMask(mask);
-  }
-  if (fd)
-    Fclose(fd);
-  time_t t = h ? (time_t) headerGetNumber(h, RPMTAG_BUILDTIME) : 0;
-  headerFree(h);
-  rpmtsFree(ts);
-  return t;
-}

@@ -22,14 +22,16 @@ int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_k
                          struct vzt_error **err);
 void vzt_rpm_keyring_free(struct vzt_rpm_keyring *k);
 
-/* The package's build time (RPMTAG_BUILDTIME) without checking anything
- * (call it on a checked file); 0 when unreadable. */
-time_t vzt_rpm_build_time(const char *path);
+/* What the check read from a package that passed it. */
+struct vzt_rpm_checked {
+  const char *sigkind; /* "v4", "v3" or "unsigned" */
+  time_t build_time;   /* RPMTAG_BUILDTIME */
+};
 
 /* Checks one package file: header and payload digests always, and the
  * signature as policy says. Anything short is a refusal (VZT_EXIT_REFUSED)
  * naming `what` and saying which check failed. k may be NULL only with
- * VZT_RPM_SIG_NONE. *sigkind (may be NULL) gets "v4", "v3" or "unsigned". */
+ * VZT_RPM_SIG_NONE. *checked (may be NULL) is filled when it passes. */
 int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy policy,
-                        const char *path, const char *what, const char **sigkind,
+                        const char *path, const char *what, struct vzt_rpm_checked *checked,
                         struct vzt_error **err);

@@ -408,33 +408,34 @@ START_TEST(package_signatures_and_digests)
   struct vzt_error *err = NULL;
   char *pins[] = {SIGFPR, NULL};
   ck_assert_msg(vzt_rpm_keyring_load(SIGKEY, pins, &k, &err) == 0, "%s", err ? err->msg : "");
-  const char *kind = NULL;
+  struct vzt_rpm_checked got = {0};
   /* signed, by the pinned key: accepted */
   ck_assert_msg(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"),
-                                    "hello-signed", &kind, &err) == 0,
+                                    "hello-signed", &got, &err) == 0,
                 "%s", err ? err->msg : "");
-  ck_assert_str_eq(kind, "v4");
+  ck_assert_str_eq(got.sigkind, "v4");
+  ck_assert_int_gt(got.build_time, 1000000000); /* the header's, read by the same check */
   /* unsigned: refused where signatures are required, accepted on digests otherwise */
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED, fixture(SIGS "/hello-2.0-1.x86_64.rpm"),
-                                       "hello", &kind, &err), -1);
+                                       "hello", &got, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   ck_assert_ptr_nonnull(strstr(err->msg, "hello has no signature"));
   vzt_error_free(&err);
   ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, fixture(SIGS "/hello-2.0-1.x86_64.rpm"),
-                                       "hello", &kind, &err), 0);
-  ck_assert_str_eq(kind, "unsigned");
+                                       "hello", &got, &err), 0);
+  ck_assert_str_eq(got.sigkind, "unsigned");
   ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"),
-                                       "hello-signed", &kind, &err), 0);
+                                       "hello-signed", &got, &err), 0);
   /* payload digest BAD: refused always, even without signature checks */
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
                                        fixture(SIGS "/hello-2.0-1.x86_64-corrupted.rpm"), "hello-bad",
-                                       &kind, &err), -1);
+                                       &got, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   ck_assert_ptr_nonnull(strstr(err->msg, "Payload SHA256 digest: BAD"));
   vzt_error_free(&err);
   ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE,
                                        fixture(SIGS "/hello-2.0-1.x86_64-corrupted.rpm"), "hello-bad",
-                                       &kind, &err), -1);
+                                       &got, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
   vzt_error_free(&err);
   vzt_rpm_keyring_free(k);
@@ -443,7 +444,7 @@ START_TEST(package_signatures_and_digests)
                                         &k, &err), 0);
   ck_assert_int_eq(vzt_rpm_verify_file(k, VZT_RPM_SIG_REQUIRED,
                                        fixture(SIGS "/hello-2.0-1.x86_64-signed.rpm"), "hello-signed",
-                                       &kind, &err), -1);
+                                       &got, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "not among the pinned keys"));
   vzt_error_free(&err);
   vzt_rpm_keyring_free(k);
@@ -453,7 +454,7 @@ START_TEST(package_signatures_and_digests)
   ck_assert_ptr_nonnull(strstr(err->msg, SIGFPR));
   vzt_error_free(&err);
   /* not an RPM at all */
-  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGKEY, "a key", &kind, &err), -1);
+  ck_assert_int_eq(vzt_rpm_verify_file(NULL, VZT_RPM_SIG_NONE, SIGKEY, "a key", &got, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "a key"));
   vzt_error_free(&err);
   ck_assert_int_eq(vzt_rpm_sigpolicy_parse("allow-v3"), VZT_RPM_SIG_ALLOW_V3);
