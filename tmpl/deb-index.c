@@ -59,8 +59,7 @@ out:
   return ret;
 }
 
-/* Priority and Essential, which libsolv's deb loader drops. */
-/* Sizes of the stanzas in file order: libsolv's deb loader drops Size too. */
+/* Sizes of the stanzas in file order: libsolv's deb loader drops Size. */
 struct stanza_sizes {
   unsigned long long *v;
   size_t n;
@@ -112,45 +111,45 @@ static void stanza_keys_free(struct stanza_key *k, size_t n)
   free(k);
 }
 
-static int scan_base(const char *text, size_t len, const char *keyword, char ***names,
-                     struct stanza_sizes *sizes, struct vzt_error **err)
+/* One pass over the index for what libsolv's deb loader drops (Priority,
+ * Essential, Size) and for packages listed twice with different contents. */
+static int scan_index(const char *text, size_t len, char ***required, char ***essential,
+                      struct stanza_sizes *sizes, struct vzt_error **err)
 {
   struct vzt_deb_stanza st = {0};
   size_t pos = 0;
   int r;
-  bool essential_only = keyword && !strcmp(keyword, "essential");
   struct stanza_key *keys = NULL;
   while ((r = vzt_deb_stanza_next(text, len, &pos, &st)) == 1) {
-    if (sizes && vzt_deb_stanza_get(&st, "Package", NULL)) {
-      size_t slen;
-      const char *sz = vzt_deb_stanza_get(&st, "Size", &slen);
-      if (!(sizes->n & 1023) &&
-          (!(sizes->v = realloc(sizes->v, (sizes->n + 1024) * sizeof(*sizes->v))) ||
-           !(keys = realloc(keys, (sizes->n + 1024) * sizeof(*keys)))))
-        abort();
-      _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
-      _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
-      _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
-      keys[sizes->n] = (struct stanza_key){vzt_strdupf("%s %s %s", name, version ? version : "",
-                                                       arch ? arch : ""),
-                                           st.text, trimmed_len(st.text, st.text_len)};
-      sizes->v[sizes->n++] = sz ? strtoull(sz, NULL, 10) : 0;
-    }
-    bool essential = vzt_deb_stanza_is(&st, "Essential", "yes");
-    bool required = vzt_deb_stanza_is(&st, "Priority", "required");
-    if (essential || (required && !essential_only)) {
-      _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
-      if (name && !vzt_strv_contains(*names, name))
-        vzt_strv_push(names, name);
-    }
+    _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
+    if (!name)
+      continue;
+    if (!(sizes->n & 1023) &&
+        (!(sizes->v = realloc(sizes->v, (sizes->n + 1024) * sizeof(*sizes->v))) ||
+         !(keys = realloc(keys, (sizes->n + 1024) * sizeof(*keys)))))
+      abort();
+    _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
+    _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
+    keys[sizes->n] = (struct stanza_key){
+        vzt_strdupf("%s %s %s", name, version ? version : "", arch ? arch : ""), st.text,
+        trimmed_len(st.text, st.text_len)};
+    const char *sz = vzt_deb_stanza_get(&st, "Size", NULL);
+    sizes->v[sizes->n++] = sz ? strtoull(sz, NULL, 10) : 0;
+    /* Essential packages belong to every base set. */
+    bool is_essential = vzt_deb_stanza_is(&st, "Essential", "yes");
+    if (is_essential && !vzt_strv_contains(*essential, name))
+      vzt_strv_push(essential, name);
+    if ((is_essential || vzt_deb_stanza_is(&st, "Priority", "required")) &&
+        !vzt_strv_contains(*required, name))
+      vzt_strv_push(required, name);
   }
   vzt_deb_stanza_clear(&st);
   if (r < 0) {
-    stanza_keys_free(keys, sizes ? sizes->n : 0);
+    stanza_keys_free(keys, sizes->n);
     return vzt_refuse(err, "malformed stanza in Packages near byte %zu", pos);
   }
-  r = sizes ? refuse_conflicting_duplicates(keys, sizes->n, err) : 0;
-  stanza_keys_free(keys, sizes ? sizes->n : 0);
+  r = refuse_conflicting_duplicates(keys, sizes->n, err);
+  stanza_keys_free(keys, sizes->n);
   return r;
 }
 
@@ -314,8 +313,7 @@ int vzt_deb_index_parse(Repo *repo, const char *text, size_t len, char ***requir
     len = filtered_len;
   }
   struct stanza_sizes sizes = {0};
-  if (scan_base(text, len, "required", required, &sizes, err) < 0 ||
-      scan_base(text, len, "essential", essential, NULL, err) < 0) {
+  if (scan_index(text, len, required, essential, &sizes, err) < 0) {
     free(sizes.v);
     return -1;
   }
