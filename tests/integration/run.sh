@@ -1,11 +1,13 @@
 #!/bin/sh
-# Runs every tests/integration/test-*.sh and prints "N passed, N failed".
+# Runs every tests/integration/test-*.sh and tests/security/test-*.sh and
+# prints "N passed, N failed".
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 : "${VZTMPL:?set VZTMPL to the vztmpl binary}"
 export VZTMPL
 pass=0 failed=0 skipped=0 failures=
-for t in "$dir"/test-*.sh; do
+for t in "$dir"/test-*.sh "$dir"/../security/test-*.sh; do
+  [ -e "$t" ] || continue
   name=$(basename "$t" .sh)
   start=$(date +%s)
   sh "$t" >"/tmp/$name.log" 2>&1

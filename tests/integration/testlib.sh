@@ -4,8 +4,9 @@
 set -eu
 
 : "${VZTMPL:?set VZTMPL to the vztmpl binary}"
-TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
-SRC_DIR=$(cd "$TESTS_DIR/../.." && pwd)
+# Sourced by tests in tests/integration/ and tests/security/ alike.
+SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+TESTS_DIR=$SRC_DIR/tests/integration
 T=$(mktemp -d /tmp/vztmpl-test.XXXXXX)
 HTTPD_PID=
 cleanup() {
