@@ -4,6 +4,7 @@
 #include "config.h"
 #include "tmpl/deb-internal.h"
 #include "tmpl/deb-unpack.h"
+#include "tmpl/deb-layout.h"
 #include "kernel-support/confine.h"
 #include "tmpl/target-run.h"
 #include "tmpl/customize.h"
@@ -33,16 +34,14 @@ static int mkdirs(int rootfd, const char *const *dirs, mode_t mode, struct vzt_e
   return 0;
 }
 
-/* The empty root as debootstrap and mmdebstrap's merged-usr hook lay it out. */
-static int prepare_root(struct vzt_family_job *job, int rootfd, struct vzt_error **err)
+/* The empty root as the release's base-files, or for older releases
+ * debootstrap and mmdebstrap's merged-usr hook, lay it out. */
+static int prepare_root(struct vzt_family_job *job, int rootfd, char *const *links,
+                        struct vzt_error **err)
 {
-  _cleanup_strv_ char **links = vzt_strv_split(job->arch->deb_lib_links);
-  vzt_strv_push(&links, "bin");
-  vzt_strv_push(&links, "sbin");
-  vzt_strv_push(&links, "lib");
   if (vzt_mkdirat_p(rootfd, "usr", 0755, err) < 0)
     return -1;
-  for (char **l = links; *l; l++) {
+  for (char *const *l = links; *l; l++) {
     _cleanup_free_ char *target = vzt_strdupf("usr/%s", *l);
     if (vzt_mkdirat_p(rootfd, target, 0755, err) < 0)
       return -1;
@@ -273,13 +272,27 @@ static int write_apt_sources(struct vzt_family_job *job, int rootfd, struct vzt_
   return 0;
 }
 
+/* The merged-/usr links for this transaction: base-files decides where it
+ * ships them itself. */
+static int usr_links(struct vzt_family_job *job, Solvable **order, size_t n, char *const *blobs,
+                     char ***links, struct vzt_error **err)
+{
+  _cleanup_close_ int fd = -1;
+  for (size_t i = 0; i < n && fd < 0; i++)
+    if (!strcmp(pool_id2str(job->pool, order[i]->name), "base-files") &&
+        (fd = open(blobs[i], O_RDONLY | O_CLOEXEC)) < 0)
+      return vzt_fail_errno(err, errno, "cannot open %s", blobs[i]);
+  return vzt_deb_usr_links(fd, job->arch, links, err);
+}
+
 int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
                     char *const *blobs, struct vzt_error **err)
 {
   _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", root);
-  if (prepare_root(job, rootfd, err) < 0)
+  _cleanup_strv_ char **links = NULL;
+  if (usr_links(job, order, n, blobs, &links, err) < 0 || prepare_root(job, rootfd, links, err) < 0)
     return -1;
   double t0 = vzt_now();
   if (unpack_all(root, order, n, blobs, job->parallel_unpack, err) < 0)
@@ -289,10 +302,6 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   /* Packages' "./bin/" entries reach the merged-/usr links and set their
    * times; which package's time wins depends on the workers' race, so give
    * the links the build's epoch. */
-  _cleanup_strv_ char **links = vzt_strv_split(job->arch->deb_lib_links);
-  vzt_strv_push(&links, "bin");
-  vzt_strv_push(&links, "sbin");
-  vzt_strv_push(&links, "lib");
   struct timespec times[2] = {{.tv_sec = job->epoch}, {.tv_sec = job->epoch}};
   for (char **l = links; *l; l++)
     utimensat(rootfd, *l, times, AT_SYMLINK_NOFOLLOW);
