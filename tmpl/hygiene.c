@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Files removed when present: directory + glob of names in it. */
+/* Files removed when present: directory + glob of names in it, but for
+ * one name that stays. */
 static const struct {
   const char *dir;
   const char *glob;
+  const char *keep;
 } removals[] = {
     {"etc/ssh", "ssh_host_*"},
     {"var/lib/apt/lists", "*_*"},          /* index files, not lock or partial/ */
@@ -37,6 +39,10 @@ static const struct {
     {"etc", "resolv.conf"},
     {"etc", "*-"},                          /* passwd-, shadow-, group- backups */
     {"tmp", "*"},
+    /* What maintainer scripts left in /run (a tmpfs in every booted
+     * container, as mmdebstrap also cleans it), but /run/lock: /var/lock
+     * links to it (Debian policy 9.1.4). */
+    {"run", "*", "lock"},
     {"var/tmp", "*"},
     {"root", ".bash_history"},
     /* The rpmdb's transient files, rebuilt on the next open and never the
@@ -48,7 +54,8 @@ static const struct {
     {"var/lib/rpm", "__db.*"},
 };
 
-static int remove_matching(int rootfd, const char *dir, const char *glob, struct vzt_error **err)
+static int remove_matching(int rootfd, const char *dir, const char *glob, const char *keep,
+                           struct vzt_error **err)
 {
   int dfd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
@@ -61,7 +68,7 @@ static int remove_matching(int rootfd, const char *dir, const char *glob, struct
   struct dirent *de;
   int ret = 0;
   while ((de = readdir(d)) && !ret) {
-    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || (keep && !strcmp(de->d_name, keep)))
       continue;
     if (fnmatch(glob, de->d_name, FNM_PERIOD) == 0 || (glob[0] == '*' && !glob[1]))
       ret = vzt_rm_rf_at(dirfd(d), de->d_name, err);
@@ -76,7 +83,7 @@ int vzt_hygiene_apply(const char *root, const char *hostname, struct vzt_error *
   if (rootfd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", root);
   for (size_t i = 0; i < VZT_ARRAY_SIZE(removals); i++)
-    if (remove_matching(rootfd, removals[i].dir, removals[i].glob, err) < 0)
+    if (remove_matching(rootfd, removals[i].dir, removals[i].glob, removals[i].keep, err) < 0)
       return vzt_error_prefix(err, "cleaning the template");
   /* An empty machine-id makes each container generate its own at first boot. */
   struct stat st;
