@@ -32,6 +32,7 @@ struct unpack {
   struct member members[32];
   size_t nmembers;
   char **conffiles;  /* absolute paths */
+  char **conffile_flags; /* for each, its flags ("remove-on-upgrade") or "" */
   char *list;        /* info/<pkg>.list being built */
   size_t list_len, list_cap;
   char buf[1 << 16];
@@ -44,6 +45,7 @@ static void free_unpack(struct unpack *u)
     free(u->members[i].data);
   }
   vzt_strv_free(u->conffiles);
+  vzt_strv_free(u->conffile_flags);
   free(u->list);
 }
 
@@ -129,18 +131,26 @@ static int read_control(struct unpack *u, const char *what, struct vzt_error **e
     return vzt_refuse(err, "%s: no control file", what);
   const struct member *cf = find_member(u, "conffiles");
   u->conffiles = calloc(1, sizeof(char *));
+  u->conffile_flags = calloc(1, sizeof(char *));
+  if (!u->conffiles || !u->conffile_flags)
+    abort();
   if (cf) {
     _cleanup_strv_ char **lines = NULL;
     _cleanup_free_ char *copy = vzt_strdup(cf->data);
     char *save = NULL;
     for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
       vzt_strstrip(l);
-      /* "remove-on-upgrade /etc/x" flags exist since dpkg 1.20: keep the path. */
+      /* "remove-on-upgrade /etc/x": flags before the path exist since dpkg
+       * 1.20, and dpkg's status lists them after the hash. */
       char *sp = strrchr(l, ' ');
-      if (*l == '/')
+      if (*l == '/') {
         vzt_strv_push(&u->conffiles, l);
-      else if (sp && sp[1] == '/')
+        vzt_strv_push(&u->conffile_flags, "");
+      } else if (sp && sp[1] == '/') {
         vzt_strv_push(&u->conffiles, sp + 1);
+        *sp = '\0';
+        vzt_strv_push(&u->conffile_flags, vzt_strstrip(l));
+      }
     }
   }
   return 0;
@@ -336,8 +346,8 @@ static int write_stanza(struct unpack *u, const char *what, struct vzt_error **e
     return vzt_refuse(err, "%s: malformed control file", what);
   }
   size_t cap = control->len + 256, len = 0;
-  for (char **c = u->conffiles; *c; c++)
-    cap += strlen(*c) + 16;
+  for (size_t i = 0; u->conffiles[i]; i++)
+    cap += strlen(u->conffiles[i]) + strlen(u->conffile_flags[i]) + 17;
   _cleanup_free_ char *out = malloc(cap);
   if (!out)
     abort();
@@ -353,8 +363,9 @@ static int write_stanza(struct unpack *u, const char *what, struct vzt_error **e
   }
   if (u->conffiles[0]) {
     len += sprintf(out + len, "Conffiles:\n");
-    for (char **c = u->conffiles; *c; c++)
-      len += sprintf(out + len, " %s newconffile\n", *c);
+    for (size_t i = 0; u->conffiles[i]; i++)
+      len += sprintf(out + len, " %s newconffile%s%s\n", u->conffiles[i],
+                     u->conffile_flags[i][0] ? " " : "", u->conffile_flags[i]);
   }
   vzt_deb_stanza_clear(&st);
   _cleanup_free_ char *path = vzt_strdupf(VZT_DEB_STANZA_DIR "/%06u", u->item->seq);
