@@ -36,21 +36,23 @@ mmdebstrap_reference() {
 }
 
 # tree_listing DIR OUT: OUT.meta (path, type, mode, owner, link target) and
-# OUT.sums (path, sha256 of each regular file). dpkg's file-trigger list is
-# compared as a set: its lines come in the order packages were first
-# registered, which is the installing tool's order and means nothing to dpkg.
+# OUT.sums (path, sha256 of each regular file). The files volatile-paths.txt
+# marks "sorted" are hashed with their lines sorted: the same lines in another
+# order, where the order means nothing to their readers.
 tree_listing() {
   (cd "$1" && find . -mindepth 1 -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort) >"$2.meta"
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | awk '{print $2, $1}') >"$2.sums"
-  if [ -f "$1/var/lib/dpkg/triggers/File" ]; then
-    sum=$(LC_ALL=C sort "$1/var/lib/dpkg/triggers/File" | sha256sum | cut -d' ' -f1)
-    sed -i "s|^\./var/lib/dpkg/triggers/File .*|./var/lib/dpkg/triggers/File sorted:$sum|" "$2.sums"
-  fi
+  sed -n 's/^sorted  *\([^ ]*\).*/\1/p' "$TESTS_DIR/volatile-paths.txt" | while read -r p; do
+    if [ -f "$1/$p" ]; then
+      sum=$(LC_ALL=C sort "$1/$p" | sha256sum | cut -d' ' -f1)
+      sed -i "s|^$p .*|$p sorted:$sum|" "$2.sums"
+    fi
+  done
 }
 
 # without_volatile: stdin less the lines whose path matches volatile-paths.txt.
 without_volatile() {
-  sed 's/ *#.*//; /^$/d' "$TESTS_DIR/volatile-paths.txt" >"$T/volatile"
+  sed 's/ *#.*//; /^$/d; /^sorted /d' "$TESTS_DIR/volatile-paths.txt" >"$T/volatile"
   while read -r line; do
     path=${line%% *}
     keep=1
