@@ -39,4 +39,4 @@ int vzt_idmap_mount_probe(const char *dir, int userns_fd, int *why, struct vzt_e
 /* What to tell a real-root caller whose root cannot be idmapped. */
 #define VZT_IDMAP_ALTERNATIVES                                                                     \
   "run vztmpl as an ordinary user (rootless, over their subordinate ids), or deploy the root with " \
-  "--uid-shift set to the start of vztmpl's range in /etc/subuid"
+  "--uid-shift"

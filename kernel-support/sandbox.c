@@ -16,6 +16,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/capability.h>
 #include <sys/wait.h>
@@ -172,16 +174,16 @@ static int sb_idmap_root(const struct sb_child *c)
   if (t < 0) {
     sb_report(c->report_fd, errno,
               "cannot make an idmapped mount of %s: this kernel lacks open_tree (idmapped mounts need "
-              "Linux 5.12 or later); %s. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES);
+              "Linux 5.12 or later); %s %u. Target code never runs as the host's root",
+              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
     return -1;
   }
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) c->userns_fd};
   if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
     sb_report(c->report_fd, errno,
               "cannot make an idmapped mount of %s: its file system (or this kernel) does not "
-              "support idmapped mounts; %s. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES);
+              "support idmapped mounts; %s %u. Target code never runs as the host's root",
+              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
     close(t);
     return -1;
   }
@@ -512,6 +514,29 @@ static pid_t sb_raw_clone(unsigned long flags)
 #endif
 }
 
+/* Said before anything starts, with what to do instead: a root the kernel
+ * cannot idmap is not run (pid 1 would refuse it too). */
+static int sb_check_idmap(const char *root, int userns_fd, uint32_t start, struct vzt_error **err)
+{
+  int why = 0;
+  int ok = vzt_idmap_mount_probe(root, userns_fd, &why, err);
+  if (ok < 0)
+    return vzt_error_prefix(err, "sandbox");
+  if (ok)
+    return 0;
+  struct statfs sf;
+  bool overlay = statfs(root, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+  return vzt_refuse(err,
+                    "sandbox: %s cannot be idmapped (%s: %s), and target code never runs as the host's "
+                    "root: run vztmpl as an ordinary user (rootless, over their subordinate ids), or "
+                    "deploy the root with --uid-shift %u (vztmpl's range in /etc/subuid)",
+                    root,
+                    why == ENOSYS ? "this kernel lacks idmapped mounts, which came with Linux 5.12"
+                    : overlay     ? "overlayfs does not support idmapped mounts of itself"
+                                  : "its file system does not support idmapped mounts",
+                    strerror(why), start);
+}
+
 /* Real root runs target code as root of a user namespace, never as the
  * host's: over vztmpl's own id range through an idmapped mount when the root
  * is owned by 0 on disk, or over the ids a root was shifted to (deploy
@@ -547,6 +572,8 @@ static int sb_plan_userns(struct sb_child *c, struct vzt_error **err)
     return vzt_error_prefix(err, "sandbox: a user namespace over %u..%u", r.uid, r.uid + r.count - 1);
   c->host_uid = r.uid;
   c->host_gid = r.gid;
+  if (c->idmap_root)
+    return sb_check_idmap(c->root, c->userns_fd, r.uid, err);
   return 0;
 }
 
