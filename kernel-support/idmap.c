@@ -127,13 +127,8 @@ static int append_range(int fd, const char *file, bool ends_in_newline, uint32_t
   return 0;
 }
 
-int vzt_idmap_range_get(const char *subuid, const char *subgid, struct vzt_idmap_range *r,
-                        struct vzt_error **err)
+static int scan_files(const char *const files[2], struct subid_scan s[2], bool nl[2], struct vzt_error **err)
 {
-  /* The common case reads both files and writes nothing. */
-  const char *files[2] = {subuid, subgid};
-  struct subid_scan s[2];
-  bool nl[2];
   for (int i = 0; i < 2; i++) {
     memset(&s[i], 0, sizeof(s[i]));
     _cleanup_close_ int fd = open(files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -142,6 +137,32 @@ int vzt_idmap_range_get(const char *subuid, const char *subgid, struct vzt_idmap
     if (fd >= 0 && scan_fd(fd, files[i], VZT_IDMAP_USER, &s[i], &nl[i], err) < 0)
       return -1;
   }
+  return 0;
+}
+
+int vzt_idmap_range_find(const char *subuid, const char *subgid, struct vzt_idmap_range *r,
+                         struct vzt_error **err)
+{
+  const char *files[2] = {subuid, subgid};
+  struct subid_scan s[2];
+  bool nl[2];
+  if (scan_files(files, s, nl, err) < 0)
+    return -1;
+  if (!s[0].found || !s[1].found)
+    return 0;
+  *r = (struct vzt_idmap_range){s[0].start, s[1].start, s[0].count < s[1].count ? s[0].count : s[1].count};
+  return 1;
+}
+
+int vzt_idmap_range_get(const char *subuid, const char *subgid, struct vzt_idmap_range *r,
+                        struct vzt_error **err)
+{
+  /* The common case reads both files and writes nothing. */
+  const char *files[2] = {subuid, subgid};
+  struct subid_scan s[2];
+  bool nl[2];
+  if (scan_files(files, s, nl, err) < 0)
+    return -1;
   if (!s[0].found || !s[1].found) {
     /* Locked in one order (subuid, then subgid) and read again under the
      * locks: two vztmpl starting together allocate once. */

@@ -18,6 +18,11 @@ struct vzt_idmap_range {
   uint32_t uid, gid, count;
 };
 
+/* vztmpl's range as the files list it, allocating nothing: 1 when both
+ * have one (r->count the smaller count), 0 when either lacks one. */
+int vzt_idmap_range_find(const char *subuid, const char *subgid, struct vzt_idmap_range *r,
+                         struct vzt_error **err);
+
 /* vztmpl's own range from the files laid out as /etc/subuid and
  * /etc/subgid; when either file lacks one, VZT_IDMAP_COUNT ids above every
  * range listed in both are added to it (created 0644 when missing). Fails
