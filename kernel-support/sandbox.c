@@ -572,8 +572,11 @@ static int sb_plan_userns(struct sb_child *c, struct vzt_error **err)
     return vzt_error_prefix(err, "sandbox: a user namespace over %u..%u", r.uid, r.uid + r.count - 1);
   c->host_uid = r.uid;
   c->host_gid = r.gid;
-  if (c->idmap_root)
-    return sb_check_idmap(c->root, c->userns_fd, r.uid, err);
+  if (c->idmap_root && sb_check_idmap(c->root, c->userns_fd, r.uid, err) < 0) {
+    close(c->userns_fd);
+    c->userns_fd = -1;
+    return -1;
+  }
   return 0;
 }
 
