@@ -103,4 +103,24 @@ chown 1000:1000 "$T/users-root"
 expect_exit 3 "$V" exec "$T/users-root" -- true
 echo "a root owned by 1000:1000: exit 3, $(tail -1 "$T/stderr" | cut -c1-120)..."
 expect_stderr "neither root nor a root shifted"
+# --- a build's configure stage ---
+P="$T/probe"
+mkdir -p "$P/hooks"
+printf '#!/bin/sh\ncat /proc/self/uid_map >/etc/build-uid-map\n(echo "|/tmp/x" >/proc/sys/kernel/core_pattern) 2>/dev/null && echo written >/etc/build-core || echo refused >/etc/build-core\n' >"$P/hooks/probe.sh"
+cat >"$P/probe.conf" <<'RECIPE'
+[template]
+base = debian:12
+variant = minbase
+name = userns-probe
+[hooks]
+after-configure = hooks/probe.sh
+RECIPE
+expect_exit 0 "$V" -C "$CACHE" build "$P/probe.conf" -o "$T/probe.tar.zst"
+mkdir "$T/probe-root"
+tar -C "$T/probe-root" --zstd -xf "$T/probe.tar.zst" ./etc/build-uid-map ./etc/build-core
+echo "configure stage: uid_map $(tr -s ' ' <"$T/probe-root/etc/build-uid-map"), core_pattern $(cat "$T/probe-root/etc/build-core")"
+[ "$(tr -s ' ' <"$T/probe-root/etc/build-uid-map" | sed 's/^ //')" = "0 $START 65536" ] ||
+  fail "the configure stage does not run over vztmpl's range"
+[ "$(cat "$T/probe-root/etc/build-core")" = refused ] || { restore; fail "the configure stage wrote core_pattern"; }
+[ "$(cat /proc/sys/kernel/core_pattern)" = "$core_before" ] || { restore; fail "the host's core_pattern changed"; }
 echo "sysctl: ok"
