@@ -21,6 +21,7 @@
 #include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "kernel-support/idmap.h"
 #include "kernel-support/userns.h"
 
 static void add(struct vzt_kcheck *k, const char *group, char *name, bool ok, char *detail, const char *cost)
@@ -102,7 +103,7 @@ static void check_userns(const char *proc, struct vzt_kcheck *k)
   int e = try_userns();
   add(k, "user namespaces", vzt_strdupf("user namespace for uid %d", (int) getuid()), e == 0,
       e ? vzt_strdupf("unshare(CLONE_NEWUSER): %s", strerror(e)) : vzt_strdup("unshare works"),
-      geteuid() == 0 ? "root: builds and exec still work; --uid-shift containers cannot be entered"
+      geteuid() == 0 ? "root cannot run target code at all: it never does so as the host's root"
                      : "no rootless build or exec");
   if (geteuid() == 0)
     return;
@@ -294,6 +295,54 @@ static void check_binfmt(const char *proc, struct vzt_kcheck *k)
       "no foreign-architecture builds (install qemu-user-static)");
 }
 
+/* What real root runs target code over: vztmpl's id range, and idmapped
+ * mounts of roots on the cache's file system (builds stage there). */
+static void check_idmap(const char *dir, struct vzt_kcheck *k)
+{
+  if (geteuid() != 0 || vzt_userns_active())
+    return;
+  struct vzt_idmap_range r;
+  struct vzt_error *err = NULL;
+  int found = vzt_idmap_range_find("/etc/subuid", "/etc/subgid", &r, &err);
+  _cleanup_free_ char *why = err ? vzt_error_text(err) : NULL;
+  vzt_error_free(&err);
+  char *detail;
+  if (found > 0)
+    detail = vzt_strdupf("%s: uids %u..%u, gids %u..%u", VZT_IDMAP_USER, r.uid, r.uid + r.count - 1, r.gid,
+                         r.gid + r.count - 1);
+  else if (found == 0)
+    detail = vzt_strdupf("none yet: the first build or exec as root adds \"%s:START:%u\" to /etc/subuid "
+                         "and /etc/subgid",
+                         VZT_IDMAP_USER, VZT_IDMAP_COUNT);
+  else
+    detail = vzt_strdup(why);
+  add(k, "user namespaces", vzt_strdup("id range for target code run by root"), found >= 0, detail,
+      "root cannot run target code: fix /etc/subuid and /etc/subgid");
+
+  const char *cost = "root cannot build or exec roots owned by 0 here (target code never runs as the host's "
+                     "root): run vztmpl as an ordinary user, or exec roots deployed with --uid-shift";
+  if (!dir) {
+    add(k, "user namespaces", vzt_strdup("idmapped mounts in the cache"), false,
+        vzt_strdup("no cache directory to try"), cost);
+    return;
+  }
+  /* Any map does for the probe: the namespace maps no file of anyone's. */
+  if (found <= 0)
+    r = (struct vzt_idmap_range){VZT_IDMAP_MIN, VZT_IDMAP_MIN, VZT_IDMAP_COUNT};
+  _cleanup_close_ int fd = vzt_idmap_userns_open(&r, &err);
+  int e = 0, ok = fd < 0 ? -1 : vzt_idmap_mount_probe(dir, fd, &e, &err);
+  if (ok < 0) {
+    _cleanup_free_ char *text = vzt_error_text(err);
+    vzt_error_free(&err);
+    add(k, "user namespaces", vzt_strdup("idmapped mounts in the cache"), false, vzt_strdup(text), cost);
+    return;
+  }
+  add(k, "user namespaces", vzt_strdup("idmapped mounts in the cache"), ok,
+      ok ? vzt_strdupf("%s: root of a build runs as uid %u", dir, r.uid)
+         : vzt_strdupf("%s: mount_setattr(MOUNT_ATTR_IDMAP): %s", dir, strerror(e)),
+      cost);
+}
+
 void vzt_kcheck_run(const char *proc, const char *scratch_dir, struct vzt_kcheck *out)
 {
   memset(out, 0, sizeof(*out));
@@ -301,6 +350,7 @@ void vzt_kcheck_run(const char *proc, const char *scratch_dir, struct vzt_kcheck
     proc = "/proc";
   check_namespaces(proc, out);
   check_userns(proc, out);
+  check_idmap(scratch_dir, out);
   check_cgroups(proc, out);
   check_overlay(proc, out);
   check_reflink(scratch_dir, out);

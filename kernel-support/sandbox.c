@@ -11,31 +11,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel-support/idmap.h"
+#include "kernel-support/userns.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
 
 /* The set-up is a list of operations executed in order in the child, the way
  * bubblewrap does it: the list says what the sandbox looks like, one
  * function says how each kind of step is done. */
 enum sb_op_type {
   SB_MAKE_PRIVATE, /* no mount event of ours may reach the host */
-  SB_BIND_ROOT,    /* the root becomes a mount point (pivot_root needs one) and our cwd */
+  SB_BIND_ROOT,    /* the root becomes a mount point (pivot_root needs one) and our cwd;
+                    * idmapped when target code runs over vztmpl's own ids */
   SB_MOUNT,        /* a fresh file system on a directory, created if missing */
   SB_BIND_DEV,     /* a host device node bound over an empty file */
   SB_SYMLINK,
   SB_MOUNT_SYS,    /* sysfs read-only; where the kernel refuses it, none */
   SB_PIVOT_ROOT,
   SB_HOSTNAME,
-  SB_DROP_CAPS,      /* out of the bounding set and every set of ours (libcap) */
-  SB_NO_NEW_PRIVS,   /* no setuid bit or file capability can give any back */
 };
 
 struct sb_op {
@@ -72,8 +84,6 @@ static const struct sb_op sb_ops[] = {
   {SB_MOUNT_SYS, "sysfs", "sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
   {SB_PIVOT_ROOT, NULL, NULL, 0, NULL, 0},
   {SB_HOSTNAME, NULL, NULL, 0, NULL, 0},
-  {SB_DROP_CAPS, NULL, NULL, 0, NULL, 0},
-  {SB_NO_NEW_PRIVS, NULL, NULL, 0, NULL, 0},
 };
 
 /* What a container root never needs and could use against the host, as
@@ -109,6 +119,13 @@ struct sb_child {
   char *const *envp;
   int report_fd;
   cap_t caps; /* our sets without the dropped capabilities, made before the clone */
+  /* Real root only: the user namespace the command joins (-1: none, the
+   * caller is rootless and already in one), where its root is on the host,
+   * and whether the root's mount maps on-disk 0.. there. */
+  int userns_fd;
+  uid_t host_uid;
+  gid_t host_gid;
+  bool idmap_root;
 };
 
 /* A raw clone runs no atfork handler: another thread of ours may have held
@@ -148,6 +165,37 @@ static int sb_ensure_dir(const char *path, mode_t mode)
   return 0;
 }
 
+/* The root's bind mount, idmapped to the command's user namespace: on-disk
+ * uid k is host uid host_uid+k while it runs, and what it writes as k is
+ * stored as k, so the root stays as it would be under the host's root. */
+static int sb_idmap_root(const struct sb_child *c)
+{
+  int t = (int) syscall(SYS_open_tree, AT_FDCWD, c->root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (t < 0) {
+    sb_report(c->report_fd, errno,
+              "cannot make an idmapped mount of %s: this kernel lacks open_tree (idmapped mounts need "
+              "Linux 5.12 or later); %s %u. Target code never runs as the host's root",
+              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
+    return -1;
+  }
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) c->userns_fd};
+  if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+    sb_report(c->report_fd, errno,
+              "cannot make an idmapped mount of %s: its file system (or this kernel) does not "
+              "support idmapped mounts; %s %u. Target code never runs as the host's root",
+              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
+    close(t);
+    return -1;
+  }
+  if (syscall(SYS_move_mount, t, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    sb_report(c->report_fd, errno, "cannot mount the idmapped copy of %s onto it", c->root);
+    close(t);
+    return -1;
+  }
+  close(t);
+  return 0;
+}
+
 /* Types are "none" where the kernel ignores them: valgrind reads them as strings. */
 static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
 {
@@ -160,11 +208,21 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
       goto fail_msg;
     return 0;
   case SB_BIND_ROOT:
-    if (mount(root, root, "none", op->flags, NULL) < 0)
+    if (c->idmap_root) {
+      if (sb_idmap_root(c) < 0)
+        return -1;
+    } else if (mount(root, root, "none", op->flags, NULL) < 0) {
       goto fail_msg;
+    }
     /* From here on every path is relative to the bind mount's top. */
     if (chdir(root) < 0)
       goto fail_msg;
+    /* Mount points and device files we create belong to the namespace's
+     * root, not to an owner it cannot use (or, idmapped, cannot write). */
+    if (c->userns_fd >= 0) {
+      setfsgid(c->host_gid);
+      setfsuid(c->host_uid);
+    }
     return 0;
   case SB_MOUNT:
     if (sb_ensure_dir(op->dest, op->mode) < 0)
@@ -223,28 +281,6 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
       return -1;
     }
     return 0;
-  case SB_DROP_CAPS:
-    for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps); i++)
-      if (CAP_IS_SUPPORTED(sb_dropped_caps[i]) && cap_drop_bound(sb_dropped_caps[i]) < 0) {
-        sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set",
-                  (int) sb_dropped_caps[i]);
-        return -1;
-      }
-    if (c->opts->network && CAP_IS_SUPPORTED(CAP_NET_ADMIN) && cap_drop_bound(CAP_NET_ADMIN) < 0) {
-      sb_report(c->report_fd, errno, "cannot drop cap_net_admin from the bounding set");
-      return -1;
-    }
-    if (cap_set_proc(c->caps) < 0) {
-      sb_report(c->report_fd, errno, "cannot drop capabilities");
-      return -1;
-    }
-    return 0;
-  case SB_NO_NEW_PRIVS:
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-      sb_report(c->report_fd, errno, "cannot set no_new_privs");
-      return -1;
-    }
-    return 0;
   }
   return 0;
 
@@ -272,12 +308,65 @@ fail_msg:
   return -1;
 }
 
-/* The command, as pid 2: the environment it asked for, default signal
- * handling whatever ours is, and no descriptor of ours but 0, 1 and 2. */
+/* Real root's command becomes root of the sandbox's user namespace: uid
+ * and gid 0 there, no supplementary group of the host's. */
+static int sb_join_userns(const struct sb_child *c)
+{
+  if (c->userns_fd < 0)
+    return 0;
+  if (setns(c->userns_fd, CLONE_NEWUSER) < 0) {
+    sb_report(c->report_fd, errno, "cannot join the user namespace of the sandbox");
+    return -1;
+  }
+  if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0) {
+    sb_report(c->report_fd, errno, "cannot become root of the sandbox's user namespace");
+    return -1;
+  }
+  close(c->userns_fd);
+  return 0;
+}
+
+/* Out of the bounding set and every set of ours (libcap). After joining a
+ * user namespace: setns gives a full bounding set there. */
+static int sb_drop_caps(const struct sb_child *c)
+{
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps); i++)
+    if (CAP_IS_SUPPORTED(sb_dropped_caps[i]) && cap_drop_bound(sb_dropped_caps[i]) < 0) {
+      sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set",
+                (int) sb_dropped_caps[i]);
+      return -1;
+    }
+  if (c->opts->network && CAP_IS_SUPPORTED(CAP_NET_ADMIN) && cap_drop_bound(CAP_NET_ADMIN) < 0) {
+    sb_report(c->report_fd, errno, "cannot drop cap_net_admin from the bounding set");
+    return -1;
+  }
+  if (cap_set_proc(c->caps) < 0) {
+    sb_report(c->report_fd, errno, "cannot drop capabilities");
+    return -1;
+  }
+  return 0;
+}
+
+/* No setuid bit or file capability can give any back. */
+static int sb_set_no_new_privs(const struct sb_child *c)
+{
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    sb_report(c->report_fd, errno, "cannot set no_new_privs");
+    return -1;
+  }
+  return 0;
+}
+
+/* The command, as pid 2: its own credentials, the environment it asked
+ * for, default signal handling whatever ours is, and no descriptor of ours
+ * but 0, 1 and 2. */
 static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
 {
   const struct vzt_sandbox_opts *o = c->opts;
   int out = -1, errfd = -1;
+
+  if (sb_join_userns(c) < 0 || sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0)
+    _exit(127);
 
   /* Copy above 2 first so that swapped descriptors (out=2, err=1) work. */
   if (o->stdout_fd >= 0 && (out = fcntl(o->stdout_fd, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -371,6 +460,11 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
       _exit(127);
+  /* Sharing the command's user namespace, we must not be a way back to
+   * what it gives up (it could ptrace us); outside it, as real root's pid 1
+   * is, nothing in it can reach us. */
+  if (c->userns_fd < 0 && (sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0))
+    _exit(127);
 
   pid_t cmd = fork();
   if (cmd < 0) {
@@ -418,6 +512,72 @@ static pid_t sb_raw_clone(unsigned long flags)
 #else
   return (pid_t) syscall(SYS_clone, flags, 0L, 0L, 0L, 0L);
 #endif
+}
+
+/* Said before anything starts, with what to do instead: a root the kernel
+ * cannot idmap is not run (pid 1 would refuse it too). */
+static int sb_check_idmap(const char *root, int userns_fd, uint32_t start, struct vzt_error **err)
+{
+  int why = 0;
+  int ok = vzt_idmap_mount_probe(root, userns_fd, &why, err);
+  if (ok < 0)
+    return vzt_error_prefix(err, "sandbox");
+  if (ok)
+    return 0;
+  struct statfs sf;
+  bool overlay = statfs(root, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+  return vzt_refuse(err,
+                    "sandbox: %s cannot be idmapped (%s: %s), and target code never runs as the host's "
+                    "root: run vztmpl as an ordinary user (rootless, over their subordinate ids), or "
+                    "deploy the root with --uid-shift %u (vztmpl's range in /etc/subuid)",
+                    root,
+                    why == ENOSYS ? "this kernel lacks idmapped mounts, which came with Linux 5.12"
+                    : overlay     ? "overlayfs does not support idmapped mounts of itself"
+                                  : "its file system does not support idmapped mounts",
+                    strerror(why), start);
+}
+
+/* Real root runs target code as root of a user namespace, never as the
+ * host's: over vztmpl's own id range through an idmapped mount when the root
+ * is owned by 0 on disk, or over the ids a root was shifted to (deploy
+ * --uid-shift) as they are. A rootless caller is in its own namespace
+ * already: nothing to do. */
+static int sb_plan_userns(struct sb_child *c, struct vzt_error **err)
+{
+  c->userns_fd = -1;
+  if (geteuid() != 0 || vzt_userns_active())
+    return 0;
+  struct stat st;
+  if (stat(c->root, &st) < 0)
+    return vzt_fail_errno(err, errno, "sandbox: cannot stat %s", c->root);
+  struct vzt_idmap_range r;
+  if (st.st_uid == 0 && st.st_gid == 0) {
+    if (vzt_idmap_range_get("/etc/subuid", "/etc/subgid", &r, err) < 0)
+      return vzt_error_prefix(err, "sandbox: vztmpl's id range for running target code");
+    c->idmap_root = true;
+  } else {
+    /* Below 65536 the map would cover the host's own users and groups. */
+    if (st.st_uid < VZT_IDMAP_COUNT || st.st_gid < VZT_IDMAP_COUNT ||
+        st.st_uid > UINT32_MAX - VZT_IDMAP_COUNT || st.st_gid > UINT32_MAX - VZT_IDMAP_COUNT)
+      return vzt_refuse(err,
+                        "sandbox: %s is owned by %u:%u, neither root nor a root shifted above the "
+                        "host's ids (deploy --uid-shift N, N at least %u): its owner's ids cannot be "
+                        "those of the namespace's root; run it as the user who deployed it, or deploy it "
+                        "again as root",
+                        c->root, (unsigned) st.st_uid, (unsigned) st.st_gid, VZT_IDMAP_COUNT);
+    r = (struct vzt_idmap_range){st.st_uid, st.st_gid, VZT_IDMAP_COUNT};
+  }
+  c->userns_fd = vzt_idmap_userns_open(&r, err);
+  if (c->userns_fd < 0)
+    return vzt_error_prefix(err, "sandbox: a user namespace over %u..%u", r.uid, r.uid + r.count - 1);
+  c->host_uid = r.uid;
+  c->host_gid = r.gid;
+  if (c->idmap_root && sb_check_idmap(c->root, c->userns_fd, r.uid, err) < 0) {
+    close(c->userns_fd);
+    c->userns_fd = -1;
+    return -1;
+  }
+  return 0;
 }
 
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err)
@@ -469,6 +629,9 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
       .report_fd = wfd,
       .go_fd = go_r,
   };
+  if (sb_plan_userns(&child, err) < 0)
+    return -1;
+  _cleanup_close_ int userns_fd = child.userns_fd;
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (!opts->network)

@@ -37,7 +37,13 @@ struct vzt_sandbox_opts {
  * random, urandom, tty and a pts instance, /sys read-only, /tmp and /run as
  * they are in the root; a cgroup namespace too with opts->cgroup_ns. Waits
  * for it. The command starts without the capabilities below and with
- * no_new_privs set. *exit_status gets its exit code (128+signal when killed). Returns -1 only when the sandbox could not be set up. */
+ * no_new_privs set. Run by real root, the command is root of a user
+ * namespace, never the host's: over vztmpl's id range (see idmap.h) with
+ * the root idmapped when it is owned by 0, over the root's own ids when it
+ * was shifted (deploy --uid-shift N, N >= 65536); any other root, or one the
+ * kernel cannot idmap, is refused (VZT_EXIT_REFUSED). *exit_status gets its
+ * exit code (128+signal when killed). Returns -1 only when the sandbox could
+ * not be set up. */
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err);
 /* The capabilities every sandbox drops from its bounding set, as capsh names
  * them (cap_net_admin too with the host network). */

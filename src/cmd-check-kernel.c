@@ -14,8 +14,9 @@ int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv)
     bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
     fprintf(help ? stdout : stderr,
             "Usage: vztmpl check-kernel\n"
-            "Namespaces, user namespaces, cgroups, overlayfs, reflinks in the cache and\n"
-            "binfmt_misc: what works, and what a missing item costs. Always exits 0.\n");
+            "Namespaces, user namespaces (as root: vztmpl's id range and idmapped mounts\n"
+            "in the cache), cgroups, overlayfs, reflinks in the cache and binfmt_misc:\n"
+            "what works, and what a missing item costs. Always exits 0.\n");
     return help ? 0 : VZT_EXIT_USAGE;
   }
   struct vzt_error *err = NULL;

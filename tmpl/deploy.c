@@ -419,6 +419,12 @@ static int overlay_mount(const char *lower, const char *root, struct vzt_deploy_
   bool created;
   if (prepare_root(r->upper, &created, err) < 0 || prepare_root(r->work, &created, err) < 0)
     return -1;
+  /* The overlay's top directory is the upper's: it takes the lower's owner
+   * and mode, or a shifted root would look owned by the host's root. */
+  struct stat st;
+  if (stat(lower, &st) < 0 || chown(r->upper, st.st_uid, st.st_gid) < 0 ||
+      chmod(r->upper, st.st_mode & 07777) < 0)
+    return vzt_fail_errno(err, errno, "cannot give %s the owner and mode of %s", r->upper, lower);
   _cleanup_free_ char *opts = vzt_strdupf("lowerdir=%s,upperdir=%s,workdir=%s", lower, r->upper, r->work);
   if (mount("overlay", root, "overlay", MS_NODEV, opts) < 0) {
     int e = errno;

@@ -1,5 +1,6 @@
-/* Unit tests for kernel-support/userns.c: reading subordinate id ranges,
- * and (as root) entering a user namespace as an ordinary user. */
+/* Unit tests for kernel-support/userns.c and idmap.c: reading subordinate id
+ * ranges, vztmpl's own range, and (as root) entering a user namespace as an
+ * ordinary user. */
 #include "config.h"
 
 #include <check.h>
@@ -8,12 +9,15 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel-support/idmap.h"
 #include "kernel-support/userns.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 #include "tests/unit/unit.h"
 
@@ -69,6 +73,71 @@ END_TEST
 
 /* nobody has no subordinate range anywhere we run: a build is refused with
  * the line to add, an exec gets a namespace with only 0 mapped. */
+static char *read_all(const char *path)
+{
+  char *text = NULL;
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(vzt_read_file(path, &text, NULL, &err), 0);
+  return text;
+}
+
+/* A missing range is added above every range of both files, once. */
+START_TEST(idmap_range_allocated_above_all)
+{
+  _cleanup_free_ char *u = write_subid("alice:100000:65536\nbob:300000:65536"); /* no final newline */
+  _cleanup_free_ char *g = write_subid("carol:500000:1000\n");
+  struct vzt_error *err = NULL;
+  struct vzt_idmap_range r;
+  ck_assert_int_eq(vzt_idmap_range_find(u, g, &r, &err), 0);
+  ck_assert_int_eq(vzt_idmap_range_get(u, g, &r, &err), 0);
+  ck_assert_uint_eq(r.uid, 501000);
+  ck_assert_uint_eq(r.gid, 501000);
+  ck_assert_uint_eq(r.count, 65536);
+  _cleanup_free_ char *ut = read_all(u);
+  _cleanup_free_ char *gt = read_all(g);
+  ck_assert_str_eq(ut, "alice:100000:65536\nbob:300000:65536\nvztmpl:501000:65536\n");
+  ck_assert_str_eq(gt, "carol:500000:1000\nvztmpl:501000:65536\n");
+  /* Again: found, nothing written. */
+  ck_assert_int_eq(vzt_idmap_range_get(u, g, &r, &err), 0);
+  ck_assert_uint_eq(r.uid, 501000);
+  _cleanup_free_ char *ut2 = read_all(u);
+  ck_assert_str_eq(ut2, ut);
+  ck_assert_int_eq(vzt_idmap_range_find(u, g, &r, &err), 1);
+  unlink(u);
+  unlink(g);
+}
+END_TEST
+
+/* Missing files are created 0644; a symlink in their place is refused. */
+START_TEST(idmap_range_files_created_not_followed)
+{
+  char dir[] = "/tmp/vzt-test-idmap-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  _cleanup_free_ char *u = vzt_strdupf("%s/subuid", dir);
+  _cleanup_free_ char *g = vzt_strdupf("%s/subgid", dir);
+  _cleanup_free_ char *target = vzt_strdupf("%s/elsewhere", dir);
+  struct vzt_error *err = NULL;
+  struct vzt_idmap_range r;
+  mode_t old = umask(077);
+  ck_assert_int_eq(vzt_idmap_range_get(u, g, &r, &err), 0);
+  umask(old);
+  ck_assert_uint_eq(r.uid, VZT_IDMAP_MIN);
+  struct stat st;
+  ck_assert_int_eq(stat(u, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 07777, 0644);
+  ck_assert_int_eq(stat(g, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 07777, 0644);
+  unlink(g);
+  ck_assert_int_eq(symlink(target, g), 0);
+  ck_assert_int_eq(vzt_idmap_range_get(u, g, &r, &err), -1);
+  vzt_error_free(&err);
+  ck_assert_int_ne(access(target, F_OK), 0);
+  unlink(u);
+  unlink(g);
+  rmdir(dir);
+}
+END_TEST
+
 START_TEST(enter_as_nobody)
 {
   if (geteuid() != 0) {
@@ -113,6 +182,8 @@ int main(void)
   TCase *tc = tcase_create("userns");
   tcase_add_test(tc, subid_by_name_and_by_id);
   tcase_add_test(tc, subid_malformed_lines_are_skipped);
+  tcase_add_test(tc, idmap_range_allocated_above_all);
+  tcase_add_test(tc, idmap_range_files_created_not_followed);
   tcase_add_test(tc, enter_as_nobody);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
