@@ -191,6 +191,8 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
       .nrlimits = vzt_bc_rlimits(&limits, rl),
       .cgroup_ns = true,
       .forward_signals = true,
+      /* On a terminal the command gets its own, so it never holds ours. */
+      .tty = isatty(STDIN_FILENO),
   };
   int status = 0;
   if (vzt_sandbox_run(&so, &status, &err) < 0) {
