@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -24,27 +26,76 @@ static void pty_copy_winsize(int from, int to)
     ioctl(to, TIOCSWINSZ, &ws);
 }
 
-int vzt_pty_open(int term_fd, int *master, int *slave, struct vzt_error **err)
+int vzt_pty_open(const char *ptmx, int *master, int *slave)
 {
-  _cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (m < 0)
-    return vzt_fail_errno(err, errno, "cannot open a pseudo-terminal (is /dev/pts mounted?)");
-  if (grantpt(m) < 0 || unlockpt(m) < 0)
-    return vzt_fail_errno(err, errno, "cannot unlock a pseudo-terminal");
+    return -1;
+  int unlock = 0, n;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+    goto fail;
   /* TIOCGPTPEER opens the slave of this very master, with no path lookup
-   * another process could race; a kernel before 4.13 goes by the name. */
+   * another process could race; a kernel before 4.13 goes by the number. */
   int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (s < 0) {
-    char name[128];
-    if (ptsname_r(m, name, sizeof(name)) != 0)
-      return vzt_fail_errno(err, errno, "cannot name a pseudo-terminal");
+  if (s < 0 && ioctl(m, TIOCGPTN, &n) == 0) {
+    char name[64];
+    snprintf(name, sizeof(name), "/dev/pts/%d", n);
     s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s < 0)
-      return vzt_fail_errno(err, errno, "cannot open %s", name);
   }
-  pty_copy_winsize(term_fd, m);
+  if (s < 0)
+    goto fail;
+  *master = m;
   *slave = s;
-  *master = steal_fd(&m);
+  return 0;
+fail:;
+  int e = errno;
+  close(m);
+  errno = e;
+  return -1;
+}
+
+int vzt_pty_send(int sock, int master)
+{
+  char byte = 'm';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof(u));
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  ssize_t n;
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == 1 ? 0 : -1;
+}
+
+int vzt_pty_receive(int sock, int *master, struct vzt_error **err)
+{
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return vzt_fail_errno(err, errno, "cannot receive the command's terminal");
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+      cm->cmsg_len != CMSG_LEN(sizeof(int)))
+    return vzt_fail(err, "the sandbox sent no terminal");
+  memcpy(master, CMSG_DATA(cm), sizeof(int));
   return 0;
 }
 
@@ -120,6 +171,7 @@ int vzt_pty_relay(int master, int term_in, int term_out, pid_t pid, struct vzt_e
     if (tcsetattr(term_in, TCSADRAIN, &raw) == 0)
       term.saved = true;
   }
+  pty_copy_winsize(term_in, master);
   int mflags = fcntl(master, F_GETFL);
   fcntl(master, F_SETFL, mflags | O_NONBLOCK);
 

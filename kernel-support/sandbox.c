@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/capability.h>
@@ -147,7 +148,8 @@ struct sb_child {
   char *const *envp;
   int report_fd;
   int stdout_fd, stderr_fd; /* from opts, -1: inherit */
-  int tty_fd; /* the slave of the command's own pty, -1: none */
+  int tty_sock; /* where pid 1 sends the master of the command's pty, -1: no pty */
+  int tty_fd;   /* its slave, in pid 1 once made */
   cap_t caps; /* our sets with only the kept capabilities, made before the clone */
   const struct vzt_seccomp *filter; /* compiled before the clone */
 };
@@ -438,7 +440,7 @@ static void sb_set_forwarding(struct sigaction *old)
  * it needs, moved to 3, 4, ... and closes the rest. */
 static int sb_keep_fds(struct sb_child *c)
 {
-  int *keep[] = {&c->report_fd, &c->go_fd, &c->stdout_fd, &c->stderr_fd, &c->tty_fd};
+  int *keep[] = {&c->report_fd, &c->go_fd, &c->stdout_fd, &c->stderr_fd, &c->tty_sock};
   int first = 3 + (int) VZT_ARRAY_SIZE(keep);
 
   /* Above the range first, so that moving them down overwrites none. */
@@ -464,14 +466,35 @@ static int sb_keep_fds(struct sb_child *c)
     *keep[i] = to;
   }
   close_range((unsigned) first, ~0U, 0);
-  /* With a pty of its own, nothing in the sandbox holds the caller's
-   * terminal, not even we. */
-  if (c->tty_fd >= 0)
-    for (int fd = 0; fd <= 2; fd++)
-      if (dup2(c->tty_fd, fd) < 0) {
-        sb_report(c->report_fd, errno, "cannot use the command's terminal");
-        return -1;
-      }
+  return 0;
+}
+
+/* The command's own pty, made in the sandbox's devpts instance (so that it
+ * has a name there, for tty(1) and ttyname) once the root is in place; its
+ * master goes to our parent, which relays it to the caller's terminal. With
+ * it on 0, 1 and 2 here, nothing in the sandbox holds the caller's terminal,
+ * not even we. */
+static int sb_open_terminal(struct sb_child *c)
+{
+  int master;
+  if (c->tty_sock < 0)
+    return 0;
+  if (vzt_pty_open("/dev/pts/ptmx", &master, &c->tty_fd) < 0) {
+    sb_report(c->report_fd, errno, "cannot open a terminal for the command in %s", c->root);
+    return -1;
+  }
+  if (vzt_pty_send(c->tty_sock, master) < 0) {
+    sb_report(c->report_fd, errno, "cannot hand the command's terminal over");
+    return -1;
+  }
+  close(master);
+  close(c->tty_sock);
+  c->tty_sock = -1;
+  for (int fd = 0; fd <= 2; fd++)
+    if (dup2(c->tty_fd, fd) < 0) {
+      sb_report(c->report_fd, errno, "cannot use the command's terminal");
+      return -1;
+    }
   return 0;
 }
 
@@ -531,6 +554,8 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
       _exit(127);
+  if (sb_open_terminal(&self) < 0)
+    _exit(127);
 
   sb_hide_self(c);
   pid_t cmd = fork();
@@ -592,7 +617,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 {
   static char *const empty_env[] = {NULL};
   _cleanup_free_ char *root = NULL;
-  _cleanup_close_ int rfd = -1, wfd = -1, go_r = -1, go_w = -1, pty_master = -1, pty_slave = -1;
+  _cleanup_close_ int rfd = -1, wfd = -1, go_r = -1, go_w = -1, pty_master = -1, tty_r = -1,
+                      tty_w = -1;
 
   if (!opts->root || !opts->argv || !opts->argv[0])
     return vzt_fail(err, "sandbox: a root and a command are required");
@@ -628,15 +654,20 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   __attribute__((cleanup(sb_seccomp_releasep))) struct vzt_seccomp filter = {0};
   if (vzt_seccomp_prepare(&filter, err) < 0)
     return vzt_error_prefix(err, "sandbox");
-  if (opts->tty && vzt_pty_open(STDIN_FILENO, &pty_master, &pty_slave, err) < 0)
-    return vzt_error_prefix(err, "sandbox");
+  if (opts->tty) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+      return vzt_fail_errno(err, errno, "sandbox: cannot create a socket pair");
+    tty_r = p[0];
+    tty_w = p[1];
+  }
 
   struct sb_child child = {
       .caps = caps,
       .filter = &filter,
       .stdout_fd = opts->stdout_fd,
       .stderr_fd = opts->stderr_fd,
-      .tty_fd = pty_slave,
+      .tty_sock = tty_w,
+      .tty_fd = -1,
       .opts = opts,
       .root = root,
       .hostname = opts->hostname ? opts->hostname : "localhost",
@@ -657,8 +688,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   if (pid < 0)
     return vzt_fail_errno(err, errno, "sandbox: cannot create namespaces for %s", root);
   close(steal_fd(&wfd));
-  if (pty_slave >= 0)
-    close(steal_fd(&pty_slave));
+  if (tty_w >= 0)
+    close(steal_fd(&tty_w));
 
   int st;
   if (opts->attach) {
@@ -688,6 +719,9 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   /* A relay that fails leaves the command without a terminal: it gets
    * EIO or SIGHUP from it, and we go on to wait for its end. */
   struct vzt_error *relay_err = NULL;
+  /* No terminal comes when the set-up failed: the report says why. */
+  if (tty_r >= 0 && vzt_pty_receive(tty_r, &pty_master, &relay_err) < 0)
+    vzt_error_free(&relay_err);
   if (pty_master >= 0 && vzt_pty_relay(pty_master, STDIN_FILENO, STDOUT_FILENO, pid, &relay_err) < 0) {
     _cleanup_free_ char *text = vzt_error_text(relay_err);
     vzt_warn("%s: the command runs on without a terminal", text);

@@ -74,4 +74,14 @@ under_script "$VZTMPL exec $R -- /tiocsti 1 'id > $T/pwned-out
 [ ! -e "$T/pwned-out" ] || fail "the caller's shell ran text the command pushed: $(cat "$T/pwned-out")"
 [ "$(cat "$R/tiocsti.result")" = tiocsti=EPERM ] || fail "TIOCSTI on stdout: $(cat "$R/tiocsti.result")"
 echo "exec with the terminal on stdout only: $(cat "$R/tiocsti.result"), nothing ran"
+# The pty is the command's own, named in its /dev/pts, its controlling
+# terminal in a session of its own; ours is back in its mode afterwards.
+under_script "stty -g >$T/stty.before; $VZTMPL exec $R -- sh -c 'tty; cat /proc/self/stat' >$T/inside.crlf </dev/tty; stty -g >$T/stty.after"
+tr -d '\r' <"$T/inside.crlf" >"$T/inside" # the pty's output mode
+[ "$(head -1 "$T/inside")" = /dev/pts/0 ] || fail "the command's terminal: $(cat "$T/inside")"
+# /proc/self/stat: field 6 is the session, field 7 the controlling terminal (136,0 = /dev/pts/0).
+set -- $(sed 's/.*) //' "$T/inside" | tail -1)
+[ "$4" = 2 ] && [ "$5" = 34816 ] || fail "session $4 and terminal $5 of the command: $(cat "$T/inside")"
+cmp -s "$T/stty.before" "$T/stty.after" || fail "the terminal's mode was not restored: $(cat "$T/stty.before") -> $(cat "$T/stty.after")"
+echo "exec on a terminal: the command's is /dev/pts/0 of its own, session 2; ours restored ($(cat "$T/stty.after"))"
 echo "tiocsti: ok"
