@@ -212,7 +212,7 @@ static int sb_protect(const struct sb_child *c, const struct sb_op *op)
     return 0;
   }
   int r = S_ISDIR(st.st_mode)
-              ? mount("tmpfs", op->dest, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555")
+              ? mount("tmpfs", op->dest, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555")
               : mount("/dev/null", op->dest, "none", MS_BIND, NULL);
   if (r < 0) {
     sb_report(c->report_fd, errno, "cannot mask %s/%s", c->root, op->dest);
