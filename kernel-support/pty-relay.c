@@ -190,14 +190,15 @@ int vzt_pty_relay(int master, int term_in, int term_out, pid_t pid, struct vzt_e
     }
     if (p[1].revents && pty_pump(master, term_out) == 0)
       master_open = false;
-    if (p[2].revents & (POLLIN | POLLHUP | POLLERR) && pty_pump(term_in, master) == 0)
-      in_open = false;
+    /* A resize before the keys typed after it. */
     if (p[3].revents & POLLIN) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof(si)) == (ssize_t) sizeof(si))
         ;
       pty_copy_winsize(term_in, master);
     }
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR) && pty_pump(term_in, master) == 0)
+      in_open = false;
     if (p[0].revents) {
       /* The namespace is gone, so is every writer: what is left in the
        * master is the command's last output. */

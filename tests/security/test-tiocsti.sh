@@ -84,4 +84,32 @@ set -- $(sed 's/.*) //' "$T/inside" | tail -1)
 [ "$4" = 2 ] && [ "$5" = 34816 ] || fail "session $4 and terminal $5 of the command: $(cat "$T/inside")"
 cmp -s "$T/stty.before" "$T/stty.after" || fail "the terminal's mode was not restored: $(cat "$T/stty.before") -> $(cat "$T/stty.after")"
 echo "exec on a terminal: the command's is /dev/pts/0 of its own, session 2; ours restored ($(cat "$T/stty.after"))"
+# The relay passes the window size on, at the start and after a change.
+python3 - "$VZTMPL" "$R" <<'PY'
+import fcntl, os, select, struct, sys, termios, time
+fd, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+pid = os.fork()
+if pid == 0:
+    os.login_tty(slave)
+    os.execv(sys.argv[1], ["vztmpl", "exec", sys.argv[2], "--", "sh", "-c", "stty size; read x; stty size"])
+os.close(slave)
+out = b""
+def wait_for(text):
+    global out
+    end = time.time() + 60
+    while text not in out and time.time() < end:
+        if select.select([fd], [], [], 1)[0]:
+            try:
+                out += os.read(fd, 1024)
+            except OSError:
+                break
+    assert text in out, f"no {text!r} from the command: {out!r}"
+wait_for(b"30 100")
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # SIGWINCH to vztmpl
+os.write(fd, b"go\r")
+wait_for(b"40 120")
+os.waitpid(pid, 0)
+print("window size: 30x100, then 40x120 after a change, seen inside")
+PY
 echo "tiocsti: ok"
