@@ -13,8 +13,10 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -25,8 +27,11 @@
 
 #include "kernel-support/idmap.h"
 #include "kernel-support/userns.h"
+#include "kernel-support/pty-relay.h"
+#include "kernel-support/seccomp.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP 0x00100000
@@ -46,6 +51,8 @@ enum sb_op_type {
   SB_BIND_DEV,     /* a host device node bound over an empty file */
   SB_SYMLINK,
   SB_MOUNT_SYS,    /* sysfs read-only; where the kernel refuses it, none */
+  SB_READ_ONLY,    /* bound onto itself, read-only; skipped where the kernel has none */
+  SB_MASK,         /* a file under /dev/null, a directory under an empty read-only tmpfs */
   SB_PIVOT_ROOT,
   SB_HOSTNAME,
 };
@@ -67,6 +74,30 @@ static const struct sb_op sb_ops[] = {
   /* proc, dev and sys are the mount points a Debian root already has, with
    * base-files' modes: the only things a run may leave in the root. */
   {SB_MOUNT, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+  /* proc is the host kernel's: what is not per-namespace in it is the host's.
+   * Its knobs (kernel.core_pattern runs a program as host root), sysrq, irq
+   * affinity and bus and fs settings are read-only; kernel memory, the
+   * keyrings of every user, timers and scheduler internals (addresses that
+   * defeat KASLR), the kernel log and hardware lists are hidden, as runc and
+   * crun hide them. */
+  {SB_READ_ONLY, NULL, "proc/sys", 0, NULL, 0},
+  {SB_READ_ONLY, NULL, "proc/sysrq-trigger", 0, NULL, 0},
+  {SB_READ_ONLY, NULL, "proc/irq", 0, NULL, 0},
+  {SB_READ_ONLY, NULL, "proc/bus", 0, NULL, 0},
+  {SB_READ_ONLY, NULL, "proc/fs", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/kcore", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/keys", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/key-users", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/timer_list", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/timer_stats", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/kmsg", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/latency_stats", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/sched_debug", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/kallsyms", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/interrupts", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/scsi", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/acpi", 0, NULL, 0},
+  {SB_MASK, NULL, "proc/asound", 0, NULL, 0},
   {SB_MOUNT, "tmpfs", "dev", MS_NOSUID | MS_STRICTATIME, "mode=0755", 0755},
   {SB_BIND_DEV, "/dev/null", "dev/null", MS_BIND, NULL, 0},
   {SB_BIND_DEV, "/dev/zero", "dev/zero", MS_BIND, NULL, 0},
@@ -82,27 +113,35 @@ static const struct sb_op sb_ops[] = {
   {SB_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, NULL, 0},
   {SB_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, NULL, 0},
   {SB_MOUNT_SYS, "sysfs", "sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+  /* Firmware tables and power capping counters (RAPL: a side channel). */
+  {SB_MASK, NULL, "sys/firmware", 0, NULL, 0},
+  {SB_MASK, NULL, "sys/devices/virtual/powercap", 0, NULL, 0},
   {SB_PIVOT_ROOT, NULL, NULL, 0, NULL, 0},
   {SB_HOSTNAME, NULL, NULL, 0, NULL, 0},
 };
 
-/* What a container root never needs and could use against the host, as
- * Docker's and LXC's defaults drop them: loading modules, raw devices and
- * mknod (a host disk read through a node of its own), the clock, kexec,
- * mounts, the audit and MAC layers, and raising its own rlimits past the
- * beancounters. CAP_NET_ADMIN goes too when the network is the host's. */
-static const cap_value_t sb_dropped_caps[] = {
-  CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_MKNOD, CAP_SYS_TIME, CAP_SYS_BOOT, CAP_SYS_ADMIN,
-  CAP_SYS_RESOURCE, CAP_SYS_PACCT, CAP_SYS_TTY_CONFIG, CAP_SYSLOG, CAP_MAC_ADMIN,
-  CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_AUDIT_READ, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND,
-  CAP_LINUX_IMMUTABLE, CAP_DAC_READ_SEARCH, CAP_BPF, CAP_PERFMON, CAP_CHECKPOINT_RESTORE,
+/* All a command keeps: Docker's default set, what package scripts use to
+ * set owners and modes, switch users and bind low ports, without cap_mknod
+ * (a node of its own for a host disk reads the disk; dpkg unpacks none in a
+ * build, and a container's /dev is ours). Everything else goes, also what
+ * kernels add later: cap_sys_admin, cap_sys_ptrace (another process's memory
+ * and descriptors), cap_sys_module, cap_sys_rawio, cap_net_admin, ... */
+static const cap_value_t sb_kept_caps[] = {
+  CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
+  CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
 
-const char *const vzt_sandbox_dropped_cap_names =
-    "cap_sys_module cap_sys_rawio cap_mknod cap_sys_time cap_sys_boot cap_sys_admin "
-    "cap_sys_resource cap_sys_pacct cap_sys_tty_config cap_syslog cap_mac_admin "
-    "cap_mac_override cap_audit_control cap_audit_read cap_wake_alarm cap_block_suspend "
-    "cap_linux_immutable cap_dac_read_search cap_bpf cap_perfmon cap_checkpoint_restore";
+const char *const vzt_sandbox_kept_cap_names =
+    "cap_chown cap_dac_override cap_fsetid cap_fowner cap_net_raw cap_setgid cap_setuid "
+    "cap_setfcap cap_setpcap cap_net_bind_service cap_sys_chroot cap_kill cap_audit_write";
+
+static bool sb_cap_kept(cap_value_t v)
+{
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_kept_caps); i++)
+    if (sb_kept_caps[i] == v)
+      return true;
+  return false;
+}
 
 /* What the child sends back when set-up fails: one write, below PIPE_BUF, so
  * it arrives whole. */
@@ -118,7 +157,11 @@ struct sb_child {
   const char *hostname;
   char *const *envp;
   int report_fd;
-  cap_t caps; /* our sets without the dropped capabilities, made before the clone */
+  int stdout_fd, stderr_fd; /* from opts, -1: inherit */
+  int tty_sock; /* where pid 1 sends the master of the command's pty, -1: no pty */
+  int tty_fd;   /* its slave, in pid 1 once made */
+  cap_t caps; /* our sets with only the kept capabilities, made before the clone */
+  const struct vzt_seccomp *filter; /* compiled before the clone */
   /* Real root only: the user namespace the command joins (-1: none, the
    * caller is rootless and already in one), where its root is on the host,
    * and whether the root's mount maps on-disk 0.. there. */
@@ -193,6 +236,52 @@ static int sb_idmap_root(const struct sb_child *c)
     return -1;
   }
   close(t);
+  return 0;
+}
+
+/* A /proc or /sys entry made read-only or hidden; an entry this kernel does
+ * not have needs neither. */
+static int sb_protect(const struct sb_child *c, const struct sb_op *op)
+{
+  struct stat st;
+  if (lstat(op->dest, &st) < 0) {
+    if (errno == ENOENT)
+      return 0;
+    sb_report(c->report_fd, errno, "cannot look at %s/%s", c->root, op->dest);
+    return -1;
+  }
+  if (op->type == SB_READ_ONLY) {
+    if (mount(op->dest, op->dest, "none", MS_BIND | MS_REC, NULL) < 0 ||
+        mount("none", op->dest, "none", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              NULL) < 0) {
+      sb_report(c->report_fd, errno, "cannot make %s/%s read-only", c->root, op->dest);
+      return -1;
+    }
+    return 0;
+  }
+  int r = S_ISDIR(st.st_mode)
+              ? mount("tmpfs", op->dest, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555")
+              : mount("/dev/null", op->dest, "none", MS_BIND, NULL);
+  if (r < 0) {
+    sb_report(c->report_fd, errno, "cannot mask %s/%s", c->root, op->dest);
+    return -1;
+  }
+  return 0;
+}
+
+/* Every capability but the kept ones leaves the bounding set (so that no
+ * exec can give it back) and our sets (prepared before the clone). */
+static int sb_drop_caps(const struct sb_child *c)
+{
+  for (cap_value_t v = 0; CAP_IS_SUPPORTED(v); v++)
+    if (!sb_cap_kept(v) && cap_drop_bound(v) < 0) {
+      sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set", (int) v);
+      return -1;
+    }
+  if (cap_set_proc(c->caps) < 0) {
+    sb_report(c->report_fd, errno, "cannot drop capabilities");
+    return -1;
+  }
   return 0;
 }
 
@@ -275,6 +364,9 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
       return -1;
     }
     return 0;
+  case SB_READ_ONLY:
+  case SB_MASK:
+    return sb_protect(c, op);
   case SB_HOSTNAME:
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
       sb_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
@@ -326,22 +418,17 @@ static int sb_join_userns(const struct sb_child *c)
   return 0;
 }
 
-/* Out of the bounding set and every set of ours (libcap). After joining a
- * user namespace: setns gives a full bounding set there. */
-static int sb_drop_caps(const struct sb_child *c)
+/* A session of its own, so that the caller's terminal is not its controlling
+ * one (TIOCSTI works only there); with a pty, the pty is (0, 1 and 2 are
+ * its slave already, see sb_child_main). */
+static int sb_new_session(const struct sb_child *c)
 {
-  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps); i++)
-    if (CAP_IS_SUPPORTED(sb_dropped_caps[i]) && cap_drop_bound(sb_dropped_caps[i]) < 0) {
-      sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set",
-                (int) sb_dropped_caps[i]);
-      return -1;
-    }
-  if (c->opts->network && CAP_IS_SUPPORTED(CAP_NET_ADMIN) && cap_drop_bound(CAP_NET_ADMIN) < 0) {
-    sb_report(c->report_fd, errno, "cannot drop cap_net_admin from the bounding set");
+  if (setsid() < 0) {
+    sb_report(c->report_fd, errno, "cannot start a session for %s", c->opts->argv[0]);
     return -1;
   }
-  if (cap_set_proc(c->caps) < 0) {
-    sb_report(c->report_fd, errno, "cannot drop capabilities");
+  if (c->tty_fd >= 0 && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
+    sb_report(c->report_fd, errno, "cannot give %s its terminal", c->opts->argv[0]);
     return -1;
   }
   return 0;
@@ -357,21 +444,21 @@ static int sb_set_no_new_privs(const struct sb_child *c)
   return 0;
 }
 
-/* The command, as pid 2: its own credentials, the environment it asked
- * for, default signal handling whatever ours is, and no descriptor of ours
- * but 0, 1 and 2. */
+/* The command, as pid 2: its own credentials and session, the environment
+ * it asked for, default signal handling whatever ours is, and no descriptor
+ * of ours but 0, 1 and 2. */
 static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
 {
   const struct vzt_sandbox_opts *o = c->opts;
   int out = -1, errfd = -1;
 
-  if (sb_join_userns(c) < 0 || sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0)
+  if (sb_join_userns(c) < 0 || sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0 ||
+      sb_new_session(c) < 0)
     _exit(127);
-
   /* Copy above 2 first so that swapped descriptors (out=2, err=1) work. */
-  if (o->stdout_fd >= 0 && (out = fcntl(o->stdout_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+  if (c->stdout_fd >= 0 && (out = fcntl(c->stdout_fd, F_DUPFD_CLOEXEC, 3)) < 0)
     goto fail_redirect;
-  if (o->stderr_fd >= 0 && (errfd = fcntl(o->stderr_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+  if (c->stderr_fd >= 0 && (errfd = fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3)) < 0)
     goto fail_redirect;
   if (out >= 0 && dup2(out, STDOUT_FILENO) < 0)
     goto fail_redirect;
@@ -390,6 +477,11 @@ static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
   /* execvpe searches the PATH of environ, not of its envp argument: the
    * lookup must use the command's PATH, inside the new root. */
   environ = (char **) c->envp;
+  /* The very last step: no code of the root runs without the filter. */
+  if (vzt_seccomp_load(c->filter) < 0) {
+    sb_report(c->report_fd, errno, "cannot load the system call filter for %s", o->argv[0]);
+    _exit(127);
+  }
   execvpe(o->argv[0], o->argv, c->envp);
   sb_report(c->report_fd, errno, "cannot run %s in %s", o->argv[0], c->root);
   _exit(127);
@@ -423,14 +515,97 @@ static void sb_set_forwarding(struct sigaction *old)
     sigaction(sb_forwarded[i], &sa, old ? &old[i] : NULL);
 }
 
+/* Pid 1 is a copy of the caller, with every descriptor the caller had (a
+ * directory outside the root among them): it keeps only 0, 1, 2 and those
+ * it needs, moved to 3, 4, ... and closes the rest. */
+static int sb_keep_fds(struct sb_child *c)
+{
+  int *keep[] = {&c->report_fd, &c->go_fd,    &c->stdout_fd,
+                 &c->stderr_fd, &c->tty_sock, &c->userns_fd};
+  int first = 3 + (int) VZT_ARRAY_SIZE(keep);
+
+  /* Above the range first, so that moving them down overwrites none. */
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(keep); i++) {
+    if (*keep[i] < 0)
+      continue;
+    int fd = fcntl(*keep[i], F_DUPFD_CLOEXEC, first);
+    if (fd < 0) {
+      sb_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
+      return -1;
+    }
+    *keep[i] = fd;
+  }
+  close_range(3, (unsigned) first - 1, 0);
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(keep); i++) {
+    if (*keep[i] < 0)
+      continue;
+    int to = 3 + (int) i;
+    if (dup3(*keep[i], to, O_CLOEXEC) < 0) {
+      sb_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
+      return -1;
+    }
+    *keep[i] = to;
+  }
+  close_range((unsigned) first, ~0U, 0);
+  return 0;
+}
+
+/* The command's own pty, made in the sandbox's devpts instance (so that it
+ * has a name there, for tty(1) and ttyname) once the root is in place; its
+ * master goes to our parent, which relays it to the caller's terminal. With
+ * it on 0, 1 and 2 here, nothing in the sandbox holds the caller's terminal,
+ * not even we. */
+static int sb_open_terminal(struct sb_child *c)
+{
+  int master;
+  if (c->tty_sock < 0)
+    return 0;
+  if (vzt_pty_open("/dev/pts/ptmx", &master, &c->tty_fd) < 0) {
+    sb_report(c->report_fd, errno, "cannot open a terminal for the command in %s", c->root);
+    return -1;
+  }
+  if (vzt_pty_send(c->tty_sock, master) < 0) {
+    sb_report(c->report_fd, errno, "cannot hand the command's terminal over");
+    return -1;
+  }
+  close(master);
+  close(c->tty_sock);
+  c->tty_sock = -1;
+  for (int fd = 0; fd <= 2; fd++)
+    if (dup2(c->tty_fd, fd) < 0) {
+      sb_report(c->report_fd, errno, "cannot use the command's terminal");
+      return -1;
+    }
+  return 0;
+}
+
+/* Before the command can look at us: our memory (the caller's heap and
+ * environment) and descriptors become unreadable through /proc/1 (that now
+ * takes cap_sys_ptrace, which the command lacks), and the caller's
+ * environment strings are wiped too. clearenv() would free, which a raw
+ * clone must not. */
+static void sb_hide_self(const struct sb_child *c)
+{
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (environ && environ != (char **) c->envp)
+    for (char **e = environ; *e; e++)
+      memset(*e, 0, strlen(*e));
+  environ = NULL;
+}
+
 /* Pid 1 of the new pid namespace: sets up the mounts, runs the command,
  * reaps whatever gets orphaned, and ends with the command's status; its
  * death takes every other process of the namespace with it. */
-static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
+static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_parent)
 {
+  struct sb_child self = *from_parent;
+  const struct sb_child *c = &self;
+
   /* The tree dies with us; outside processes cannot be our parent here
    * (getppid() is 0), so the race with an early death is left open. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (sb_keep_fds(&self) < 0)
+    _exit(127);
 
   if (c->go_fd >= 0) {
     char go;
@@ -465,7 +640,10 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
    * is, nothing in it can reach us. */
   if (c->userns_fd < 0 && (sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0))
     _exit(127);
+  if (sb_open_terminal(&self) < 0)
+    _exit(127);
 
+  sb_hide_self(c);
   pid_t cmd = fork();
   if (cmd < 0) {
     sb_report(c->report_fd, errno, "cannot fork the command in %s", c->root);
@@ -473,7 +651,12 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
   }
   if (cmd == 0)
     sb_exec_command(c);
+  /* What only the command needed: we hold nothing but 0-2 while it runs. */
   close(c->report_fd);
+  int mine[] = {c->tty_fd, c->userns_fd, c->stdout_fd, c->stderr_fd};
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(mine); i++)
+    if (mine[i] >= 0)
+      close(mine[i]);
   if (c->opts->forward_signals) {
     sb_forward_to = cmd;
     sb_set_forwarding(NULL);
@@ -494,6 +677,11 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *c)
     }
   }
   _exit(code);
+}
+
+static void sb_seccomp_releasep(struct vzt_seccomp *f)
+{
+  vzt_seccomp_release(f);
 }
 
 static void sb_cap_freep(cap_t *c)
@@ -584,7 +772,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 {
   static char *const empty_env[] = {NULL};
   _cleanup_free_ char *root = NULL;
-  _cleanup_close_ int rfd = -1, wfd = -1, go_r = -1, go_w = -1;
+  _cleanup_close_ int rfd = -1, wfd = -1, go_r = -1, go_w = -1, pty_master = -1, tty_r = -1,
+                      tty_w = -1;
 
   if (!opts->root || !opts->argv || !opts->argv[0])
     return vzt_fail(err, "sandbox: a root and a command are required");
@@ -609,19 +798,31 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   __attribute__((cleanup(sb_cap_freep))) cap_t caps = cap_get_proc();
   if (!caps)
     return vzt_fail_errno(err, errno, "sandbox: cannot read our capabilities");
-  for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_dropped_caps) + 1; i++) {
-    cap_value_t v = i < VZT_ARRAY_SIZE(sb_dropped_caps) ? sb_dropped_caps[i] : CAP_NET_ADMIN;
-    if (v == CAP_NET_ADMIN && !opts->network)
-      continue;
-    if (!CAP_IS_SUPPORTED(v))
+  for (cap_value_t v = 0; CAP_IS_SUPPORTED(v); v++) {
+    if (sb_cap_kept(v))
       continue;
     cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
     cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR);
     cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR);
   }
 
+  __attribute__((cleanup(sb_seccomp_releasep))) struct vzt_seccomp filter = {0};
+  if (vzt_seccomp_prepare(&filter, err) < 0)
+    return vzt_error_prefix(err, "sandbox");
+  if (opts->tty) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+      return vzt_fail_errno(err, errno, "sandbox: cannot create a socket pair");
+    tty_r = p[0];
+    tty_w = p[1];
+  }
+
   struct sb_child child = {
       .caps = caps,
+      .filter = &filter,
+      .stdout_fd = opts->stdout_fd,
+      .stderr_fd = opts->stderr_fd,
+      .tty_sock = tty_w,
+      .tty_fd = -1,
       .opts = opts,
       .root = root,
       .hostname = opts->hostname ? opts->hostname : "localhost",
@@ -645,6 +846,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   if (pid < 0)
     return vzt_fail_errno(err, errno, "sandbox: cannot create namespaces for %s", root);
   close(steal_fd(&wfd));
+  if (tty_w >= 0)
+    close(steal_fd(&tty_w));
 
   int st;
   if (opts->attach) {
@@ -670,6 +873,18 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   if (opts->forward_signals) {
     sb_forward_to = pid;
     sb_set_forwarding(old);
+  }
+  /* A relay that fails leaves the command without a terminal: it gets
+   * EIO or SIGHUP from it, and we go on to wait for its end. */
+  struct vzt_error *relay_err = NULL;
+  /* No terminal comes when the set-up failed: the report says why. */
+  if (tty_r >= 0 && vzt_pty_receive(tty_r, &pty_master, &relay_err) < 0)
+    vzt_error_free(&relay_err);
+  if (pty_master >= 0 && vzt_pty_relay(pty_master, STDIN_FILENO, STDOUT_FILENO, pid, &relay_err) < 0) {
+    _cleanup_free_ char *text = vzt_error_text(relay_err);
+    vzt_warn("%s: the command runs on without a terminal", text);
+    close(steal_fd(&pty_master));
+    vzt_error_free(&relay_err);
   }
   int wr;
   while ((wr = waitpid(pid, &st, 0)) < 0 && errno == EINTR)

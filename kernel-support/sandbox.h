@@ -30,21 +30,25 @@ struct vzt_sandbox_opts {
   size_t nrlimits;
   bool cgroup_ns;          /* a new cgroup namespace too (after attach: its group is its root) */
   bool forward_signals;    /* SIGINT, SIGTERM, SIGHUP, SIGQUIT sent to us reach the command */
+  bool tty;                /* stdin is a terminal: the command gets a pty of its own, relayed to
+                            * ours (raw mode meanwhile); without, stdin/out/err pass as they are */
 };
 
 /* Runs argv in new mount, pid, uts, ipc and network namespaces with the root
- * pivoted to opts->root, /proc mounted, /dev populated with null, zero, full,
- * random, urandom, tty and a pts instance, /sys read-only, /tmp and /run as
- * they are in the root; a cgroup namespace too with opts->cgroup_ns. Waits
- * for it. The command starts without the capabilities below and with
- * no_new_privs set. Run by real root, the command is root of a user
- * namespace, never the host's: over vztmpl's id range (see idmap.h) with
- * the root idmapped when it is owned by 0, over the root's own ids when it
- * was shifted (deploy --uid-shift N, N >= 65536); any other root, or one the
- * kernel cannot idmap, is refused (VZT_EXIT_REFUSED). *exit_status gets its
- * exit code (128+signal when killed). Returns -1 only when the sandbox could
- * not be set up. */
+ * pivoted to opts->root, /proc mounted (its kernel-wide knobs read-only, its
+ * views of kernel memory, keys and timers masked), /dev populated with null,
+ * zero, full, random, urandom, tty and a pts instance, /sys read-only, /tmp
+ * and /run as they are in the root; a cgroup namespace too with
+ * opts->cgroup_ns. Waits for it. The command starts in a session of its own
+ * with only the capabilities below, no_new_privs set, the system call filter
+ * of seccomp.h, and no descriptor of ours but 0, 1 and 2. Run by real root,
+ * the command is root of a user namespace, never the host's: over vztmpl's
+ * id range (see idmap.h) with the root idmapped when it is owned by 0, over
+ * the root's own ids when it was shifted (deploy --uid-shift N, N >= 65536);
+ * any other root, or one the kernel cannot idmap, is refused
+ * (VZT_EXIT_REFUSED). *exit_status gets its exit code (128+signal when
+ * killed). Returns -1 only when the sandbox could not be set up. */
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err);
-/* The capabilities every sandbox drops from its bounding set, as capsh names
- * them (cap_net_admin too with the host network). */
-extern const char *const vzt_sandbox_dropped_cap_names;
+/* The only capabilities a sandboxed command may hold (its bounding set), as
+ * capsh names them. */
+extern const char *const vzt_sandbox_kept_cap_names;

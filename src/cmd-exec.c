@@ -21,7 +21,8 @@ static void usage(FILE *f)
 {
   fprintf(f, "Usage: vztmpl exec ROOT [OPTIONS] -- CMD [ARG]..\n"
              "Runs CMD in ROOT in new mount, pid, uts, ipc, cgroup and network namespaces,\n"
-             "with /proc, a minimal /dev and read-only /sys; exits with CMD's status.\n\n"
+             "with /proc, a minimal /dev and read-only /sys; exits with CMD's status.\n"
+             "On a terminal, CMD gets a terminal of its own, relayed to this one.\n\n"
              "  -l, --limit NAME=VALUE  a beancounter (repeat): numproc (tasks), physpages and\n"
              "                          swappages (bytes, K/M/G suffixes), numfile (open files),\n"
              "                          cpulimit (percent of a CPU), cpuunits (weight, 1000 default),\n"
@@ -191,6 +192,8 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
       .nrlimits = vzt_bc_rlimits(&limits, rl),
       .cgroup_ns = true,
       .forward_signals = true,
+      /* On a terminal the command gets its own, so it never holds ours. */
+      .tty = isatty(STDIN_FILENO),
   };
   int status = 0;
   if (vzt_sandbox_run(&so, &status, &err) < 0) {
