@@ -120,17 +120,17 @@ static int extract_bound(const struct extract_job *j, struct archive_entry *e, c
                       "%s holds more than %llu entries, more than its manifest counts: refusing it (an "
                       "archive bomb or a wrong manifest); rebuild or download the template again",
                       j->what, (unsigned long long) j->max_entries);
-  if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e)) {
-    la_int64_t size = archive_entry_size(e);
-    if (size > 0)
-      *bytes += (uint64_t) size;
-    if (size < 0 || *bytes > j->max_bytes)
-      return vzt_refuse(err,
-                        "%s unpacks to more than %llu bytes (at %s), more than its manifest's "
-                        "unpacked_size: refusing it (an archive bomb or a wrong manifest); rebuild or "
-                        "download the template again",
-                        j->what, (unsigned long long) j->max_bytes, path);
-  }
+  /* Every entry's data, hard links' too: a tar hard link may carry data,
+   * which libarchive writes into the linked file. */
+  la_int64_t size = archive_entry_size(e);
+  if (size > 0)
+    *bytes += (uint64_t) size;
+  if (size < 0 || *bytes > j->max_bytes)
+    return vzt_refuse(err,
+                      "%s unpacks to more than %llu bytes (at %s), more than its manifest's "
+                      "unpacked_size: refusing it (an archive bomb or a wrong manifest); rebuild or "
+                      "download the template again",
+                      j->what, (unsigned long long) j->max_bytes, path);
   return 0;
 }
 
