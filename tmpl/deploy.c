@@ -82,7 +82,7 @@ struct extract_job {
  * Any other node would hand the container (and, through the host path,
  * any host user) a host device: containers get the rest of /dev from their
  * platform. */
-static bool device_allowed(const char *path, struct archive_entry *e)
+static bool device_allowed(const char *path, bool chr, unsigned maj, unsigned min)
 {
   static const struct {
     const char *path;
@@ -93,11 +93,10 @@ static bool device_allowed(const char *path, struct archive_entry *e)
     path += 2;
   while (path[0] == '/')
     path++;
-  if (archive_entry_filetype(e) != AE_IFCHR)
+  if (!chr)
     return false;
   for (size_t i = 0; i < VZT_ARRAY_SIZE(ok); i++)
-    if (!strcmp(path, ok[i].path) && archive_entry_rdevmajor(e) == ok[i].maj &&
-        archive_entry_rdevminor(e) == ok[i].min)
+    if (!strcmp(path, ok[i].path) && maj == ok[i].maj && min == ok[i].min)
       return true;
   return false;
 }
@@ -170,7 +169,8 @@ static int extract_confined(void *arg, struct vzt_error **err)
     if (is_top(path))
       continue;
     unsigned type = archive_entry_filetype(e);
-    if ((type == AE_IFCHR || type == AE_IFBLK) && !device_allowed(path, e)) {
+    if ((type == AE_IFCHR || type == AE_IFBLK) &&
+        !device_allowed(path, type == AE_IFCHR, archive_entry_rdevmajor(e), archive_entry_rdevminor(e))) {
       if (++skipped <= 10)
         vzt_warn("%s: skipped the %s device %s (%u:%u): deploy creates only null, zero, full, random, "
                  "urandom and tty; the container platform provides /dev",
@@ -646,7 +646,15 @@ static int copy_entry(struct copy_ctx *c, int sdir, int ddir, const char *name, 
       return vzt_fail_errno(err, errno, "cannot create the link %s", what);
     return 0;
   }
-  /* Devices, fifos, sockets. */
+  /* Devices, fifos, sockets. A cached tree unpacked by an older vztmpl may
+   * hold any device: the same rule as extraction's. */
+  if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
+      !device_allowed(what, S_ISCHR(st.st_mode), major(st.st_rdev), minor(st.st_rdev))) {
+    vzt_warn("skipped the device %s (%u:%u) of the unpacked template: deploy creates only null, zero, "
+             "full, random, urandom and tty",
+             what, major(st.st_rdev), minor(st.st_rdev));
+    return 0;
+  }
   struct timespec ts[2] = {st.st_atim, st.st_mtim};
   if (mknodat(ddir, name, st.st_mode & ~07777, st.st_rdev) < 0 ||
       fchownat(ddir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
