@@ -16,8 +16,10 @@ static void usage(FILE *f)
 {
   fprintf(f, "Usage: vztmpl deploy TEMPLATE ROOT [OPTIONS]\n"
              "TEMPLATE is a cached name (debian-13-x86_64) or a path to a .tar.zst or .json;\n"
-             "ROOT is created, or must be empty. The archive's SHA-256 is checked against\n"
-             "the manifest first.\n\n"
+             "ROOT is created, or must be empty; as root, some directory above it must keep\n"
+             "other users out (mode 0700), since the template's setuid programs keep their\n"
+             "rights. The archive's SHA-256 is checked against the manifest first; device\n"
+             "nodes other than null, zero, full, random, urandom and tty are skipped.\n\n"
              "  -m, --mode MODE       extract (default): unpack the archive into ROOT;\n"
              "                        reflink: FICLONE copy of the template unpacked once in\n"
              "                        the cache (one reflink-capable file system for both);\n"

@@ -145,6 +145,100 @@ static char **get_strv(json_object *o, const char *key)
   return v;
 }
 
+/* --- validation: every field a manifest gives is checked before anyone uses
+ * it, since a hash becomes a path component (the cached unpacked tree) and a
+ * name a file name. */
+
+#define MANIFEST_NAME_MAX 128
+/* Sizes in bytes and entry counts beyond these are no template's. */
+#define MANIFEST_SIZE_MAX (UINT64_C(1) << 44)
+#define MANIFEST_ENTRIES_MAX (UINT64_C(1) << 32)
+
+static bool is_sha256_hex(const char *s)
+{
+  size_t n = strspn(s, "0123456789abcdef");
+  return n == 64 && !s[n];
+}
+
+/* Template names and their parts: a letter or digit, then letters, digits,
+ * '.', '_', '+', '-'; never "." or "..", never a '/'. */
+static bool is_name(const char *s)
+{
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  size_t n = strlen(s);
+  if (n == 0 || n > MANIFEST_NAME_MAX || !strchr(alnum, s[0]))
+    return false;
+  for (const char *p = s; *p; p++)
+    if (!strchr(alnum, *p) && !strchr("._+-", *p))
+      return false;
+  return true;
+}
+
+/* key in o, when present, is a string (or null where allow_null) that ok() accepts. */
+static int check_str(const char *path, json_object *o, const char *ctx, const char *key, bool (*ok)(const char *),
+                     const char *rule, struct vzt_error **err)
+{
+  json_object *v;
+  if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+    return 0;
+  if (!json_object_is_type(v, json_type_string) || !ok(json_object_get_string(v)))
+    return vzt_refuse(err,
+                      "%s: %s%s is not %s: refusing the manifest (a template's files are named from "
+                      "it); rebuild or download the template again",
+                      path, ctx, key, rule);
+  return 0;
+}
+
+static int check_num(const char *path, json_object *o, const char *ctx, const char *key, uint64_t max,
+                     struct vzt_error **err)
+{
+  json_object *v;
+  if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+    return 0;
+  int64_t n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+  if (n < 0 || (uint64_t) n > max)
+    return vzt_refuse(err,
+                      "%s: %s%s is not a whole number from 0 to %llu: refusing the manifest; rebuild or "
+                      "download the template again",
+                      path, ctx, key, (unsigned long long) max);
+  return 0;
+}
+
+static int manifest_validate(const char *path, json_object *o, struct vzt_error **err)
+{
+  static const char *const names[] = {"name", "distribution", "release", "codename", "variant", "architecture",
+                                      "family_architecture"};
+  const char *name_rule = "a name (letters, digits, '.', '_', '+', '-', starting with a letter or digit)";
+  const char *hex_rule = "a SHA-256 (64 lowercase hexadecimal digits)";
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(names); i++)
+    if (check_str(path, o, "", names[i], is_name, name_rule, err) < 0)
+      return -1;
+  json_object *r = NULL, *a = NULL, *pkgs = NULL;
+  if (json_object_object_get_ex(o, "recipe", &r) && r &&
+      check_str(path, r, "recipe.", "sha256", is_sha256_hex, hex_rule, err) < 0)
+    return -1;
+  if (json_object_object_get_ex(o, "archive", &a) && a) {
+    if (!json_object_is_type(a, json_type_object))
+      return vzt_refuse(err, "%s: archive is not an object: refusing the manifest", path);
+    if (check_str(path, a, "archive.", "file", is_name, name_rule, err) < 0 ||
+        check_str(path, a, "archive.", "sha256", is_sha256_hex, hex_rule, err) < 0 ||
+        check_num(path, a, "archive.", "size", MANIFEST_SIZE_MAX, err) < 0 ||
+        check_num(path, a, "archive.", "unpacked_size", MANIFEST_SIZE_MAX, err) < 0 ||
+        check_num(path, a, "archive.", "entries", MANIFEST_ENTRIES_MAX, err) < 0)
+      return -1;
+  }
+  if (json_object_object_get_ex(o, "packages", &pkgs) && json_object_is_type(pkgs, json_type_array))
+    for (size_t i = 0; i < json_object_array_length(pkgs); i++) {
+      json_object *p = json_object_array_get_idx(pkgs, i);
+      if (!json_object_is_type(p, json_type_object))
+        return vzt_refuse(err, "%s: packages[%zu] is not an object: refusing the manifest", path, i);
+      if (check_str(path, p, "packages[].", "sha256", is_sha256_hex, hex_rule, err) < 0 ||
+          check_num(path, p, "packages[].", "size", MANIFEST_SIZE_MAX, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error **err)
 {
   memset(m, 0, sizeof(*m));
@@ -156,6 +250,10 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
     if (o)
       json_object_put(o);
     return vzt_fail(err, "%s is not a vztmpl manifest (not a JSON object)", path);
+  }
+  if (manifest_validate(path, o, err) < 0) {
+    json_object_put(o);
+    return -1;
   }
   m->name = get_str(o, "name");
   m->distribution = get_str(o, "distribution");
@@ -186,6 +284,8 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
       m->archive_size = json_object_get_int64(v);
     if (json_object_object_get_ex(a, "unpacked_size", &v))
       m->unpacked_size = json_object_get_int64(v);
+    if (json_object_object_get_ex(a, "entries", &v))
+      m->entries = json_object_get_int64(v);
   }
   json_object *pkgs;
   if (json_object_object_get_ex(o, "packages", &pkgs) && json_object_is_type(pkgs, json_type_array)) {

@@ -74,7 +74,7 @@ expect_exit 7 as_user "$USER_OK" "$V" exec "$R" -- sh -c 'exit 7'
 expect_exit 1 as_user "$USER_OK" "$V" exec "$R" --limit numproc=32 -- true
 expect_stderr "not delegated to uid $OK_UID"
 
-# A crafted archive with a device node: refused, nothing created.
+# A crafted archive with a device node: skipped with a note, nothing created.
 python3 - "$T/work" <<'PY'
 import hashlib, io, json, os, sys, tarfile
 out = sys.argv[1]
@@ -87,8 +87,8 @@ json.dump({"format": 1, "name": "evil-dev",
           open(os.path.join(out, "dev.json"), "w"))
 PY
 chmod a+r "$T/work/dev.tar" "$T/work/dev.json"
-expect_exit 1 as_user "$USER_OK" "$V" -C "$UCACHE" deploy "$T/work/dev.json" "$T/work/devroot"
-[ -s "$T/stderr" ] || fail "no message for a device node"
+expect_exit 0 as_user "$USER_OK" "$V" -C "$UCACHE" deploy "$T/work/dev.json" "$T/work/devroot"
+expect_stderr "skipped the block device"
 [ ! -b "$T/work/devroot/sda" ] || fail "a rootless deploy created a block device"
 echo "device node: $(head -c 200 "$T/stderr")"
 

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A recipe hash as manifests hold them: 64 lowercase hexadecimal digits. */
+#define RECIPE_SHA "ab12000000000000000000000000000000000000000000000000000000000000"
+
 static char *testdir;
 
 static void setup(void)
@@ -47,7 +50,7 @@ static void load_written(const char *recipe, struct vzt_manifest *out)
   char *none[] = {NULL};
   struct vzt_manifest m = {.name = (char *) "testdist-1-x86_64", .variant = (char *) "base",
                            .architecture = (char *) "x86_64", .recipe_path = (char *) recipe,
-                           .recipe_sha256 = (char *) "ab12", .has_inputs = true, .include = inc,
+                           .recipe_sha256 = (char *) RECIPE_SHA, .has_inputs = true, .include = inc,
                            .exclude = exc, .mirror_override = mir, .keyring_override = (char *) "/k.gpg",
                            .mirrors = none};
   _cleanup_free_ char *json = vzt_manifest_to_json(&m);
@@ -62,7 +65,7 @@ START_TEST(test_inputs_round_trip)
   load_written("/srv/recipes/test.conf", &m);
   ck_assert(m.has_inputs);
   ck_assert_str_eq(m.recipe_path, "/srv/recipes/test.conf");
-  ck_assert_str_eq(m.recipe_sha256, "ab12");
+  ck_assert_str_eq(m.recipe_sha256, RECIPE_SHA);
   ck_assert_int_eq(vzt_strv_len(m.include), 2);
   ck_assert_str_eq(m.include[0], "vim");
   ck_assert_str_eq(m.include[1], "curl");
