@@ -1,17 +1,18 @@
 #!/bin/sh
-# Issue 4, acceptance 4 (package part), on ../shared/fixtures/rpm-signatures
-# (rpm's own test packages), served as rpm-md repositories on loopback:
+# RPM package trust on rpm's own test packages (the rpm-signatures
+# conformance data), served as rpm-md repositories on loopback:
 # `vztmpl fetch` accepts the signed package with its pinned key; refuses the
 # unsigned one where signatures are required (and takes it with
 # package-signature = none); refuses one signed only the V3 way unless
 # allow-v3; refuses the corrupted one always, and a key that is not pinned; each refusal exits 3 and leaves no package in the
 # cache. `build` installs the verified package and registers it in the
 # template's rpmdb; a corrupted one is refused before anything is installed.
+# The same cases on packages the test suite builds: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 
-FIX="$SRC_DIR/../shared/fixtures/rpm-signatures"
-[ -f "$FIX/hello-2.0-1.x86_64-signed.rpm" ] || skip "no fixtures at $FIX"
+need_fixtures rpm-signatures
+FIX="$FIXTURES/rpm-signatures"
 KEY="$FIX/rpm.org-rsa-2048-test.pub"
 FPR=771B18D3D7BAA28734333C424344591E1964C5FC
 
