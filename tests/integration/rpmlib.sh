@@ -149,6 +149,7 @@ rpm_sign() {
   shift 3
   rpmsign --addsign "$@" --define "__gpg $(command -v gpg)" --define "_gpg_name $key@test.invalid" \
     "$out" >"$T/rpmsign.log" 2>&1 || { cat "$T/rpmsign.log" >&2; fail "rpmsign by $key"; }
+  [ -s "$out" ] || { cat "$T/rpmsign.log" >&2; ls -la "$(dirname "$out")" >&2; fail "rpmsign by $key left no $out"; }
 }
 
 # rpm_build_hello DIR: DIR/hello-2.0-1.x86_64.rpm, a small unsigned package
