@@ -121,3 +121,81 @@ urpmi_media_from_rpms() {
       sed 's/@(none)@/@0@/'
   done | _urpmi_write_synthesis "$dir" "$comp"
 }
+
+# rpm_sign_key NAME ALGO [subkey]: a key in $T/gnupg (GNUPGHOME) to sign
+# packages and metadata with (ALGO: ed25519 or rsa2048); with "subkey", the
+# primary key only certifies and a subkey of the same algorithm signs. Its
+# armored public key goes to $T/NAME.asc, the primary's fingerprint to
+# $T/NAME.fpr.
+rpm_sign_key() {
+  export GNUPGHOME="$T/gnupg"
+  mkdir -p -m 700 "$GNUPGHOME"
+  usage=sign
+  [ "${3:-}" != subkey ] || usage=cert
+  gpg --batch --quiet --passphrase '' --quick-gen-key "vztmpl test $1 <$1@test.invalid>" "$2" $usage never 2>"$T/gpg.log" || { cat "$T/gpg.log" >&2; fail "gpg: no key $1"; }
+  gpg --batch --with-colons --fingerprint "$1@test.invalid" |
+    awk -F: '$1 == "fpr" { print $10; exit }' >"$T/$1.fpr"
+  if [ "${3:-}" = subkey ]; then
+    gpg --batch --quiet --passphrase '' --quick-add-key "$(cat "$T/$1.fpr")" "$2" sign never
+  fi
+  gpg --batch --quiet --armor --export "$1@test.invalid" >"$T/$1.asc"
+}
+
+# rpm_sign KEY IN OUT [RPMSIGN-OPTION...]: a copy of the package IN, signed
+# by KEY (made by rpm_sign_key) with rpmsign, as OUT.
+rpm_sign() {
+  key=$1 out=$3
+  cp "$2" "$out"
+  shift 3
+  rpmsign --addsign "$@" --define "__gpg $(command -v gpg)" --define "_gpg_name $key@test.invalid" \
+    "$out" >"$T/rpmsign.log" 2>&1 || { cat "$T/rpmsign.log" >&2; fail "rpmsign by $key"; }
+  [ -s "$out" ] || { cat "$T/rpmsign.log" >&2; ls -la "$(dirname "$out")" >&2; fail "rpmsign by $key left no $out"; }
+}
+
+# rpm_build_hello DIR: DIR/hello-2.0-1.x86_64.rpm, a small unsigned package
+# (one file, a payload digest) built by rpmbuild "at" 1700000000.
+rpm_build_hello() {
+  command -v rpmbuild >/dev/null || skip "needs rpmbuild (Debian package rpm)"
+  cat >"$T/hello.spec" <<'SPEC'
+Name: hello
+Version: 2.0
+Release: 1
+Summary: a package to sign for vztmpl's tests
+License: MIT
+%description
+One file, signed in several ways by the tests.
+%install
+mkdir -p %{buildroot}/usr/share/hello
+echo hello >%{buildroot}/usr/share/hello/greeting
+%files
+/usr/share/hello/greeting
+SPEC
+  SOURCE_DATE_EPOCH=1700000000 rpmbuild --quiet -bb "$T/hello.spec" --target x86_64 \
+    --define "use_source_date_epoch_as_buildtime 1" --define "_topdir $T/rpmbuild" \
+    --define "_rpmdir $T/rpms" --define "debug_package %{nil}" --define "_build_id_links none" \
+    >"$T/rpmbuild.log" 2>&1 || { cat "$T/rpmbuild.log" >&2; fail "rpmbuild hello"; }
+  mkdir -p "$1"
+  cp "$T/rpms/x86_64/hello-2.0-1.x86_64.rpm" "$1/"
+}
+
+# rpm_only_v3 IN OUT: a package signed only the V3 way (header+payload):
+# IN with its V4 header-only signature tags (RSAHEADER 268, DSAHEADER 267)
+# renamed in the (unsigned) signature header; its header+payload signature
+# stays good.
+rpm_only_v3() {
+  python3 - "$1" "$2" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], 'rb').read())
+off = 96  # the lead
+assert data[off:off + 3] == b'\x8e\xad\xe8', 'no signature header'
+nindex = struct.unpack('>I', data[off + 8:off + 12])[0]
+renamed = 0
+for i in range(nindex):
+    e = off + 16 + 16 * i
+    if struct.unpack('>I', data[e:e + 4])[0] in (267, 268):
+        data[e:e + 4] = struct.pack('>I', 1999 + i)
+        renamed += 1
+assert renamed, 'no V4 header signature to remove'
+open(sys.argv[2], 'wb').write(data)
+PY
+}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 4, acceptances 1 and 2: an rpm-md repository made now (rpmbuild
+# RPM templates from repositories made now: an rpm-md repository (rpmbuild
 # packages with a dependency, a %pre that creates a user, a %post that writes
 # a file, a file owned by that user, a hard link; createrepo_c; repomd.xml.asc
 # by a test key), and urpmi media of the same packages (synthesis written

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 4, acceptance 5: the shipped Fedora and Mandriva recipes fail with a
+# Shipped RPM recipes and their mirrors: Fedora's and Mandriva's fail with a
 # clear error naming the URL when their mirror cannot be reached (and say how
 # to give one when none is given), and resolve against a local mirror served
 # on loopback. Fedora's also downloads by the checksums in primary.

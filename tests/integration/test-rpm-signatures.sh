@@ -1,38 +1,24 @@
 #!/bin/sh
-# Issue 4, acceptance 4 (package part), on ../shared/fixtures/rpm-signatures
-# (rpm's own test packages), served as rpm-md repositories on loopback:
+# RPM package trust on rpm's own test packages (the rpm-signatures
+# conformance data), served as rpm-md repositories on loopback:
 # `vztmpl fetch` accepts the signed package with its pinned key; refuses the
 # unsigned one where signatures are required (and takes it with
 # package-signature = none); refuses one signed only the V3 way unless
 # allow-v3; refuses the corrupted one always, and a key that is not pinned; each refusal exits 3 and leaves no package in the
 # cache. `build` installs the verified package and registers it in the
 # template's rpmdb; a corrupted one is refused before anything is installed.
+# The same cases on packages the test suite builds: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 
-FIX="$SRC_DIR/../shared/fixtures/rpm-signatures"
-[ -f "$FIX/hello-2.0-1.x86_64-signed.rpm" ] || skip "no fixtures at $FIX"
+need_fixtures rpm-signatures
+FIX="$FIXTURES/rpm-signatures"
 KEY="$FIX/rpm.org-rsa-2048-test.pub"
 FPR=771B18D3D7BAA28734333C424344591E1964C5FC
 
-# A package signed only the V3 way (header+payload): the signed fixture with
-# its V4 header-only signature tags (RSAHEADER 268, DSAHEADER 267) renamed
-# in the (unsigned) signature header; its header+payload signature stays good.
-python3 - "$FIX/hello-2.0-1.x86_64-signed.rpm" "$T/hello-v3.rpm" <<'PY'
-import struct, sys
-data = bytearray(open(sys.argv[1], 'rb').read())
-off = 96  # the lead
-assert data[off:off + 3] == b'\x8e\xad\xe8', 'no signature header'
-nindex = struct.unpack('>I', data[off + 8:off + 12])[0]
-renamed = 0
-for i in range(nindex):
-    e = off + 16 + 16 * i
-    if struct.unpack('>I', data[e:e + 4])[0] in (267, 268):
-        data[e:e + 4] = struct.pack('>I', 1999 + i)
-        renamed += 1
-assert renamed, 'no V4 header signature to remove'
-open(sys.argv[2], 'wb').write(data)
-PY
+# A package signed only the V3 way (header+payload): the signed one with its
+# V4 header-only signature taken away.
+rpm_only_v3 "$FIX/hello-2.0-1.x86_64-signed.rpm" "$T/hello-v3.rpm"
 for kind in signed unsigned corrupted v3; do
   case $kind in
     unsigned) f=$FIX/hello-2.0-1.x86_64.rpm ;;

@@ -1,14 +1,16 @@
 #!/bin/sh
-# Issue 4, acceptance 4 (repomd part), on ../shared/fixtures/rpm-md-signed (a
-# real Fedora repository with librepo's test key): the good repomd.xml.asc is
+# rpm-md metadata trust on a real Fedora repository with librepo's test key
+# (the rpm-md-signed conformance data): the good repomd.xml.asc is
 # accepted; a signature by another key, a repomd.xml the signature does not
 # cover, a wrong pinned fingerprint, a missing signature where it is required
-# and a primary that does not match repomd's sha1 are all refused with exit 3.
+# and a primary that does not match repomd's sha1 are all refused with exit 3;
+# metalink mirrors are taken only with a listed digest. The same cases on a
+# repository the test suite makes: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 
-FIX="$SRC_DIR/../shared/fixtures/rpm-md-signed/repo_yum_01"
-[ -f "$FIX/repodata/repomd.xml.asc" ] || skip "no fixtures at $FIX"
+need_fixtures rpm-md-signed/repo_yum_01
+FIX="$FIXTURES/rpm-md-signed/repo_yum_01"
 KEY="$FIX/repodata/repomd.xml.key"
 FPR=F4FC5B6AC58696023B9DBFB197BDB7906441EDF5
 

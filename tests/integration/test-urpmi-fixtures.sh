@@ -1,12 +1,13 @@
 #!/bin/sh
-# Issue 4, acceptance 3, on ../shared/fixtures/mandriva-media (real urpmi
-# media of Mandriva 2010/2011): both media load and --dry-run resolves their
-# real packages; an MD5SUM mismatch is refused naming the file and leaves
-# nothing behind; a media without MD5SUM or not listing the synthesis is refused.
+# urpmi media on real Mandriva 2010/2011 media (the mandriva-media
+# conformance data): both media load and --dry-run resolves their real
+# packages; an MD5SUM mismatch is refused naming the file and leaves nothing
+# behind; a media without MD5SUM or not listing the synthesis is refused.
+# The same cases on media the test suite makes: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
 
-FIX="$SRC_DIR/../shared/fixtures/mandriva-media/repo"
-[ -d "$FIX/mAiN/release/media_info" ] || skip "no fixtures at $FIX"
+need_fixtures mandriva-media/repo
+FIX="$FIXTURES/mandriva-media/repo"
 
 recipe() { # FILE MIRROR INSTALL
   cat >"$1" <<RECIPE

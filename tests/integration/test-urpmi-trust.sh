@@ -3,13 +3,14 @@
 # package fetched from a media is checked with librpm against the pinned
 # key, which may be the media's own media_info/pubkey ("keyring = @media")
 # only when its fingerprint is pinned. Uses rpm's signed, unsigned and
-# corrupted test packages (../shared/fixtures/rpm-signatures) in media made
-# by the test (zstd synthesis), served on loopback.
+# corrupted test packages (the rpm-signatures conformance data) in media
+# made by the test (zstd synthesis), served on loopback; the same cases on
+# packages the test suite builds: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 
-FIX="$SRC_DIR/../shared/fixtures/rpm-signatures"
-[ -f "$FIX/hello-2.0-1.x86_64-signed.rpm" ] || skip "no fixtures at $FIX"
+need_fixtures rpm-signatures
+FIX="$FIXTURES/rpm-signatures"
 KEY="$FIX/rpm.org-rsa-2048-test.pub"
 FPR=771B18D3D7BAA28734333C424344591E1964C5FC
 

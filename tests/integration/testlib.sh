@@ -21,6 +21,17 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 
+# need_fixtures NAME: the outside conformance data set NAME (real
+# repositories written by other projects, never committed here) in
+# $FIXTURES/NAME, where FIXTURES is $VZTMPL_FIXTURES or ../shared/fixtures
+# beside the source tree (the same rule as tests/unit/unit.h); skips,
+# naming the set and where it was looked for, when it is absent.
+need_fixtures() {
+  FIXTURES=${VZTMPL_FIXTURES:-$SRC_DIR/../shared/fixtures}
+  [ -e "$FIXTURES/$1" ] ||
+    skip "the conformance data $1 is not at $FIXTURES/$1 (set VZTMPL_FIXTURES to the directory that holds it)"
+}
+
 # expect_exit CODE CMD...: runs CMD, keeps its stderr in $T/stderr, checks the code.
 expect_exit() {
   want=$1; shift

@@ -1,15 +1,16 @@
-/* Unit tests for fetch/gpg-verify.c against keys and signatures generated at test time. */
+/* Unit tests for fetch/gpg-verify.c against keys and signatures generated at
+ * test time (the host's own Debian InRelease files: test-gpg-host). */
 #include "config.h"
 #include "fetch/gpg.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "tests/unit/unit.h"
 
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <gpgme.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -443,49 +444,6 @@ START_TEST(test_bad_keyring)
 }
 END_TEST
 
-static double now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* The real thing, where the host has it: apt's InRelease and Debian's keyring. */
-START_TEST(test_host_inrelease)
-{
-  const char *keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-  glob_t g;
-  if (access(keyring, R_OK) != 0 || glob("/var/lib/apt/lists/*_InRelease", 0, NULL, &g) != 0) {
-    fprintf(stderr, "test_host_inrelease: skipped (no Debian keyring or apt lists on this host)\n");
-    return;
-  }
-  int checked = 0;
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    _cleanup_free_ char *data = NULL;
-    size_t len = 0;
-    ck_assert_int_eq(vzt_read_file(g.gl_pathv[i], &data, &len, NULL), 0);
-    if (!strstr(data, "\nOrigin: Debian\n"))
-      continue; /* a third-party repository, signed by a key not in Debian's keyring */
-    struct vzt_gpg_result res;
-    _cleanup_error_ struct vzt_error *err = NULL;
-    double t0 = now_ms();
-    int r = vzt_gpg_verify(keyring, NULL, data, len, NULL, 0, g.gl_pathv[i], &res, &err);
-    ck_assert_msg(r == 0, "%s: %s", g.gl_pathv[i], err ? err->msg : "");
-    fprintf(stderr, "%s: good signature by %s in %.0f ms\n", g.gl_pathv[i], res.fingerprint,
-            now_ms() - t0);
-    ck_assert(vzt_startswith(res.plaintext, "Origin: Debian\n"));
-    ck_assert_ptr_nonnull(strstr(res.plaintext, "\nSHA256:\n"));
-    ck_assert_ptr_null(strstr(res.plaintext, "-----BEGIN PGP SIGNATURE-----"));
-    vzt_gpg_result_free(&res);
-    checked++;
-  }
-  globfree(&g);
-  assert_tmpdir_empty();
-  if (!checked)
-    fprintf(stderr, "test_host_inrelease: skipped (no Debian InRelease in /var/lib/apt/lists)\n");
-}
-END_TEST
-
 static Suite *gpg_suite(void)
 {
   Suite *s = suite_create("gpg");
@@ -501,7 +459,6 @@ static Suite *gpg_suite(void)
   tcase_add_test(tc, test_unsigned);
   tcase_add_test(tc, test_detached);
   tcase_add_test(tc, test_bad_keyring);
-  tcase_add_test(tc, test_host_inrelease);
   tcase_add_test(tc, test_expired_key);
   suite_add_tcase(s, tc);
   return s;
@@ -509,9 +466,5 @@ static Suite *gpg_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(gpg_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return vzt_unit_run(gpg_suite());
 }
