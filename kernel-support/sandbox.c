@@ -285,6 +285,20 @@ static int sb_drop_caps(const struct sb_child *c)
   return 0;
 }
 
+/* No device node of the root opens a device (a template's 0666 node for a
+ * host disk would read the disk): only the sandbox's own /dev, mounted after
+ * this, does. Every mount below the root too; its other flags stay. */
+static int sb_root_nodev(const struct sb_child *c)
+{
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_NODEV};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, ".", AT_RECURSIVE, &a, sizeof(a)) == 0)
+    return 0;
+  if (errno == ENOSYS && mount("none", ".", "none", MS_BIND | MS_REMOUNT | MS_NODEV, NULL) == 0)
+    return 0;
+  sb_report(c->report_fd, errno, "cannot make the devices of %s unusable (nodev)", c->root);
+  return -1;
+}
+
 /* Types are "none" where the kernel ignores them: valgrind reads them as strings. */
 static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
 {
@@ -306,6 +320,8 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
     /* From here on every path is relative to the bind mount's top. */
     if (chdir(root) < 0)
       goto fail_msg;
+    if (sb_root_nodev(c) < 0)
+      return -1;
     /* Mount points and device files we create belong to the namespace's
      * root, not to an owner it cannot use (or, idmapped, cannot write). */
     if (c->userns_fd >= 0) {
