@@ -32,6 +32,27 @@ int vzt_mkdirat_p(int dirfd, const char *path, mode_t mode, struct vzt_error **e
   return 0;
 }
 
+int vzt_mkdirat_p_nofollow(int dirfd, const char *path, mode_t mode, struct vzt_error **err)
+{
+  _cleanup_free_ char *copy = vzt_strdup(path);
+  _cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (cur < 0)
+    return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+  for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (mkdirat(cur, c, mode) < 0 && errno != EEXIST)
+      return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+    int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && (errno == ELOOP || errno == ENOTDIR))
+      return vzt_refuse(err, "cannot create directory %s: %s is a symbolic link or not a directory "
+                             "(refusing to follow it)", path, c);
+    if (next < 0)
+      return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+    close(cur);
+    cur = next;
+  }
+  return 0;
+}
+
 int vzt_mkdir_p(const char *path, mode_t mode, struct vzt_error **err)
 {
   return vzt_mkdirat_p(AT_FDCWD, path, mode, err);

@@ -7,6 +7,9 @@
 int vzt_mkdir_p(const char *path, mode_t mode, struct vzt_error **err);
 /* Create path and its parents below an open directory fd (path relative to it). */
 int vzt_mkdirat_p(int dirfd, const char *path, mode_t mode, struct vzt_error **err);
+/* The same where others may write below dirfd: a symbolic link (or anything
+ * but a directory) among the components is refused (exit 3), never followed. */
+int vzt_mkdirat_p_nofollow(int dirfd, const char *path, mode_t mode, struct vzt_error **err);
 
 /* Upper bounds on files a user or a server names; a larger one is refused. */
 #define VZT_LIMIT_RECIPE ((size_t) 1 << 20)

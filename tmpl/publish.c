@@ -149,6 +149,12 @@ static int load_index(struct publish_run *run, struct vzt_error **err)
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
   _cleanup_error_ struct vzt_error *e = NULL;
+  /* The directory may be writable by others: the index is publish's own
+   * file, never the target of a link someone planted. */
+  struct stat st;
+  if (fstatat(run->dirfd, INDEX_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+    return vzt_refuse(err, "%s/%s is not a regular file (a link?): refusing to read or replace it (remove it)",
+                      run->o->dir, INDEX_NAME);
   if (vzt_read_fileat_max(run->dirfd, INDEX_NAME, VZT_LIMIT_INDEX, &data, &len, &e) < 0) {
     if (e->errnum != ENOENT)
       return vzt_fail(err, "%s/%s: %s", run->o->dir, INDEX_NAME, e->msg);
@@ -221,7 +227,7 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
   char *slash = strrchr(copy, '/');
   *slash = 0;
   _cleanup_free_ char *tmp = vzt_strdupf("%s/.%s.tmp.%d", copy, slash + 1, (int) getpid());
-  if (vzt_mkdirat_p(run->dirfd, copy, 0755, err) < 0)
+  if (vzt_mkdirat_p_nofollow(run->dirfd, copy, 0755, err) < 0)
     return NULL;
   /* A leftover of a killed run with our pid: start afresh. */
   _cleanup_error_ struct vzt_error *e = NULL;
@@ -510,7 +516,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     if (point_last_good(run, vzt_index_str(t, "name"), good, err) < 0)
       goto out;
   }
-  if (vzt_mkdirat_p(run->dirfd, "meta/1.0", 0755, err) < 0)
+  if (vzt_mkdirat_p_nofollow(run->dirfd, "meta/1.0", 0755, err) < 0)
     goto out;
   for (size_t i = 0; i < ng; i++)
     if (vzt_write_file_atomic(run->dirfd, g[i].name, g[i].data, g[i].len, 0644, err) < 0)
@@ -643,6 +649,10 @@ int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, 
     return -1;
   if (load_index(&run, err) < 0)
     return -1;
+  /* A planted link among the directories is refused before any work. */
+  if (vzt_mkdirat_p_nofollow(run.dirfd, "templates", 0755, err) < 0 ||
+      vzt_mkdirat_p_nofollow(run.dirfd, "meta/1.0", 0755, err) < 0)
+    return vzt_error_prefix(err, "%s", o->dir);
   for (char **p = o->manifests; p && *p; p++)
     if (publish_one(&run, *p, r, err) < 0)
       return -1;
