@@ -23,7 +23,10 @@ static int open_parent(int dirfd, const char *dir)
   if (dirfd == AT_FDCWD)
     return open(dir, flags);
   struct open_how how = {.flags = (unsigned long long) flags, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  int fd = (int) syscall(SYS_openat2, dirfd, dir, &how, sizeof(how));
+  int fd;
+  /* EAGAIN: a rename elsewhere raced the lookup; the kernel asks for a retry. */
+  for (int i = 0; (fd = (int) syscall(SYS_openat2, dirfd, dir, &how, sizeof(how))) < 0 && errno == EAGAIN && i < 8; i++)
+    ;
   if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
     return fd;
   _cleanup_free_ char *copy = vzt_strdup(dir);

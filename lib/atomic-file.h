@@ -22,7 +22,8 @@ int vzt_atomic_open(int dirfd, const char *name, mode_t mode, struct vzt_atomic_
 /* fsync, rename over the final name (replacing a link there, never following
  * it), fsync the directory. The temporary is removed on failure. */
 int vzt_atomic_commit(struct vzt_atomic_file *f, struct vzt_error **err);
-/* Removes the temporary and releases f; harmless after commit or on a zeroed f. */
+/* Removes the temporary and releases f; harmless after commit, after a failed
+ * open, or on {.fd = -1, .dirfd = -1}. */
 void vzt_atomic_abort(struct vzt_atomic_file *f);
 /* All three in one for contents already in memory. */
 int vzt_atomic_write_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
