@@ -13,16 +13,22 @@ struct vzt_fetch_item {
   enum vzt_digest_type digest_type;
   const char *digest;      /* expected hex digest, or NULL to only compute it */
   uint64_t size;           /* expected size, 0 when unknown (used for progress and checked when set) */
+  uint64_t max_size;       /* size 0: a response larger than this is cut and removed; 0 = VZT_FETCH_UNSIZED_MAX */
   /* out */
   char computed[VZT_DIGEST_HEX_MAX]; /* digest of what was written to dest */
   uint64_t bytes;                    /* size of dest */
   const char *url_used;              /* which of urls served it (points into urls) */
 };
 
+/* Whatever a server sends without a size that was signed or listed stops here. */
+#define VZT_FETCH_UNSIZED_MAX ((uint64_t) 1 << 30)
+/* A transfer averaging less than this over the timeout window is stalled. */
+#define VZT_FETCH_LOW_SPEED 1024L
+
 struct vzt_fetch_opts {
   int parallel;        /* transfers at once; 0 = default (8) */
   int retries;         /* attempts per mirror beyond the first; <0 = default (3) */
-  long timeout;        /* seconds without progress before a transfer is abandoned; 0 = the process's (vzt_fetch_set_timeout) */
+  long timeout;        /* seconds without progress (less than VZT_FETCH_LOW_SPEED bytes/s) before a transfer is abandoned; 0 = the process's (vzt_fetch_set_timeout) */
   const char *label;   /* progress bar label, e.g. "Downloading packages" */
 };
 

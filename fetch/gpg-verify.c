@@ -127,7 +127,7 @@ static int import_keyring(gpgme_ctx_t ctx, const char *keyring, struct vzt_error
 {
   _cleanup_free_ char *buf = NULL;
   size_t len = 0;
-  if (vzt_read_file(keyring, &buf, &len, err) < 0)
+  if (vzt_read_file_max(keyring, VZT_LIMIT_KEYRING, &buf, &len, err) < 0)
     return vzt_error_prefix(err, "keyring");
   _cleanup_gpgme_data_ gpgme_data_t d = NULL;
   gpgme_error_t ge = gpgme_data_new_from_mem(&d, buf, len, 0);

@@ -326,6 +326,16 @@ static void body_begin(struct xfer *x)
   }
 }
 
+/* The most a response may bring: the expected size, the item's cap, or the cap for unsized ones. */
+static uint64_t size_limit(const struct xfer *x)
+{
+  if (x->run->memory)
+    return MEMORY_MAX;
+  if (x->item->size)
+    return x->item->size;
+  return x->item->max_size ? x->item->max_size : VZT_FETCH_UNSIZED_MAX;
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
   struct xfer *x = userdata;
@@ -356,7 +366,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     memcpy(x->buf + x->have, ptr, n);
   } else {
-    if (x->item->size && x->have + n > x->item->size) {
+    if (x->have + n > size_limit(x)) {
       x->overflow = true;
       return 0;
     }
@@ -442,9 +452,13 @@ static void setup_handle(struct xfer *x, CURL *c, const char *range)
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT < run->timeout ? CONNECT_TIMEOUT
                                                                               : run->timeout);
-  /* Less than a byte a second for timeout seconds: the transfer is stuck. */
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  /* A trickle is a stall: a server sending a few bytes a second would
+   * otherwise hold the transfer forever, each byte resetting the timeout. */
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, VZT_FETCH_LOW_SPEED);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, run->timeout);
+  /* A length announced past the limit is refused before its first byte;
+   * write_cb counts for responses that announce none. */
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) size_limit(x));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "vztmpl/" PACKAGE_VERSION);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
@@ -655,6 +669,8 @@ static void attempt_done(struct xfer *x, CURLcode res)
   curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
   if (res == CURLE_OK && !x->body_begun)
     body_begin(x); /* an empty body */
+  if (res == CURLE_FILESIZE_EXCEEDED)
+    x->overflow = true;
   curl_multi_remove_handle(run->multi, x->curl);
   handle_put(run, x->curl);
   x->curl = NULL;
@@ -679,9 +695,14 @@ static void attempt_done(struct xfer *x, CURLcode res)
     if (run->memory) {
       cause = vzt_strdupf("%s: larger than %u MiB", url_of(x), MEMORY_MAX >> 20);
       o = O_PERMANENT;
-    } else {
+    } else if (x->item->size) {
       cause = vzt_strdupf("%s: size mismatch: more than the expected %" PRIu64 " bytes",
                           url_of(x), x->item->size);
+      o = O_MISMATCH;
+    } else {
+      /* The data is removed (it cannot be what was asked for), like a mismatch. */
+      cause = vzt_strdupf("%s: larger than the limit of %" PRIu64 " bytes for a file of unsigned size",
+                          url_of(x), size_limit(x));
       o = O_MISMATCH;
     }
   } else if (x->bad_range) {
@@ -690,7 +711,10 @@ static void attempt_done(struct xfer *x, CURLcode res)
   } else if (res == CURLE_OK) {
     o = verify(x, &cause, got);
   } else {
-    cause = vzt_strdupf("%s: %s", url_of(x), x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+    cause = res == CURLE_OPERATION_TIMEDOUT && strstr(x->errbuf, "too slow")
+                ? vzt_strdupf("%s: stalled: less than %ld bytes/s for %ld seconds (--timeout)", url_of(x),
+                              VZT_FETCH_LOW_SPEED, run->timeout)
+                : vzt_strdupf("%s: %s", url_of(x), x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
     if (res == CURLE_FILE_COULDNT_READ_FILE || res == CURLE_REMOTE_FILE_NOT_FOUND)
       o = O_NOT_FOUND;
     else if ((res == CURLE_BAD_DOWNLOAD_RESUME || res == CURLE_RANGE_ERROR) && x->range_from)

@@ -1,12 +1,14 @@
 /* File-system helpers: directories, whole-file reads, atomic writes, removal. */
 #include "config.h"
 #include "fsutil.h"
+#include "atomic-file.h"
 #include "cleanup.h"
 #include "strutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,23 +32,68 @@ int vzt_mkdirat_p(int dirfd, const char *path, mode_t mode, struct vzt_error **e
   return 0;
 }
 
+int vzt_mkdirat_p_nofollow(int dirfd, const char *path, mode_t mode, struct vzt_error **err)
+{
+  _cleanup_free_ char *copy = vzt_strdup(path);
+  _cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (cur < 0)
+    return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+  for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (mkdirat(cur, c, mode) < 0 && errno != EEXIST)
+      return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+    int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && (errno == ELOOP || errno == ENOTDIR))
+      return vzt_refuse(err, "cannot create directory %s: %s is a symbolic link or not a directory "
+                             "(refusing to follow it)", path, c);
+    if (next < 0)
+      return vzt_fail_errno(err, errno, "cannot create directory %s", path);
+    close(cur);
+    cur = next;
+  }
+  return 0;
+}
+
 int vzt_mkdir_p(const char *path, mode_t mode, struct vzt_error **err)
 {
   return vzt_mkdirat_p(AT_FDCWD, path, mode, err);
 }
 
-int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struct vzt_error **err)
+int vzt_read_fileat_max(int dirfd, const char *path, size_t max, char **data, size_t *len,
+                        struct vzt_error **err)
 {
-  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO nobody writes to must not hang before the check. */
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", path);
-  size_t cap = 1 << 16, n = 0;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return vzt_fail_errno(err, errno, "cannot stat %s", path);
+  if (!S_ISREG(st.st_mode))
+    return vzt_refuse(err, "refusing to read %s: not a regular file (give the path of a file)", path);
+  if ((uint64_t) st.st_size > max)
+    return vzt_refuse(err, "refusing to read %s: %lld bytes, more than the limit of %zu", path,
+                      (long long) st.st_size, max);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  /* One byte more than the size: a file growing past max is noticed. */
+  size_t cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096, n = 0;
+  if (cap > max + 1)
+    cap = max + 1;
   char *buf = malloc(cap + 1);
   if (!buf)
     abort();
   for (;;) {
-    if (n == cap && !(buf = realloc(buf, (cap *= 2) + 1)))
-      abort();
+    /* Files of /proc say size 0 and still have contents: grow as read, up to max + 1. */
+    if (n == cap) {
+      if (n > max) {
+        free(buf);
+        return vzt_refuse(err, "refusing to read %s: more than the limit of %zu bytes", path, max);
+      }
+      cap = cap > max / 2 ? max + 1 : cap * 2;
+      if (!(buf = realloc(buf, cap + 1)))
+        abort();
+    }
     ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0) {
       if (errno == EINTR)
@@ -56,13 +103,27 @@ int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struc
     }
     if (r == 0)
       break;
-    n += r;
+    n += (size_t) r;
+  }
+  if (n > max) {
+    free(buf);
+    return vzt_refuse(err, "refusing to read %s: more than the limit of %zu bytes", path, max);
   }
   buf[n] = 0; /* callers parsing text may rely on the terminator */
   *data = buf;
   if (len)
     *len = n;
   return 0;
+}
+
+int vzt_read_file_max(const char *path, size_t max, char **data, size_t *len, struct vzt_error **err)
+{
+  return vzt_read_fileat_max(AT_FDCWD, path, max, data, len, err);
+}
+
+int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struct vzt_error **err)
+{
+  return vzt_read_fileat_max(dirfd, path, VZT_LIMIT_DEFAULT, data, len, err);
 }
 
 int vzt_read_file(const char *path, char **data, size_t *len, struct vzt_error **err)
@@ -89,21 +150,7 @@ int vzt_write_all(int fd, const void *data, size_t len)
 int vzt_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                           struct vzt_error **err)
 {
-  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", name, (int) getpid());
-  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return vzt_fail_errno(err, errno, "cannot create %s", tmp);
-  if (vzt_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-    int e = errno;
-    unlinkat(dirfd, tmp, 0);
-    return vzt_fail_errno(err, e, "cannot write %s", name);
-  }
-  if (renameat(dirfd, tmp, dirfd, name) < 0) {
-    int e = errno;
-    unlinkat(dirfd, tmp, 0);
-    return vzt_fail_errno(err, e, "cannot rename %s into place", name);
-  }
-  return 0;
+  return vzt_atomic_write_file(dirfd, name, data, len, mode, err);
 }
 
 static int rm_children(int fd, dev_t dev, struct vzt_error **err)

@@ -9,6 +9,7 @@
 #include "tmpl/resolve.h"
 #include "fetch/fetch.h"
 #include "kernel-support/binfmt.h"
+#include "lib/atomic-file.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -231,22 +232,21 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
   if (rename(tmp_manifest, final_manifest) < 0)
     return vzt_fail_errno(err, errno, "cannot move the manifest into %s", tdir);
   if (output) {
-    _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", output, (int) getpid());
     _cleanup_close_ int in = open(final_archive, O_RDONLY | O_CLOEXEC);
-    _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (in < 0 || out < 0)
-      return vzt_fail_errno(err, errno, "cannot write %s", output);
+    if (in < 0)
+      return vzt_fail_errno(err, errno, "cannot read %s", final_archive);
+    _cleanup_atomic_ struct vzt_atomic_file out = {.fd = -1, .dirfd = -1};
+    if (vzt_atomic_open(AT_FDCWD, output, 0644, &out, err) < 0)
+      return -1;
     char buf[1 << 16];
     ssize_t n;
     while ((n = read(in, buf, sizeof(buf))) > 0)
-      if (vzt_write_all(out, buf, n) < 0) {
-        unlink(tmp);
+      if (vzt_write_all(out.fd, buf, n) < 0)
         return vzt_fail_errno(err, errno, "cannot write %s", output);
-      }
-    if (n < 0 || fsync(out) < 0 || rename(tmp, output) < 0) {
-      unlink(tmp);
-      return vzt_fail_errno(err, errno, "cannot write %s", output);
-    }
+    if (n < 0)
+      return vzt_fail_errno(err, errno, "cannot read %s", final_archive);
+    if (vzt_atomic_commit(&out, err) < 0)
+      return -1;
   }
   *template_path = steal_pointer(&final_archive);
   return 0;

@@ -6,6 +6,7 @@
 #include "tmpl/customize.h"
 #include "tmpl/target-run.h"
 #include "kernel-support/confine.h"
+#include "lib/atomic-file.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
@@ -207,11 +208,14 @@ static int run_plan(void *arg, struct vzt_error **err)
       if (symlink(op->data, op->path) < 0 || lchown(op->path, uid, gid) < 0)
         return vzt_fail_errno(err, errno, "cannot create the link %s", op->path);
     } else {
-      _cleanup_free_ char *tmp = vzt_strdupf("%s.vztmpl-new", op->path);
-      _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0 || vzt_write_all(fd, op->data, op->len) < 0 || fchown(fd, uid, gid) < 0 ||
-          fchmod(fd, op->mode) < 0 || rename(tmp, op->path) < 0)
+      /* Owner and mode are set before the name appears: never readable by others in between. */
+      _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
+      if (vzt_atomic_open(AT_FDCWD, op->path, 0600, &f, err) < 0)
+        return -1;
+      if (vzt_write_all(f.fd, op->data, op->len) < 0 || fchown(f.fd, uid, gid) < 0 || fchmod(f.fd, op->mode) < 0)
         return vzt_fail_errno(err, errno, "cannot write %s", op->path);
+      if (vzt_atomic_commit(&f, err) < 0)
+        return -1;
     }
   }
   return 0;
@@ -264,7 +268,9 @@ static int add_source(struct plan *p, const char *src, const char *dest, const c
   if (vzt_read_file(src, &data, &len, err) < 0)
     return -1;
   _cleanup_free_ char *sum = sha256_hex(data, len);
-  mode_t m = mode_given ? mode : (st.st_mode & 0111 ? 0755 : 0644);
+  /* Without a MODE the source's own, never wider than 0755: a 0600 secret
+   * stays 0600, and a group-writable checkout does not make it so inside. */
+  mode_t m = mode_given ? mode : (st.st_mode & 0755);
   plan_add(p, (struct op){OP_FILE, vzt_strdup(dest), data, len, m, owner ? vzt_strdup(owner) : NULL});
   record(rec, vzt_strdupf("file %s %04o %s %s", dest, (unsigned) m, owner ? owner : "root", sum));
   return 0;

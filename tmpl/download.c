@@ -205,7 +205,9 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   struct vzt_fetch_item items[2] = {
       {.urls = aurls, .dest = adest, .digest_type = VZT_DIGEST_SHA256, .digest = ae->sha256,
        .size = ib.size},
-      {.urls = murls, .dest = mdest, .digest_type = VZT_DIGEST_SHA256, .digest = me->sha256},
+      /* The manifest's size is not signed: an endless one must not fill the cache. */
+      {.urls = murls, .dest = mdest, .digest_type = VZT_DIGEST_SHA256, .digest = me->sha256,
+       .max_size = VZT_LIMIT_MANIFEST},
   };
   struct vzt_fetch_opts fo = {.parallel = 2, .label = "Downloading the template"};
   if (vzt_fetch_all(items, 2, &fo, err) < 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tmpl/archive-io.h"
+#include "lib/atomic-file.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/error.h"
@@ -241,18 +242,10 @@ int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, i
 int vzt_pack_export(const char *src, const char *dest, enum vzt_pack_format fmt, int threads,
                     struct vzt_pack_result *res, struct vzt_error **err)
 {
-  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", dest, (int) getpid());
-  _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return vzt_fail_errno(err, errno, "cannot create %s", tmp);
-  if (vzt_pack_recompress(src, fd, fmt, threads, res, err) < 0) {
-    unlink(tmp);
+  _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
+  if (vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err) < 0)
+    return -1;
+  if (vzt_pack_recompress(src, f.fd, fmt, threads, res, err) < 0)
     return vzt_error_prefix(err, "writing %s", dest);
-  }
-  if (fsync(fd) < 0 || rename(tmp, dest) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return vzt_fail_errno(err, e, "cannot write %s", dest);
-  }
-  return 0;
+  return vzt_atomic_commit(&f, err);
 }

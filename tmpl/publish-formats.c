@@ -5,12 +5,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tmpl/archive-io.h"
+#include "lib/atomic-file.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 
@@ -102,11 +104,13 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, st
                                              e->name, e->build);
   /* The cached copy lxc-download keeps is re-fetched after this. */
   _cleanup_free_ char *expiry = vzt_strdupf("%lld\n", (long long) e->epoch + 30 * 86400);
-  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", dest, (int) getpid());
+  _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
+  if (vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err) < 0)
+    return -1;
   if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_xz(a) != ARCHIVE_OK ||
       archive_write_set_filter_option(a, "xz", "threads", "2") < ARCHIVE_WARN ||
       archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      archive_write_open_filename(a, tmp) != ARCHIVE_OK)
+      archive_write_open_fd(a, f.fd) != ARCHIVE_OK)
     goto fail;
   if (add_file(a, ae, "config", config, e->epoch) < 0 || add_file(a, ae, "config-user", config_user, e->epoch) < 0 ||
       add_file(a, ae, "create-message", message, e->epoch) < 0 ||
@@ -115,16 +119,10 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, st
       add_file(a, ae, "templates", "/etc/hostname\n/etc/hosts\n", e->epoch) < 0 ||
       archive_write_close(a) != ARCHIVE_OK)
     goto fail;
-  if (rename(tmp, dest) < 0) {
-    int errnum = errno;
-    unlink(tmp);
-    return vzt_fail_errno(err, errnum, "cannot write %s", dest);
-  }
-  return 0;
+  return vzt_atomic_commit(&f, err);
 fail:
-  vzt_fail(err, "cannot write %s: %s", dest, archive_error_string(a) ? archive_error_string(a) : "libarchive failed");
-  unlink(tmp);
-  return -1;
+  return vzt_fail(err, "cannot write %s: %s", dest,
+                  archive_error_string(a) ? archive_error_string(a) : "libarchive failed");
 }
 
 struct membuf {

@@ -149,7 +149,13 @@ static int load_index(struct publish_run *run, struct vzt_error **err)
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
   _cleanup_error_ struct vzt_error *e = NULL;
-  if (vzt_read_fileat(run->dirfd, INDEX_NAME, &data, &len, &e) < 0) {
+  /* The directory may be writable by others: the index is publish's own
+   * file, never the target of a link someone planted. */
+  struct stat st;
+  if (fstatat(run->dirfd, INDEX_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+    return vzt_refuse(err, "%s/%s is not a regular file (a link?): refusing to read or replace it (remove it)",
+                      run->o->dir, INDEX_NAME);
+  if (vzt_read_fileat_max(run->dirfd, INDEX_NAME, VZT_LIMIT_INDEX, &data, &len, &e) < 0) {
     if (e->errnum != ENOENT)
       return vzt_fail(err, "%s/%s: %s", run->o->dir, INDEX_NAME, e->msg);
     run->index = json_object_new_object();
@@ -221,7 +227,7 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
   char *slash = strrchr(copy, '/');
   *slash = 0;
   _cleanup_free_ char *tmp = vzt_strdupf("%s/.%s.tmp.%d", copy, slash + 1, (int) getpid());
-  if (vzt_mkdirat_p(run->dirfd, copy, 0755, err) < 0)
+  if (vzt_mkdirat_p_nofollow(run->dirfd, copy, 0755, err) < 0)
     return NULL;
   /* A leftover of a killed run with our pid: start afresh. */
   _cleanup_error_ struct vzt_error *e = NULL;
@@ -510,7 +516,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     if (point_last_good(run, vzt_index_str(t, "name"), good, err) < 0)
       goto out;
   }
-  if (vzt_mkdirat_p(run->dirfd, "meta/1.0", 0755, err) < 0)
+  if (vzt_mkdirat_p_nofollow(run->dirfd, "meta/1.0", 0755, err) < 0)
     goto out;
   for (size_t i = 0; i < ng; i++)
     if (vzt_write_file_atomic(run->dirfd, g[i].name, g[i].data, g[i].len, 0644, err) < 0)
@@ -556,6 +562,30 @@ static void run_clear(struct publish_run *run)
     json_object_put(run->index);
   if (run->dirfd >= 0)
     close(run->dirfd);
+}
+
+/* One publisher at a time per directory; the lock is held until exit. The
+ * directory may be writable by others: a link or device planted at the lock's
+ * name is refused, never followed. */
+static int lock_dir(struct publish_run *run, struct vzt_error **err)
+{
+  int lock = openat(run->dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+  if (lock < 0 && errno == ELOOP)
+    return vzt_refuse(err, "%s/%s is a symbolic link: refusing to follow it (remove it)", run->o->dir, LOCK_NAME);
+  struct stat st;
+  if (lock < 0 || fstat(lock, &st) < 0)
+    return vzt_fail_errno(err, errno, "cannot lock %s/%s", run->o->dir, LOCK_NAME);
+  if (!S_ISREG(st.st_mode)) {
+    close(lock);
+    return vzt_refuse(err, "%s/%s is not a regular file: refusing to use it as the lock (remove it)", run->o->dir,
+                      LOCK_NAME);
+  }
+  if (flock(lock, LOCK_EX) < 0) {
+    int e = errno;
+    close(lock);
+    return vzt_fail_errno(err, e, "cannot lock %s/%s", run->o->dir, LOCK_NAME);
+  }
+  return 0;
 }
 
 static int publish_one(struct publish_run *run, const char *path, struct vzt_publish_result *r,
@@ -615,11 +645,14 @@ int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, 
   if (run.dirfd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", o->dir);
   /* One publisher at a time per directory; held until exit. */
-  int lock = openat(run.dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0 || flock(lock, LOCK_EX) < 0)
-    return vzt_fail_errno(err, errno, "cannot lock %s/%s", o->dir, LOCK_NAME);
+  if (lock_dir(&run, err) < 0)
+    return -1;
   if (load_index(&run, err) < 0)
     return -1;
+  /* A planted link among the directories is refused before any work. */
+  if (vzt_mkdirat_p_nofollow(run.dirfd, "templates", 0755, err) < 0 ||
+      vzt_mkdirat_p_nofollow(run.dirfd, "meta/1.0", 0755, err) < 0)
+    return vzt_error_prefix(err, "%s", o->dir);
   for (char **p = o->manifests; p && *p; p++)
     if (publish_one(&run, *p, r, err) < 0)
       return -1;

@@ -238,7 +238,7 @@ int vzt_recipe_load(const char *path, struct vzt_recipe **out, struct vzt_error 
 {
   _cleanup_free_ char *data = NULL;
   size_t len;
-  if (vzt_read_file(path, &data, &len, err) < 0)
+  if (vzt_read_file_max(path, VZT_LIMIT_RECIPE, &data, &len, err) < 0)
     return vzt_error_prefix(err, "cannot read recipe");
   struct vzt_recipe *r = calloc(1, sizeof(*r));
   if (!r)
@@ -501,7 +501,7 @@ static char *default_of(const char *recipes_dir, const char *distro, bool *by_fo
   *by_folder = !strcmp(basename(dirname(folder)), distro);
   _cleanup_free_ char *data = NULL;
   struct vzt_error *e = NULL;
-  if (!defpath || vzt_read_file(defpath, &data, NULL, &e) < 0) {
+  if (!defpath || vzt_read_file_max(defpath, VZT_LIMIT_RECIPE, &data, NULL, &e) < 0) {
     vzt_error_free(&e);
     return NULL;
   }

@@ -1,5 +1,6 @@
 /* Unit tests for lib/: strings, digests, files, errors. */
 #include "config.h"
+#include "lib/atomic-file.h"
 #include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
@@ -7,6 +8,7 @@
 
 #include "tests/unit/unit.h"
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,109 @@ START_TEST(atomic_write_read_and_rm_rf)
 }
 END_TEST
 
+/* A root-only file elsewhere, the target of every planted link below. */
+static char *make_victim(const char *dir)
+{
+  char *v = vzt_path_join(dir, "victim");
+  int fd = open(v, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, "secret", 6), 6);
+  close(fd);
+  return v;
+}
+
+static void assert_victim_untouched(const char *v)
+{
+  struct vzt_error *err = NULL;
+  char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(vzt_read_file(v, &data, &len, &err), 0);
+  ck_assert_uint_eq(len, 6);
+  ck_assert_str_eq(data, "secret");
+  struct stat st;
+  ck_assert_int_eq(stat(v, &st), 0);
+  ck_assert_int_eq(st.st_mode & 07777, 0600);
+  free(data);
+}
+
+START_TEST(atomic_file_never_follows_planted_links)
+{
+  char dir[] = "/tmp/vzt-test-atomic.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char *victim = make_victim(dir);
+  char *pub = vzt_path_join(dir, "pub");
+  ck_assert_int_eq(mkdir(pub, 0777), 0);
+  int fd = open(pub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct vzt_error *err = NULL;
+  /* A link at the final name is replaced, not written through. */
+  char *at_final = vzt_path_join(pub, "SHA256SUMS");
+  ck_assert_int_eq(symlink(victim, at_final), 0);
+  /* Links at the names a pid-based writer would pick. */
+  for (int pid = getpid() - 2; pid <= getpid() + 2; pid++) {
+    char *t = vzt_strdupf("%s/SHA256SUMS.tmp.%d", pub, pid);
+    ck_assert_int_eq(symlink(victim, t), 0);
+    free(t);
+  }
+  ck_assert_int_eq(vzt_atomic_write_file(fd, "SHA256SUMS", "new\n", 4, 0644, &err), 0);
+  assert_victim_untouched(victim);
+  struct stat st;
+  ck_assert_int_eq(fstatat(fd, "SHA256SUMS", &st, AT_SYMLINK_NOFOLLOW), 0);
+  ck_assert(S_ISREG(st.st_mode));
+  ck_assert_int_eq(st.st_mode & 0777, 0644);
+
+  /* A directory link among the parents cannot lead outside the directory. */
+  char *meta = vzt_strdupf("%s/meta", pub);
+  ck_assert_int_eq(symlink(dir, meta), 0);
+  free(meta);
+  ck_assert_int_lt(vzt_atomic_write_file(fd, "meta/victim", "x", 1, 0644, &err), 0);
+  vzt_error_free(&err);
+  assert_victim_untouched(victim);
+
+  /* Abort leaves nothing behind; commit leaves only the final name. */
+  struct vzt_atomic_file f;
+  ck_assert_int_eq(vzt_atomic_open(fd, "other", 0600, &f, &err), 0);
+  char *tmp = vzt_strdup(f.tmp);
+  vzt_atomic_abort(&f);
+  ck_assert_int_ne(faccessat(fd, tmp, F_OK, AT_SYMLINK_NOFOLLOW), 0);
+  ck_assert_int_ne(faccessat(fd, "other", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+  free(tmp);
+  close(fd);
+  ck_assert_int_eq(vzt_rm_rf(dir, &err), 0);
+  free(at_final);
+  free(pub);
+  free(victim);
+}
+END_TEST
+
+START_TEST(read_file_max_refuses_devices_and_large_files)
+{
+  struct vzt_error *err = NULL;
+  char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_lt(vzt_read_file_max("/dev/zero", 1024, &data, &len, &err), 0);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_ptr_nonnull(strstr(err->msg, "/dev/zero"));
+  vzt_error_free(&err);
+  char dir[] = "/tmp/vzt-test-readmax.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ck_assert_int_eq(vzt_atomic_write_file(dfd, "f", "0123456789", 10, 0644, &err), 0);
+  ck_assert_int_lt(vzt_read_fileat_max(dfd, "f", 9, &data, &len, &err), 0);
+  ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
+  ck_assert_ptr_nonnull(strstr(err->msg, "limit of 9"));
+  vzt_error_free(&err);
+  ck_assert_int_eq(vzt_read_fileat_max(dfd, "f", 10, &data, &len, &err), 0);
+  ck_assert_uint_eq(len, 10);
+  free(data);
+  /* /proc files say size 0: read anyway, within the limit. */
+  ck_assert_int_eq(vzt_read_file_max("/proc/self/status", 1 << 20, &data, &len, &err), 0);
+  ck_assert_uint_gt(len, 0);
+  free(data);
+  close(dfd);
+  ck_assert_int_eq(vzt_rm_rf(dir, &err), 0);
+}
+END_TEST
+
 START_TEST(first_error_wins_and_prefix)
 {
   struct vzt_error *err = NULL;
@@ -106,6 +211,8 @@ int main(void)
   tcase_add_test(tc, path_join_and_strip);
   tcase_add_test(tc, sha256_of_known_input);
   tcase_add_test(tc, atomic_write_read_and_rm_rf);
+  tcase_add_test(tc, atomic_file_never_follows_planted_links);
+  tcase_add_test(tc, read_file_max_refuses_devices_and_large_files);
   tcase_add_test(tc, first_error_wins_and_prefix);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);

@@ -1,0 +1,87 @@
+#!/bin/sh
+# publish into a directory another user owns, who has planted symbolic links
+# at every name publish may create (the lock, every index, their temporary
+# names "<name>.tmp.<pid>" for the next pids, meta/1.0/...) and a directory
+# link: none of them is followed, and a root-only 0600 file elsewhere keeps
+# its bytes and its mode. A link at the lock's name or at index.json (which
+# publish reads) is refused (exit 3).
+# (The temporary SHA256SUMS.tmp.<pid> used to be opened with O_TRUNC and no
+# O_NOFOLLOW: such a link made root overwrite the file it pointed at.)
+. "$(dirname "$0")/../integration/testlib.sh"
+need_root
+CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
+A=debian-12-x86_64-minbase
+[ -e "$CACHE/templates/$A.tar.zst" ] || expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
+make_key pub
+
+chmod 0711 "$T" # the other user must reach the publish directory
+mkdir -m 0700 "$T/private"
+VICTIM="$T/private/root-only"
+echo "root's secret" >"$VICTIM"
+chmod 0600 "$VICTIM"
+mkdir -m 0700 "$T/private/dir"
+echo "root's other secret" >"$T/private/dir/index-system"
+chmod 0600 "$T/private/dir/index-system"
+victims() { for v in "$VICTIM" "$T/private/dir/index-system"; do stat -c '%a %s %Y' "$v"; sha256sum <"$v"; done; }
+victims >"$T/victims.before"
+
+SITE="$T/site"
+mkdir -m 0755 "$SITE"
+chown nobody:nogroup "$SITE"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# plant NAMES...: links at each name and at "<name>.tmp.<pid>" for the next
+# 400 pids (the writer's old temporary names), all pointing at the victim.
+plant() {
+  next=$(sh -c 'echo $$')
+  as_nobody /usr/bin/python3 - "$SITE" "$VICTIM" "$next" "$@" <<'PY'
+import os, sys
+site, victim, nxt, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+n = 0
+for name in names:
+    os.makedirs(os.path.join(site, os.path.dirname(name)), exist_ok=True)
+    for p in [None] + list(range(nxt, nxt + 400)):
+        link = os.path.join(site, name if p is None else "%s.tmp.%d" % (name, p))
+        if not os.path.lexists(link):
+            os.symlink(victim, link); n += 1
+print(n)
+PY
+}
+NAMES="SHA256SUMS SHA256SUMS.gpg aplinfo.dat aplinfo.dat.gz aplinfo.dat.asc meta/1.0/index-system meta/1.0/index-user"
+count=$(plant .vztmpl-publish.lock index.json $NAMES)
+echo "planted $count links (as nobody) at the lock, every index and their temporary names"
+
+expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_stderr ".vztmpl-publish.lock"
+echo "publish with a link at the lock: exit 3: $(grep -o 'is a symbolic link[^(]*' "$T/stderr" | head -1)"
+victims | cmp -s - "$T/victims.before" || fail "the root-only file changed (lock)"
+
+as_nobody rm "$SITE/.vztmpl-publish.lock"
+expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_stderr "index.json is not a regular file"
+echo "publish with a link at index.json: exit 3: $(grep -o 'is not a regular file[^(]*' "$T/stderr" | head -1)"
+victims | cmp -s - "$T/victims.before" || fail "the root-only file changed (index.json)"
+
+as_nobody rm "$SITE/index.json"
+count=$(plant $NAMES)
+echo "planted $count more links for the next pids; the lock and index.json links removed"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+echo "publish with links at every index name: exit 0"
+victims | cmp -s - "$T/victims.before" || { victims; fail "the root-only file changed"; }
+for f in index.json SHA256SUMS SHA256SUMS.gpg aplinfo.dat meta/1.0/index-system; do
+  [ -f "$SITE/$f" ] && [ ! -L "$SITE/$f" ] || fail "$f is not a regular file of publish's"
+done
+(cd "$SITE" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the published files"
+echo "every index is publish's own file, the links beside them untouched, SHA256SUMS checks"
+
+# A directory link: meta -> a root-only directory holding a file of the same name.
+as_nobody rm -rf "$SITE/meta"
+as_nobody ln -s "$T/private/dir" "$SITE/meta"
+set +e
+"$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A" >"$T/stdout" 2>"$T/stderr"
+got=$?
+set -e
+echo "publish with meta -> a root-only directory: exit $got: $(tail -n1 "$T/stderr")"
+victims | cmp -s - "$T/victims.before" || { victims; fail "a file behind the meta link changed"; }
+[ "$got" = 3 ] || fail "publish with a meta link exited $got, wanted 3"
+[ "$(ls -A "$T/private/dir")" = index-system ] || fail "publish created $(ls -A "$T/private/dir") through the meta link"
+echo "publish symlinks: no planted link was followed, the root-only files are as they were"
