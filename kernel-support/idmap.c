@@ -21,13 +21,6 @@
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-
 /* What one file says: our own range, if any, and where the highest range
  * listed for anyone ends. */
 struct subid_scan {

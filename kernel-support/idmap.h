@@ -6,6 +6,14 @@
 #include <stdint.h>
 #include "lib/error.h"
 
+/* The mount API's names, for C libraries older than Linux 5.12's. */
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+
 /* The user vztmpl's range is listed under in /etc/subuid and /etc/subgid. */
 #define VZT_IDMAP_USER "vztmpl"
 /* A Debian root owns files up to nobody (65534): one range of this size. */

@@ -33,13 +33,6 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-
 /* The set-up is a list of operations executed in order in the child, the way
  * bubblewrap does it: the list says what the sandbox looks like, one
  * function says how each kind of step is done. */
