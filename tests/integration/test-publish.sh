@@ -312,15 +312,14 @@ lighttpd -D -f "$T/tls.conf" &
 TLS_PID=$!
 trap 'kill $TLS_PID 2>/dev/null; cleanup' EXIT
 echo "ca_certificate = $T/tls/cert.pem" >"$T/wgetrc"
-for _ in $(seq 50); do
-  WGETRC="$T/wgetrc" wget -q -O /dev/null "https://127.0.0.1:$tport/index.json" && break
-  sleep 0.1
-done
+wait_until "lighttpd with TLS on port $tport" env WGETRC="$T/wgetrc" wget -q -O /dev/null "https://127.0.0.1:$tport/index.json"
 mkdir -p "$T/lxc" "$T/lxc-cache"
 expect_exit 0 env WGETRC="$T/wgetrc" LXC_CACHE_PATH="$T/lxc-cache" lxc-create -P "$T/lxc" -n vzt -t download -- \
   --server "127.0.0.1:$tport" -d debian -r bookworm -a amd64 --variant minbase
 grep -q "vztmpl template $A, build $BUILD" "$T/stdout" || fail "lxc-create did not print our create-message: $(cat "$T/stdout")"
 # lxc-download joins "https://SERVER/", the index's "/images/.../" and "/rootfs.tar.xz".
+# The server writes its buffered access log out when it exits.
+stop_server "$TLS_PID"
 grep -Eq "\"GET /+images/debian/bookworm/amd64/minbase/$BUILD/+rootfs.tar.xz HTTP/[0-9.]+\" 200 " "$T/tls-access.log" ||
   { cat "$T/tls-access.log" >&2; fail "lxc-download fetched no rootfs.tar.xz"; }
 grep -q '^lxc.include = /usr/share/lxc/config/common.conf$' "$T/lxc/vzt/config" || fail "the container config lacks common.conf"
