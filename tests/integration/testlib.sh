@@ -100,9 +100,13 @@ stop_server() {
   _ss_pid=${1:-$HTTPD_PID}
   [ -n "$_ss_pid" ] || return 0
   kill "$_ss_pid" 2>/dev/null || true
+  # wait reaps a child of this shell; from a subshell it returns at once,
+  # so the end is also polled for.
   wait "$_ss_pid" 2>/dev/null || true
+  wait_until "server $_ss_pid to exit" server_gone "$_ss_pid"
   [ "$_ss_pid" != "$HTTPD_PID" ] || HTTPD_PID=
 }
+server_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # served: the paths the server was asked for since the previous call (or
 # since it started), one "METHOD PATH STATUS" a line. lighttpd buffers its
