@@ -49,3 +49,8 @@ void vzt_fetch_global_init(void);
  * the process that does not set opts->timeout (the global --timeout);
  * 0 restores the default, 30. */
 void vzt_fetch_set_timeout(long seconds);
+
+/* A test seam, NULL in the product: called with each pause before a retry
+ * (the back-off), returns the pause to use. Tests count and check the pauses
+ * there instead of against the clock. */
+extern double (*vzt_fetch_backoff_hook)(double delay);

@@ -662,6 +662,8 @@ static enum outcome verify(struct xfer *x, char **cause, char *got)
   return O_OK;
 }
 
+double (*vzt_fetch_backoff_hook)(double delay);
+
 static void attempt_done(struct xfer *x, CURLcode res)
 {
   struct fetch_run *run = x->run;
@@ -758,6 +760,8 @@ static void attempt_done(struct xfer *x, CURLcode res)
         delay *= 2;
       if (delay > BACKOFF_MAX)
         delay = BACKOFF_MAX;
+      if (vzt_fetch_backoff_hook)
+        delay = vzt_fetch_backoff_hook(delay);
       vzt_debug("%s: retrying in %.1f s", cause, delay);
       free(cause);
       x->not_before = vzt_now() + delay;

@@ -44,13 +44,14 @@ rm -f "$CACHE/templates/limits-ok-x86_64."*
 assert_no_new_cgroups "the good build"
 
 # A fork loop in target code stops at numproc; the build fails naming it.
-recipe limits-fork "numproc = 32" 'i=0; while [ $i -lt 200 ]; do sleep 30 & i=$((i + 1)); done; wait'
-start=$(date +%s)
-expect_exit 1 "$VZTMPL" -C "$CACHE" build "$T/r/limits-fork.conf"
+# The loop's sleeps outlast any build: a build that waited for them would
+# still be running when expect_exit_ending stops it.
+recipe limits-fork "numproc = 32" 'i=0; while [ $i -lt 200 ]; do sleep 3607 & i=$((i + 1)); done; wait'
+expect_exit_ending 1 "$VZTMPL" -C "$CACHE" build "$T/r/limits-fork.conf"
 expect_stderr "limit (numproc 32"
 expect_stderr "raise it in the recipe's \[limits\]"
-[ $(( $(date +%s) - start )) -lt 30 ] || fail "the build waited for the fork loop's sleeps"
-! pgrep -f "sleep 30" >/dev/null || fail "the fork loop's processes outlived the build"
+fork_loop_gone() { ! pgrep -f "sleep 3607" >/dev/null; }
+wait_until "the fork loop's processes to end with the build" fork_loop_gone
 [ ! -e "$CACHE/templates/limits-fork-x86_64.tar.zst" ] || fail "a failed build left a template"
 assert_no_new_cgroups "the fork loop's build"
 

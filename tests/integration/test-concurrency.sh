@@ -35,7 +35,10 @@ for i in 1 2 3 4; do
   "$VZTMPL" -C "$C" build "$T/$recipe.conf" >"$T/b$i.out" 2>"$T/b$i.err" &
   pids="$pids $!"
 done
-sleep 0.3
+# gc among the builds: once one of them works in the cache (or, on a very
+# fast machine, has already finished).
+builds_started() { [ -n "$(ls -A "$C/tmp" 2>/dev/null)" ] || ls "$C"/templates/*.tar.zst >/dev/null 2>&1; }
+wait_until "a build to start in $C" builds_started
 "$VZTMPL" -C "$C" cache gc >"$T/gc.out" 2>"$T/gc.err" &
 gc=$!
 i=0

@@ -157,10 +157,13 @@ expect_exit 2 "$V" exec "$R" --limit nosuch=1 -- true
 expect_stderr "unknown resource"
 expect_exit 2 "$V" exec "$R" --net bridge -- true
 
-# Signals sent to vztmpl reach the command.
-"$V" exec "$R" -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' &
+# Signals sent to vztmpl reach the command. It says when its trap is set;
+# its sleep only keeps it running until the signal comes.
+rm -f "$R/tmp/trap-set"
+"$V" exec "$R" -- sh -c 'trap "exit 42" TERM; : >/tmp/trap-set; sleep 120 & wait' &
 pid=$!
-sleep 1
+trap_set() { [ -e "$R/tmp/trap-set" ] || ! kill -0 "$pid" 2>/dev/null; }
+wait_until "the command to set its trap" trap_set
 kill -TERM $pid
 set +e
 wait $pid
@@ -168,7 +171,8 @@ rc=$?
 set -e
 [ "$rc" = 42 ] || fail "SIGTERM was not forwarded (exit $rc)"
 
-# numproc: a bounded fork loop stops at the limit, and the report counts it.
+# numproc: a bounded fork loop stops at the limit, and the report counts it
+# (its sleeps only hold their process slots).
 expect_exit 0 "$V" --json exec "$R" --limit numproc=20 -- sh -c \
   '(for i in $(seq 50); do sleep 5 & done) >/dev/null 2>&1; exit 0'
 python3 - "$T/stdout" <<'PY'
@@ -184,21 +188,22 @@ PY
 
 # physpages: the limit is in the memory cgroup while the command runs, and
 # 256 MB do not fit in 64M.
-# Polled for as long as the command runs: a loaded machine (or ASan) may take
-# seconds to start it.
-"$V" exec "$R" --limit physpages=64M -- sleep 8 &
+# Polled until it is there (a loaded machine, or ASan, may take seconds to
+# start the command); the command's sleep only keeps it running till then.
+"$V" exec "$R" --limit physpages=64M -- sleep 120 &
 pid=$!
 lim=
 # (A group just made holds the default until its limit is written.)
-while kill -0 "$pid" 2>/dev/null; do
+limit_seen() {
   d=$(vztmpl_cgroups | grep memory | head -1)
   for f in memory.limit_in_bytes memory.max; do
     if [ -n "$d" ] && [ -f "$d/$f" ]; then lim=$(cat "$d/$f" 2>/dev/null || true); fi
   done
-  [ "$lim" = 67108864 ] && break
-  sleep 0.1
-done
-wait $pid
+  [ "$lim" = 67108864 ] || ! kill -0 "$pid" 2>/dev/null
+}
+wait_until "the memory cgroup's limit while the command runs" limit_seen
+kill -TERM "$pid" 2>/dev/null || true
+wait $pid || true
 [ "$lim" = 67108864 ] || fail "physpages=64M: the memory cgroup's limit is \"$lim\""
 expect_exit 0 "$V" --json exec "$R" --limit physpages=64M -- sh -c \
   'dd if=/dev/zero of=/dev/null bs=256M count=1 >/dev/null 2>&1; echo "dd=$?" >&2'

@@ -72,9 +72,8 @@ echo "failover: the down mirrors were tried, the good one served"
 # 4. Every mirror down: a failure in bounded time naming each, no template.
 write_recipe "$T/alldown.conf" "$DOWN http://127.0.0.1:$closed" "$T/good.gpg" hello-vzt
 start=$(date +%s)
-expect_exit 1 "$VZTMPL" -C "$T/c4" build "$T/alldown.conf"
+expect_exit_ending 1 "$VZTMPL" -C "$T/c4" build "$T/alldown.conf"
 secs=$(( $(date +%s) - start ))
-[ "$secs" -lt 90 ] || fail "all mirrors down took $secs s"
 expect_stderr "$DOWN/dists/testing/InRelease"
 expect_stderr "127.0.0.1:$closed/dists/testing/InRelease"
 assert_no_template "$T/c4"
@@ -98,9 +97,8 @@ echo "a stall past --timeout: abandoned, retried, the same archive"
 # 7. Every answer stalls: the build gives up naming the stall, no template.
 echo "* all stall 40" >"$T/good.rules"
 start=$(date +%s)
-expect_exit 1 "$VZTMPL" --timeout 2 -C "$T/c7" build "$T/good.conf"
+expect_exit_ending 1 "$VZTMPL" --timeout 2 -C "$T/c7" build "$T/good.conf"
 secs=$(( $(date +%s) - start ))
-[ "$secs" -lt 90 ] || fail "every answer stalled took $secs s"
 expect_stderr "InRelease: .*2 seconds"
 assert_no_template "$T/c7"
 echo "every answer stalled: failed after $secs s: $(grep error: "$T/stderr" | head -c 200)"

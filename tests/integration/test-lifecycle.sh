@@ -101,10 +101,8 @@ expect_exit 0 "$VZTMPL" -C "$C" verify "$A"
 # gc while a build holds the cache: it waits, and the build is not broken.
 "$VZTMPL" -C "$C" build debian:12 --variant minbase --offline >"$T/build.out" 2>"$T/build.err" &
 build=$!
-for _ in $(seq 100); do
-  [ -n "$(ls -A "$C/tmp")" ] && break
-  sleep 0.05
-done
+build_started() { [ -n "$(ls -A "$C/tmp" 2>/dev/null)" ] || ! kill -0 "$build" 2>/dev/null; }
+wait_until "the --offline build to start" build_started
 expect_exit 0 "$VZTMPL" -C "$C" cache gc
 wait "$build" || { cat "$T/build.err" >&2; fail "the --offline build beside gc failed"; }
 [ "$(sha256sum "$C/templates/$A.tar.zst" | cut -d' ' -f1)" = "$sum" ] || fail "the offline rebuild differs"

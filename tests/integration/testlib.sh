@@ -41,6 +41,19 @@ expect_exit() {
   set -e
   [ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "$* exited $got, wanted $want"; }
 }
+# expect_exit_ending CODE CMD...: expect_exit for a command that must end by
+# itself (give up, not wait for ever). A run still going after 10 minutes,
+# which only a hang explains, is stopped and fails; no shorter time is
+# asserted.
+expect_exit_ending() {
+  want=$1; shift
+  set +e
+  timeout 600 "$@" >"$T/stdout" 2>"$T/stderr"
+  got=$?
+  set -e
+  [ "$got" != 124 ] || { cat "$T/stderr" >&2; fail "$* was still running after 10 minutes"; }
+  [ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "$* exited $got, wanted $want"; }
+}
 # corrupt_byte FILE OFFSET: inverts the byte at OFFSET, so that the file
 # always changes (writing a fixed byte leaves it as it was once in 256 runs).
 corrupt_byte() {
@@ -52,6 +65,18 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(int(sys.argv[2]))
     f.write(bytes([b[0] ^ 0xFF]))
 PY
+}
+# wait_until WHAT CMD...: runs CMD every 0.05 s until it succeeds. A wait for
+# an event, never for an amount of time: the 60 s bound only ends a wait for
+# something that will not happen, and fails naming WHAT.
+wait_until() {
+  _wu_what=$1; shift
+  _wu_n=0
+  until "$@"; do
+    _wu_n=$((_wu_n + 1))
+    [ "$_wu_n" -lt 1200 ] || fail "gave up after 60 s waiting for $_wu_what"
+    sleep 0.05
+  done
 }
 expect_stderr() { grep -q -- "$1" "$T/stderr" || { cat "$T/stderr" >&2; fail "stderr lacks \"$1\""; }; }
 
@@ -74,12 +99,25 @@ server.stat-cache-engine = "disable"
 CONF
   lighttpd -D -f "$T/lighttpd.conf" &
   HTTPD_PID=$!
-  for _ in $(seq 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.1
-  done
+  wait_until "lighttpd on port $port" curl -s -o /dev/null "http://127.0.0.1:$port/"
   URL="http://127.0.0.1:$port"
 }
+
+# stop_server [PID]: stops a server this test started (serve's by default)
+# and waits until it has exited. lighttpd buffers its access log and writes
+# it out on a timer or on exit: a test reads a server's log only after this,
+# or through served while the server must go on.
+stop_server() {
+  _ss_pid=${1:-$HTTPD_PID}
+  [ -n "$_ss_pid" ] || return 0
+  kill "$_ss_pid" 2>/dev/null || true
+  # wait reaps a child of this shell; from a subshell it returns at once,
+  # so the end is also polled for.
+  wait "$_ss_pid" 2>/dev/null || true
+  wait_until "server $_ss_pid to exit" server_gone "$_ss_pid"
+  [ "$_ss_pid" != "$HTTPD_PID" ] || HTTPD_PID=
+}
+server_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # served: the paths the server was asked for since the previous call (or
 # since it started), one "METHOD PATH STATUS" a line. lighttpd buffers its
@@ -87,11 +125,7 @@ CONF
 served() {
   mark="/.vztmpl-mark-$(date +%s%N)"
   curl -s -o /dev/null "$URL$mark" || true
-  for _ in $(seq 100); do
-    grep -qF " $mark " "$T/access.log" 2>/dev/null && break
-    sleep 0.05
-  done
-  grep -qF " $mark " "$T/access.log" || fail "the server never logged $mark"
+  wait_until "the server to log $mark" grep -qsF " $mark " "$T/access.log"
   awk -v mark=" $mark " '
     index($0, mark) { for (i = 0; i < n; i++) print buf[i]; exit }
     / \/\.vztmpl-mark-/ { n = 0; next }
@@ -217,11 +251,7 @@ front() {
   : >"$T/$1.rules"
   python3 "$TESTS_DIR/faultfront.py" "$2" "$T/$1.rules" "$T/$1.port" "$T/$1.log" "${3:-127.0.0.1}" &
   FRONT_PIDS="${FRONT_PIDS:-} $!"
-  for _ in $(seq 100); do
-    [ -s "$T/$1.port" ] && break
-    sleep 0.05
-  done
-  [ -s "$T/$1.port" ] || fail "the fault front $1 did not start"
+  wait_until "the fault front $1 to start" test -s "$T/$1.port"
   FRONT_URL="http://${3:-127.0.0.1}:$(cat "$T/$1.port")"
 }
 

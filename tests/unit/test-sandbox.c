@@ -247,21 +247,27 @@ END_TEST
 
 START_TEST(test_signals_forwarded)
 {
-  /* A helper sends us SIGTERM while the command waits; the command's trap sees it. */
+  /* A helper sends us SIGTERM once the command has set its trap (it says so
+   * with a file); the command's trap sees it. The command would loop until
+   * check's timeout if the signal never reached it. */
   struct sigaction before;
   ck_assert_int_eq(sigaction(SIGTERM, NULL, &before), 0);
+  _cleanup_free_ char *ready = vzt_path_join(root, "tmp/trap-set");
+  unlink(ready);
   pid_t me = getpid();
   pid_t helper = fork();
   ck_assert_int_ge(helper, 0);
   if (helper == 0) {
-    usleep(700 * 1000);
+    /* polls for the file, bounded well below the test's timeout */
+    for (int i = 0; i < 5000 && access(ready, F_OK) != 0; i++)
+      usleep(10 * 1000);
     kill(me, SIGTERM);
     _exit(0);
   }
   struct vzt_sandbox_opts o = {.forward_signals = true};
   struct vzt_error *err = NULL;
   _cleanup_free_ char *out = NULL;
-  int st = run_opts(&o, "trap 'echo got TERM; exit 42' TERM; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
+  int st = run_opts(&o, "trap 'echo got TERM; exit 42' TERM; echo > /tmp/trap-set; while :; do sleep 0.1; done",
                     &out, &err);
   waitpid(helper, NULL, 0);
   ck_assert_int_eq(st, 42);
@@ -448,7 +454,7 @@ static Suite *sandbox_suite(void)
   Suite *s = suite_create("sandbox");
   TCase *tc = tcase_create("sandbox");
   tcase_add_unchecked_fixture(tc, make_root, remove_root);
-  tcase_set_timeout(tc, 30);
+  tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_pid_namespace);
   tcase_add_test(tc, test_root_and_hostname);
   tcase_add_test(tc, test_dev);
