@@ -305,3 +305,11 @@ assert_no_template() {
     fail "a template was written to $1/templates"
   fi
 }
+
+# minbase_root DIR: a deployed Debian 12 minbase root in DIR, built into the
+# shared test cache $CACHE when it is not there yet.
+CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
+minbase_root() {
+  expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
+  expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$1"
+}

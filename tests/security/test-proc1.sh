@@ -6,10 +6,8 @@
 # nowhere inside.
 . "$(dirname "$0")/../integration/testlib.sh"
 need_root
-CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 R="$T/root"
-expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$R"
+minbase_root "$R"
 mkdir "$T/secretdir"
 echo "host-only" >"$T/secretdir/host-secret"
 export VZT_SECRET=c0ffee-vzt-secret-value

@@ -6,10 +6,8 @@
 # cap_sys_admin, cap_sys_module, cap_sys_rawio and cap_mknod.
 . "$(dirname "$0")/../integration/testlib.sh"
 need_root
-CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 R="$T/root"
-expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$R"
+minbase_root "$R"
 core_pattern=$(cat /proc/sys/kernel/core_pattern)
 
 # Writes: opening each for writing must fail (nothing is written: where the

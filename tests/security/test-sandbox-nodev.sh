@@ -5,10 +5,8 @@
 # refused, while the sandbox's own /dev keeps working.
 . "$(dirname "$0")/../integration/testlib.sh"
 need_root
-CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 R="$T/root"
-expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$R"
+minbase_root "$R"
 
 # The host's root file system's disk, or /dev/null's numbers where it has none.
 disk=$(findmnt -n -o SOURCE / | head -1)

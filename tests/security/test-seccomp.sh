@@ -7,10 +7,8 @@
 need_root
 command -v keyctl >/dev/null || skip "needs keyctl (Debian package keyutils)"
 command -v cc >/dev/null || skip "needs cc"
-CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 R="$T/root"
-expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$R"
+minbase_root "$R"
 
 KEY=$(keyctl add user vzt-secret s3cret @u)
 trap 'keyctl unlink "$KEY" @u >/dev/null 2>&1 || true

@@ -9,10 +9,8 @@
 need_root
 command -v script >/dev/null || skip "needs script (Debian package bsdutils)"
 command -v cc >/dev/null || skip "needs cc"
-CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
 R="$T/root"
-expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$R"
+minbase_root "$R"
 
 # tiocsti FD TEXT: pushes TEXT into the input of terminal FD; writes
 # "tiocsti=ok" or "tiocsti=ERRNO" to /tiocsti.result (its stdout may be a
