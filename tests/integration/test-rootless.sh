@@ -70,6 +70,21 @@ out=$(cat "$T/stdout")
 [ "$(echo "$out" | sed -n 6p)" = audit=0 ] || fail "dpkg --audit: $out"
 [ $(( 0x$(echo "$out" | sed -n 7p | cut -f2) >> 21 & 1 )) = 0 ] || fail "cap_sys_admin is in the bounding set: $out"
 expect_exit 7 as_user "$USER_OK" "$V" exec "$R" -- sh -c 'exit 7'
+# The boundary holds for the user's root as for root's: host sysctls stay
+# unwritable, pid 1 and a passed directory unreachable, the kernel's keys
+# hidden, and the bounding set the same as a root-run sandbox's.
+core=$(cat /proc/sys/kernel/core_pattern)
+mkdir "$T/work/secret" && echo host-only >"$T/work/secret/file"
+expect_exit 0 as_user "$USER_OK" "$V" exec "$R" -- sh -c \
+  'echo "|/tmp/x" >/proc/sys/kernel/core_pattern 2>/dev/null && echo wrote; ls /proc/1/fd/9/ 2>/dev/null; cat /proc/keys; grep CapBnd /proc/self/status' 9<"$T/work/secret"
+[ "$(cat /proc/sys/kernel/core_pattern)" = "$core" ] || fail "a rootless run changed the host's core_pattern"
+! grep -q "wrote\|file" "$T/stdout" || fail "rootless: sysctl written or the passed directory reached: $(cat "$T/stdout")"
+rootless_bnd=$(grep CapBnd "$T/stdout" | cut -f2)
+mkdir -m 700 "$T/private"
+expect_exit 0 "$VZTMPL" -C "$CACHE" deploy "$TPL" "$T/private/root"
+expect_exit 0 "$VZTMPL" exec "$T/private/root" -- grep CapBnd /proc/self/status
+[ "$rootless_bnd" = "$(cut -f2 "$T/stdout")" ] || fail "bounding sets differ: rootless $rootless_bnd, root $(cat "$T/stdout")"
+echo "rootless boundary: core_pattern unwritable, /proc/1/fd/9 unreachable, /proc/keys empty, CapBnd $rootless_bnd as root's"
 # Cgroups are the host root's: a limit is refused with the reason.
 expect_exit 1 as_user "$USER_OK" "$V" exec "$R" --limit numproc=32 -- true
 expect_stderr "not delegated to uid $OK_UID"
