@@ -3,7 +3,7 @@
 #include "src/cmd.h"
 #include "tmpl/build.h"
 #include "tmpl/pack.h"
-#include "tmpl/update.h"
+#include "tmpl/lifecycle/update.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 

@@ -1,7 +1,7 @@
 /* vztmpl deploy TEMPLATE ROOT: a verified template becomes a container root. */
 #include "config.h"
 #include "src/cmd.h"
-#include "tmpl/deploy.h"
+#include "tmpl/lifecycle/deploy.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 

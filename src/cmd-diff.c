@@ -2,7 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "src/diff-output.h"
-#include "tmpl/diff.h"
+#include "tmpl/lifecycle/diff.h"
 #include "tmpl/manifest.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"

@@ -1,7 +1,7 @@
 /* vztmpl download NAME --from URL: a published template into the cache, signature and hashes checked first. */
 #include "config.h"
 #include "src/cmd.h"
-#include "tmpl/download.h"
+#include "tmpl/publish/download.h"
 #include "lib/log.h"
 
 #include <getopt.h>

@@ -1,7 +1,7 @@
 /* vztmpl publish DIR: cached templates into a static directory others download from. */
 #include "config.h"
 #include "src/cmd.h"
-#include "tmpl/publish.h"
+#include "tmpl/publish/publish.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"

@@ -3,7 +3,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "src/diff-output.h"
-#include "tmpl/update.h"
+#include "tmpl/lifecycle/update.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"

@@ -1,7 +1,7 @@
 /* vztmpl verify TEMPLATE: the archive and its package database against the manifest. */
 #include "config.h"
 #include "src/cmd.h"
-#include "tmpl/verify.h"
+#include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <json-c/json.h>
 #include <stddef.h>
-#include "tmpl/diff.h"
+#include "tmpl/lifecycle/diff.h"
 
 /* One line per package (and per path when compared) on stdout:
  * "+ name version (arch)", "- ...", "^ name old -> new", "v ...", "~ ...",

@@ -1,4 +1,5 @@
-/* A build from recipe to template: the pipeline of DESIGN.md as one call. */
+/* A build from recipe to template as one call: resolve, fetch, install, clean,
+ * pack, record (README.md, "Layout", lists where each step lives). */
 #pragma once
 #include <stdbool.h>
 #include "cache/cache.h"

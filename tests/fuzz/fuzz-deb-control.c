@@ -1,7 +1,7 @@
 /* Fuzz target: the control-file stanza reader over a Packages or status file. */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/deb/control.h"
 
 #include <stdlib.h>
 

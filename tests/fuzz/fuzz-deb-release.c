@@ -1,7 +1,7 @@
 /* Fuzz target: Release/InRelease text after signature checking (vzt_release_parse). */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/deb-release.h"
+#include "tmpl/deb/release.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * looks up its synthesis. */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Fuzz target: a metalink document, as the rpm-md family reads one. */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 
 #include <stdlib.h>
 

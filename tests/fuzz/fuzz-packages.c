@@ -3,7 +3,7 @@
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz-index-walk.h"
-#include "tmpl/deb-internal.h"
+#include "tmpl/deb/deb-internal.h"
 #include "lib/strutil.h"
 
 #include <solv/repo.h>

@@ -2,7 +2,7 @@
  * The input's first line is "NAME [BUILD]", the template asked for; the rest is the index. */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/download.h"
+#include "tmpl/publish/download.h"
 #include "lib/strutil.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * loader, then our look-up of primary and the comps file). */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 
 #include <solv/pool.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Fuzz target: SHA256SUMS lists after signature checking (vzt_sums_parse). */
 #include "config.h"
 #include "tests/fuzz/fuzz.h"
-#include "tmpl/sums.h"
+#include "tmpl/publish/sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

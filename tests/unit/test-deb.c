@@ -1,8 +1,8 @@
 /* Unit tests for the deb family's parsers, version rules and resolution. */
 #include "config.h"
-#include "tmpl/deb-control.h"
-#include "tmpl/deb-internal.h"
-#include "tmpl/deb-release.h"
+#include "tmpl/deb/control.h"
+#include "tmpl/deb/deb-internal.h"
+#include "tmpl/deb/release.h"
 #include "tmpl/resolve.h"
 #include "lib/strutil.h"
 

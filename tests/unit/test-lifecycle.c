@@ -1,12 +1,12 @@
-/* Unit tests for the template lifecycle: tmpl/diff.c, tmpl/verify.c, cache/gc.c. */
+/* Unit tests for the template lifecycle: tmpl/lifecycle/diff.c, tmpl/lifecycle/verify.c, cache/gc.c. */
 #include "config.h"
 #include "cache/cache.h"
 #include "cache/gc.h"
-#include "tmpl/diff.h"
+#include "tmpl/lifecycle/diff.h"
 #include "tmpl/manifest.h"
-#include "tmpl/verify.h"
-#include "tmpl/publish.h"
-#include "tmpl/sums.h"
+#include "tmpl/lifecycle/verify.h"
+#include "tmpl/publish/publish.h"
+#include "tmpl/publish/sums.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"

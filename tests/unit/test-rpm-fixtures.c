@@ -2,8 +2,8 @@
  * other projects (rpm's test packages, librepo's metalink), found through
  * VZTMPL_FIXTURES; skipped, saying so, where that data is absent. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
-#include "tmpl/rpm-verify.h"
+#include "tmpl/rpm/rpm-internal.h"
+#include "tmpl/rpm/verify.h"
 #include "lib/fsutil.h"
 
 #include "tests/unit/unit.h"

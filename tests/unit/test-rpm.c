@@ -2,10 +2,10 @@
  * paths, mirrors, compression by magic bytes, urpmi synthesis (disttag and
  * distepoch) and rpm-md primary in RPM semantics, and the shipped recipes. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "tmpl/recipe.h"
 #include "tmpl/resolve.h"
-#include "tmpl/rpm-verify.h"
+#include "tmpl/rpm/verify.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 

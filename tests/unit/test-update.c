@@ -1,7 +1,7 @@
-/* Unit tests for tmpl/update.c and the inputs tmpl/manifest.c records for it. */
+/* Unit tests for tmpl/lifecycle/update.c and the inputs tmpl/manifest.c records for it. */
 #include "config.h"
 #include "tmpl/manifest.h"
-#include "tmpl/update.h"
+#include "tmpl/lifecycle/update.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"

@@ -2,7 +2,7 @@
  * beside its blob: solv/<sha256>.solv, and .meta with the .solv's own
  * sha256, so that a second resolution skips the XML or synthesis parse. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"

@@ -1,6 +1,6 @@
 /* Reading and checking signed SHA256SUMS lists. */
 #include "config.h"
-#include "tmpl/sums.h"
+#include "tmpl/publish/sums.h"
 #include "fetch/gpg.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"

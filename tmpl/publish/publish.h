@@ -48,7 +48,7 @@ void vzt_publish_result_clear(struct vzt_publish_result *r);
  * build and the ids sort by date. */
 char *vzt_publish_build_id(time_t epoch, const char *sha256);
 
-/* The records for other tools, from one template build (publish-formats.c). */
+/* The records for other tools, from one template build (tmpl/publish/formats.c). */
 struct vzt_publish_entry {
   const char *name, *build, *distribution, *release, *codename, *variant;
   const char *architecture;      /* canonical */

@@ -1,7 +1,7 @@
 /* Unpacking one .deb into the (chrooted) root as `dpkg --unpack` would leave it. */
 #include "config.h"
-#include "tmpl/deb-unpack.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/deb/unpack.h"
+#include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "tmpl/archive-io.h"
 #include "lib/fsutil.h"

@@ -1,7 +1,7 @@
 /* The deb family: signed Release files, Packages indices, and the ops table. */
 #include "config.h"
-#include "tmpl/deb-internal.h"
-#include "tmpl/deb-release.h"
+#include "tmpl/deb/deb-internal.h"
+#include "tmpl/deb/release.h"
 #include "fetch/fetch.h"
 #include "fetch/gpg.h"
 #include "lib/cleanup.h"

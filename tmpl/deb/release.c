@@ -1,7 +1,7 @@
 /* Debian Release files: fields, dates, and the SHA256 list of index files. */
 #include "config.h"
-#include "tmpl/deb-release.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/deb/release.h"
+#include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 

@@ -2,7 +2,7 @@
  * signature, primary and comps by the checksums repomd.xml gives, and the ops
  * table. Installation is not part of this family yet. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "fetch/fetch.h"
 #include "fetch/gpg.h"
 #include "lib/cleanup.h"

@@ -3,7 +3,7 @@
  * unsigned and only detects corruption; trust comes from package signatures.
  * Installation is not part of this family yet. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "fetch/fetch.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"

@@ -3,7 +3,7 @@
  * it into a scratch repository that is dropped once read, so that the
  * packages' repository is the same whether its index is parsed or cached. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 

@@ -3,7 +3,7 @@
  * older releases leave them to the bootstrap tool, and there debootstrap's
  * per-architecture list is the reference. */
 #include "config.h"
-#include "tmpl/deb-layout.h"
+#include "tmpl/deb/layout.h"
 #include "tmpl/archive-io.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"

@@ -1,4 +1,4 @@
-/* Internals shared by the two RPM families (family-rpmmd.c, family-urpmi.c). */
+/* Internals shared by the two RPM families (tmpl/rpm/rpmmd.c, tmpl/rpm/urpmi.c). */
 #pragma once
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ struct vzt_repomd_file {
   uint64_t size;
 };
 
-/* What a verified repomd.xml says (tmpl/rpm-repomd.c). */
+/* What a verified repomd.xml says (tmpl/rpm/repomd.c). */
 struct vzt_repomd {
   time_t timestamp;
   struct vzt_repomd_file primary;
@@ -84,7 +84,7 @@ Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *con
                           const char *keyring, char *const *mirrors, const char *base,
                           const char *label);
 
-/* vzt_family_ops.install of both families (tmpl/rpm-install.c): payloads
+/* vzt_family_ops.install of both families (tmpl/rpm/install.c): payloads
  * extracted natively, then installed and registered by rpm. */
 int vzt_rpm_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
                     char *const *blobs, struct vzt_error **err);

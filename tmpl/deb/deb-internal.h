@@ -1,4 +1,4 @@
-/* Internals shared by the deb family's files (family-deb.c, deb-index.c, deb-install.c). */
+/* Internals shared by the deb family's files in tmpl/deb/ (family.c, index.c, install.c). */
 #pragma once
 #include "tmpl/family.h"
 

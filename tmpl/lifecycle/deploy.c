@@ -1,6 +1,6 @@
 /* Deploy: template archive -> container root (extract, reflink or overlay). */
 #include "config.h"
-#include "tmpl/deploy.h"
+#include "tmpl/lifecycle/deploy.h"
 
 #include <archive.h>
 #include <archive_entry.h>

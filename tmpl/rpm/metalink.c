@@ -2,7 +2,7 @@
  * mirrors of a repository in preference order and the digests repomd.xml
  * must have, read with expat. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 

@@ -1,10 +1,10 @@
 /* vztmpl download: a signed SHA256SUMS, then index, archive and manifest by its hashes, then the cache. */
 #include "config.h"
-#include "tmpl/download.h"
+#include "tmpl/publish/download.h"
 #include "tmpl/manifest.h"
-#include "tmpl/sums.h"
+#include "tmpl/publish/sums.h"
 #include "fetch/fetch.h"
-#include "tmpl/publish-index.h"
+#include "tmpl/publish/index.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"

@@ -8,7 +8,7 @@
  * the headers. The target's rpm runs inside the build sandbox; a package
  * set without rpm (a small test repository) gets the host's, with --root. */
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "tmpl/archive-io.h"
 #include "tmpl/target-run.h"
 #include "tmpl/customize.h"

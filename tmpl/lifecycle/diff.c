@@ -1,6 +1,6 @@
 /* Comparing two templates: package lists from the manifests, paths from the archives. */
 #include "config.h"
-#include "tmpl/diff.h"
+#include "tmpl/lifecycle/diff.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/strutil.h"

@@ -1,7 +1,7 @@
 /* vztmpl update: the build pipeline up to resolution, compared with the
  * cached manifest; the rest of the build only when something changed. */
 #include "config.h"
-#include "tmpl/update.h"
+#include "tmpl/lifecycle/update.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"

@@ -2,13 +2,13 @@
  * metadata by magic bytes, and checked downloads of metadata files. */
 #define _GNU_SOURCE
 #include "config.h"
-#include "tmpl/rpm-internal.h"
+#include "tmpl/rpm/rpm-internal.h"
 #include "fetch/fetch.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
-#include "tmpl/rpm-verify.h"
+#include "tmpl/rpm/verify.h"
 
 #include <archive.h>
 #include <archive_entry.h>

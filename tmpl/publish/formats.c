@@ -1,6 +1,6 @@
 /* What other tools read from a published directory: pveam's aplinfo.dat and lxc-download's index and meta.tar.xz. */
 #include "config.h"
-#include "tmpl/publish.h"
+#include "tmpl/publish/publish.h"
 
 #include <archive.h>
 #include <archive_entry.h>

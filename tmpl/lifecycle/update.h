@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include "cache/cache.h"
 #include "tmpl/build.h"
-#include "tmpl/diff.h"
+#include "tmpl/lifecycle/diff.h"
 #include "tmpl/manifest.h"
 
 enum vzt_update_state {

@@ -1,7 +1,7 @@
 /* Packages indices into libsolv, with the parsed pool cached as a .solv file. */
 #include "config.h"
-#include "tmpl/deb-internal.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/deb/deb-internal.h"
+#include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"

@@ -3,7 +3,7 @@
  * the payload digest; only which signature kinds a header carries is read
  * here, from the header librpm returns. */
 #include "config.h"
-#include "tmpl/rpm-verify.h"
+#include "tmpl/rpm/verify.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 

@@ -2,9 +2,9 @@
  * database written as `dpkg --unpack` would, then the target's own
  * preinst scripts and `dpkg --configure -a` inside the sandbox. */
 #include "config.h"
-#include "tmpl/deb-internal.h"
-#include "tmpl/deb-unpack.h"
-#include "tmpl/deb-layout.h"
+#include "tmpl/deb/deb-internal.h"
+#include "tmpl/deb/unpack.h"
+#include "tmpl/deb/layout.h"
 #include "kernel-support/confine.h"
 #include "tmpl/target-run.h"
 #include "tmpl/customize.h"

@@ -1,6 +1,6 @@
 /* index.json look-ups. */
 #include "config.h"
-#include "tmpl/publish-index.h"
+#include "tmpl/publish/index.h"
 
 #include <string.h>
 

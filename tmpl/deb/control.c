@@ -1,6 +1,6 @@
 /* Debian control-file stanzas: a zero-copy reader over a text buffer. */
 #include "config.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/deb/control.h"
 #include "lib/strutil.h"
 
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* Checking a template against its manifest: hash, signed SHA256SUMS, package database. */
 #include "config.h"
-#include "tmpl/verify.h"
-#include "tmpl/deb-control.h"
+#include "tmpl/lifecycle/verify.h"
+#include "tmpl/deb/control.h"
 #include "tmpl/manifest.h"
-#include "tmpl/sums.h"
+#include "tmpl/publish/sums.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
