@@ -551,6 +551,19 @@ START_TEST(test_solv_symlink)
   _cleanup_free_ char *got = read_all(f);
   fclose(f);
   ck_assert_str_eq(got, "new bytes\n");
+
+  /* solv/ itself a link elsewhere: neither read nor written through. */
+  _cleanup_free_ char *dir = vzt_cache_path(c, "solv");
+  _cleanup_free_ char *elsewhere = vzt_strdupf("%s/elsewhere", testdir);
+  ck_assert_int_eq(rename(dir, elsewhere), 0);
+  ck_assert_int_eq(symlink(elsewhere, dir), 0);
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL));
+  ck_assert_int_lt(vzt_solv_cache_store(c, SOLV_KEY, SOLV_VERSION, "x", 1, NULL, NULL), 0);
+  _cleanup_free_ char *moved = vzt_strdupf("%s/" SOLV_KEY ".solv", elsewhere);
+  free(kept);
+  kept = NULL;
+  ck_assert_int_eq(vzt_read_file(moved, &kept, NULL, NULL), 0);
+  ck_assert_str_eq(kept, "new bytes\n");
   vzt_cache_close(c);
 }
 END_TEST
