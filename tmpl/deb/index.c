@@ -4,21 +4,17 @@
 #include "tmpl/deb/control.h"
 #include "tmpl/index-cache.h"
 #include "lib/cleanup.h"
-#include "lib/digest.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
+#include <errno.h>
 #include <solv/repo_deb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Bump when what we store beside a .solv changes: the .meta's first line. */
 #define META_VERSION "vztmpl-deb-index 2"
