@@ -1,6 +1,7 @@
-/* Unit tests for cache/cache.c: layout, blobs, the lock, work directories. */
+/* Unit tests for cache/: layout, blobs, the lock, work directories, parsed indices. */
 #include "config.h"
 #include "cache/cache.h"
+#include "cache/solv-cache.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -438,6 +439,135 @@ START_TEST(test_default_dir)
 }
 END_TEST
 
+/* ---- parsed indices: solv/<key>.solv and .meta -------------------------- */
+
+#define SOLV_KEY HELLO_SHA
+#define SOLV_VERSION "vztmpl-test-index 1"
+
+static char *read_all(FILE *f)
+{
+  char *buf = NULL;
+  size_t cap = 0;
+  FILE *m = open_memstream(&buf, &cap);
+  ck_assert_ptr_nonnull(m);
+  int ch;
+  while ((ch = fgetc(f)) != EOF)
+    fputc(ch, m);
+  ck_assert_int_eq(fclose(m), 0);
+  return buf;
+}
+
+static void solv_store(struct vzt_cache *c, const char *data, const char *extra)
+{
+  _cleanup_error_ struct vzt_error *err = NULL;
+  int r = vzt_solv_cache_store(c, SOLV_KEY, SOLV_VERSION, data, strlen(data), extra, &err);
+  ck_assert_msg(r == 0, "store: %s", err ? err->msg : "");
+}
+
+START_TEST(test_solv_store_hit)
+{
+  struct vzt_cache *c = open_cache();
+  _cleanup_free_ char *dir = vzt_cache_path(c, "solv");
+  vzt_rm_rf(dir, NULL); /* store creates solv/ where missing */
+  solv_store(c, "parsed bytes\n", "essential dpkg\nrequired base-files\n");
+  _cleanup_free_ char *extra = NULL;
+  FILE *f = vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, &extra);
+  ck_assert_ptr_nonnull(f);
+  _cleanup_free_ char *got = read_all(f);
+  fclose(f);
+  ck_assert_str_eq(got, "parsed bytes\n");
+  ck_assert_str_eq(extra, "essential dpkg\nrequired base-files\n");
+
+  /* The .meta's layout: version, the .solv's own sha256, then the extra lines. */
+  _cleanup_free_ char *metap = vzt_cache_path(c, "solv/" SOLV_KEY ".meta");
+  _cleanup_free_ char *meta = NULL;
+  ck_assert_int_eq(vzt_read_file(metap, &meta, NULL, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(meta, SOLV_VERSION "\nsolv "));
+
+  /* Another format's .meta is a miss, and not ours to remove. */
+  free(extra);
+  extra = NULL;
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, "vztmpl-test-index 2", &extra));
+  ck_assert_ptr_null(extra);
+  ck_assert(exists(metap));
+
+  /* A name that could leave solv/ is neither stored nor looked up. */
+  ck_assert_int_lt(vzt_solv_cache_store(c, "../x", SOLV_VERSION, "x", 1, NULL, NULL), 0);
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, "../" SOLV_KEY, SOLV_VERSION, NULL));
+  vzt_cache_close(c);
+}
+END_TEST
+
+START_TEST(test_solv_corrupted)
+{
+  struct vzt_cache *c = open_cache();
+  solv_store(c, "parsed bytes\n", NULL);
+  _cleanup_free_ char *solvp = vzt_cache_path(c, "solv/" SOLV_KEY ".solv");
+  _cleanup_free_ char *metap = vzt_cache_path(c, "solv/" SOLV_KEY ".meta");
+  write_text(solvp, "parsed bytez\n");
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL));
+  ck_assert(!exists(solvp));
+  ck_assert(!exists(metap));
+
+  /* A .meta that records no hash is damaged too. */
+  solv_store(c, "parsed bytes\n", NULL);
+  write_text(metap, SOLV_VERSION "\nnothing here\n");
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL));
+  ck_assert(!exists(solvp));
+  ck_assert(!exists(metap));
+  vzt_cache_close(c);
+}
+END_TEST
+
+START_TEST(test_solv_symlink)
+{
+  struct vzt_cache *c = open_cache();
+  solv_store(c, "parsed bytes\n", NULL);
+  _cleanup_free_ char *solvp = vzt_cache_path(c, "solv/" SOLV_KEY ".solv");
+  _cleanup_free_ char *outside = vzt_strdupf("%s/outside", testdir);
+  /* The link's target holds exactly the recorded bytes: only not following
+   * the link keeps it from being a hit. */
+  write_text(outside, "parsed bytes\n");
+  ck_assert_int_eq(unlink(solvp), 0);
+  ck_assert_int_eq(symlink(outside, solvp), 0);
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL));
+  ck_assert(!exists(solvp));
+  _cleanup_free_ char *kept = NULL;
+  ck_assert_int_eq(vzt_read_file(outside, &kept, NULL, NULL), 0);
+  ck_assert_str_eq(kept, "parsed bytes\n");
+
+  /* Storing over a planted link replaces the link, never writes through it. */
+  ck_assert_int_eq(symlink(outside, solvp), 0);
+  solv_store(c, "new bytes\n", NULL);
+  free(kept);
+  kept = NULL;
+  ck_assert_int_eq(vzt_read_file(outside, &kept, NULL, NULL), 0);
+  ck_assert_str_eq(kept, "parsed bytes\n");
+  struct stat st;
+  ck_assert_int_eq(lstat(solvp, &st), 0);
+  ck_assert(S_ISREG(st.st_mode));
+  FILE *f = vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL);
+  ck_assert_ptr_nonnull(f);
+  _cleanup_free_ char *got = read_all(f);
+  fclose(f);
+  ck_assert_str_eq(got, "new bytes\n");
+
+  /* solv/ itself a link elsewhere: neither read nor written through. */
+  _cleanup_free_ char *dir = vzt_cache_path(c, "solv");
+  _cleanup_free_ char *elsewhere = vzt_strdupf("%s/elsewhere", testdir);
+  ck_assert_int_eq(rename(dir, elsewhere), 0);
+  ck_assert_int_eq(symlink(elsewhere, dir), 0);
+  ck_assert_ptr_null(vzt_solv_cache_lookup(c, SOLV_KEY, SOLV_VERSION, NULL));
+  ck_assert_int_lt(vzt_solv_cache_store(c, SOLV_KEY, SOLV_VERSION, "x", 1, NULL, NULL), 0);
+  _cleanup_free_ char *moved = vzt_strdupf("%s/" SOLV_KEY ".solv", elsewhere);
+  free(kept);
+  kept = NULL;
+  ck_assert_int_eq(vzt_read_file(moved, &kept, NULL, NULL), 0);
+  ck_assert_str_eq(kept, "new bytes\n");
+  vzt_cache_close(c);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
   Suite *s = suite_create("cache");
@@ -453,6 +583,9 @@ static Suite *cache_suite(void)
   tcase_add_test(tc, test_mkdtemp);
   tcase_add_test(tc, test_clean_stale);
   tcase_add_test(tc, test_default_dir);
+  tcase_add_test(tc, test_solv_store_hit);
+  tcase_add_test(tc, test_solv_corrupted);
+  tcase_add_test(tc, test_solv_symlink);
   suite_add_tcase(s, tc);
   return s;
 }

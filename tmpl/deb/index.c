@@ -2,26 +2,21 @@
 #include "config.h"
 #include "tmpl/deb/deb-internal.h"
 #include "tmpl/deb/control.h"
+#include "tmpl/index-cache.h"
 #include "lib/cleanup.h"
-#include "lib/digest.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
+#include <errno.h>
 #include <solv/repo_deb.h>
-#include <solv/repo_solv.h>
-#include <solv/repo_write.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Bump when what we store beside a .solv changes. */
+/* Bump when what we store beside a .solv changes: the .meta's first line. */
 #define META_VERSION "vztmpl-deb-index 2"
 
 static int decompress(const char *path, char **out, size_t *outlen, struct vzt_error **err)
@@ -164,46 +159,15 @@ static void note_base(struct vzt_family_job *job, bool essential, const char *na
     vzt_strv_push(&job->base_names, name);
 }
 
-static char *meta_path(struct vzt_family_job *job, const char *sha256, const char *ext)
-{
-  _cleanup_free_ char *rel = vzt_strdupf("solv/%s.%s", sha256, ext);
-  return vzt_cache_path(job->cache, rel);
-}
-
-/* The .meta file: version line, the .solv's own sha256, then base-set lines
- * "required NAME" / "essential NAME". */
+/* The cached copy's .meta keeps, after its own two lines, the base-set
+ * names: "essential NAME" / "required NAME", one a line. */
 static bool load_cached(struct vzt_family_job *job, Repo *repo, const char *sha256)
 {
-  _cleanup_free_ char *solv = meta_path(job, sha256, "solv");
-  _cleanup_free_ char *metap = meta_path(job, sha256, "meta");
-  _cleanup_free_ char *meta = NULL;
-  struct vzt_error *e = NULL;
-  if (vzt_read_file(metap, &meta, NULL, &e) < 0) {
-    vzt_error_free(&e);
+  _cleanup_free_ char *extra = NULL;
+  if (!vzt_index_cache_load(job->cache, repo, sha256, META_VERSION, &extra))
     return false;
-  }
-  char want[VZT_DIGEST_HEX_MAX], got[VZT_DIGEST_HEX_MAX];
-  if (sscanf(meta, META_VERSION "\nsolv %128s", want) != 1)
-    return false;
-  _cleanup_close_ int fd = open(solv, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || vzt_digest_fd(fd, VZT_DIGEST_SHA256, got, NULL, &e) < 0 || strcmp(want, got)) {
-    vzt_error_free(&e);
-    vzt_warn("cached parsed index %s does not match its recorded hash: parsing again", solv);
-    return false;
-  }
-  FILE *f = fdopen(steal_fd(&fd), "r");
-  if (!f)
-    return false;
-  int r = repo_add_solv(repo, f, 0);
-  fclose(f);
-  if (r != 0)
-    return false;
-  /* Base-set names follow, one per line after the header. */
   char *save = NULL;
-  int lineno = 0;
-  for (char *l = strtok_r(meta, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-    if (lineno++ < 2)
-      continue;
+  for (char *l = strtok_r(extra, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
     char *sp = strchr(l, ' ');
     if (!sp)
       continue;
@@ -216,45 +180,18 @@ static bool load_cached(struct vzt_family_job *job, Repo *repo, const char *sha2
 static void save_cached(struct vzt_family_job *job, Repo *repo, const char *sha256,
                         char **required, char **essential)
 {
-  _cleanup_free_ char *solv = meta_path(job, sha256, "solv");
-  _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", solv, (int) getpid());
-  _cleanup_free_ char *metap = meta_path(job, sha256, "meta");
-  struct vzt_error *e = NULL;
-  FILE *f = fopen(tmp, "we");
-  if (!f)
+  _cleanup_free_ char *extra = NULL;
+  size_t extra_len = 0;
+  FILE *m = open_memstream(&extra, &extra_len);
+  if (!m)
     return;
-  if (repo_write(repo, f) != 0 || fflush(f) != 0) {
-    fclose(f);
-    unlink(tmp);
-    return;
-  }
-  fclose(f);
-  char hex[VZT_DIGEST_HEX_MAX];
-  _cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || vzt_digest_fd(fd, VZT_DIGEST_SHA256, hex, NULL, &e) < 0 || rename(tmp, solv) < 0) {
-    vzt_error_free(&e);
-    unlink(tmp);
-    return;
-  }
-  size_t cap = 256, len = 0;
-  for (char **p = required; *p; p++)
-    cap += strlen(*p) + 12;
   for (char **p = essential; *p; p++)
-    cap += strlen(*p) + 12;
-  _cleanup_free_ char *meta = malloc(cap);
-  len = sprintf(meta, META_VERSION "\nsolv %s\n", hex);
-  for (char **p = essential; *p; p++)
-    len += sprintf(meta + len, "essential %s\n", *p);
+    fprintf(m, "essential %s\n", *p);
   for (char **p = required; *p; p++)
     if (!vzt_strv_contains(essential, *p))
-      len += sprintf(meta + len, "required %s\n", *p);
-  _cleanup_free_ char *dir = vzt_cache_path(job->cache, "solv");
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    _cleanup_free_ char *name = vzt_strdupf("%s.meta", sha256);
-    vzt_write_file_atomic(dfd, name, meta, len, 0644, &e);
-  }
-  vzt_error_free(&e);
+      fprintf(m, "required %s\n", *p);
+  if (fclose(m) == 0)
+    vzt_index_cache_save(job->cache, repo, sha256, META_VERSION, extra);
 }
 
 /* libsolv before 0.7.37 (Debian 12 has 0.7.23) copies a package's SHA384 or
