@@ -125,8 +125,8 @@ out:
   return ret;
 }
 
-/* The archive-relative directory a link at dir leads to, or NULL when it
- * leads out of the tree. */
+/* The archive-relative directory a link at dir leads to, as it resolves
+ * inside the container: ".." at the top stays there. NULL for the top. */
 static char *resolve_link(const char *dir, const char *target)
 {
   _cleanup_free_ char *joined = NULL;
@@ -143,10 +143,10 @@ static char *resolve_link(const char *dir, const char *target)
       continue;
     if (!strcmp(t, "..")) {
       size_t n = vzt_strv_len(parts);
-      if (!n)
-        return NULL;
-      free(parts[n - 1]);
-      parts[n - 1] = NULL;
+      if (n) {
+        free(parts[n - 1]);
+        parts[n - 1] = NULL;
+      }
       continue;
     }
     vzt_strv_push(&parts, t);
