@@ -54,7 +54,7 @@ struct vzt_installed_package {
   char *name;
   char *version;      /* as the manifest writes it: libsolv's evr ("E:V-R", no "0:") */
   char *architecture; /* the family's spelling, as the manifest's */
-  char *status;       /* the database's own words, for messages (dpkg's Status) */
+  char *status;       /* the database's own words, for messages ("Status: install ok unpacked") */
   enum vzt_installed_state state;
 };
 

@@ -88,7 +88,8 @@ int vzt_deb_read_installed(const char *archive, struct vzt_installed *out, struc
     _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
     _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
     _cleanup_free_ char *status = vzt_deb_stanza_dup(&st, "Status");
-    vzt_installed_push(out, name, version, arch, status ? status : "no Status", status_state(status));
+    _cleanup_free_ char *said = status ? vzt_strdupf("Status: %s", status) : vzt_strdup("no Status");
+    vzt_installed_push(out, name, version, arch, said, status_state(status));
   }
   vzt_deb_stanza_clear(&st);
   if (r < 0) {
