@@ -1,4 +1,5 @@
-/* The deb family's view of a template's package database: dpkg's status file, read out of the archive. */
+/* The deb family's view of a template's package database: dpkg's status file,
+ * read out of the archive. */
 #include "config.h"
 #include "tmpl/deb/deb-internal.h"
 #include "tmpl/deb/control.h"

@@ -1,4 +1,5 @@
-/* The RPM families' view of a template's package database: the rpmdb, copied out of the archive and read with librpm. */
+/* The RPM families' view of a template's package database: the rpmdb, copied
+ * out of the archive and read with librpm. */
 #include "config.h"
 #include "tmpl/rpm/rpm-internal.h"
 #include "tmpl/rpm/verify.h"
