@@ -24,7 +24,7 @@ static void usage(FILE *f)
   fprintf(f,
           "Usage: vztmpl diff [--files] [--json] TEMPLATE_A TEMPLATE_B\n"
           "Lists the packages added in B, removed from A, upgraded or downgraded\n"
-          "(A's version -> B's, in Debian's version order) and changed under the same\n"
+          "(A's version -> B's, in the family's version order) and changed under the same\n"
           "version, from the two manifests. With --files, also streams both archives\n"
           "(nothing is unpacked) and lists the paths added, removed and changed (type,\n"
           "mode, owner, size, link target or content; mtimes are not compared), each\n"

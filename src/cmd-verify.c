@@ -14,8 +14,8 @@ static void usage(FILE *f)
 {
   fprintf(f,
           "Usage: vztmpl verify [--json] [--keyring FILE] TEMPLATE\n"
-          "Checks the archive's SHA-256 and size against the manifest, and that its dpkg\n"
-          "database (var/lib/dpkg/status, read from the archive without unpacking it)\n"
+          "Checks the archive's SHA-256 and size against the manifest, and that its package\n"
+          "database (dpkg's status, or the rpmdb, read from the archive without unpacking it)\n"
           "holds exactly the manifest's packages, installed, at the listed versions and\n"
           "architectures. With --keyring, the signed SHA256SUMS beside it (<name>.SHA256SUMS\n"
           "for a downloaded template, SHA256SUMS of a published directory) must carry a\n"

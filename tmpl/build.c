@@ -355,6 +355,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   m->variant = vzt_strdup(variant);
   m->architecture = vzt_strdup(arch->canonical);
   m->family_architecture = vzt_strdup(job.arch_name);
+  m->family = vzt_strdup(ops->name);
   /* Absolute, and every input beside the recipe: `vztmpl update` resolves
    * the same request again from the manifest alone. */
   char *abs_recipe = realpath(recipe->path, NULL);

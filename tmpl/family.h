@@ -7,6 +7,7 @@
 #include <solv/repo.h>
 #include "cache/cache.h"
 #include "tmpl/arch.h"
+#include "tmpl/manifest.h"
 #include "tmpl/recipe.h"
 
 /* What one build knows while it loads indices and installs packages. */
@@ -41,9 +42,37 @@ struct vzt_family_repo {
   char *label;        /* "main trixie/main" for messages */
 };
 
+/* What a package database says of one entry. */
+enum vzt_installed_state {
+  VZT_INSTALLED,        /* fully installed */
+  VZT_INSTALLED_PARTLY, /* selected for installation but not (fully) installed */
+  VZT_INSTALLED_GONE,   /* a leftover that is no package: removed with its configuration
+                         * kept, or rpm's gpg-pubkey entries */
+};
+
+struct vzt_installed_package {
+  char *name;
+  char *version;      /* as the manifest writes it: libsolv's evr ("E:V-R", no "0:") */
+  char *architecture; /* the family's spelling, as the manifest's */
+  char *status;       /* the database's own words, for messages ("Status: install ok unpacked") */
+  enum vzt_installed_state state;
+};
+
+/* A template's package database, read out of its archive. */
+struct vzt_installed {
+  struct vzt_installed_package *packages;
+  size_t n;
+};
+
+void vzt_installed_push(struct vzt_installed *l, const char *name, const char *version,
+                        const char *architecture, const char *status,
+                        enum vzt_installed_state state);
+void vzt_installed_clear(struct vzt_installed *l);
+
 struct vzt_family_ops {
   const char *name;                                  /* "deb" */
   int disttype;                                      /* libsolv's DISTTYPE_* */
+  const char *noarch;                                /* its architecture-independent "all" */
   const char *(*arch_name)(const struct vzt_arch *a);
   /* Fetch, verify and load one [repository] of the recipe into job->pool. */
   int (*load_repo)(struct vzt_family_job *job, const struct vzt_repo *repo, struct vzt_error **err);
@@ -56,9 +85,23 @@ struct vzt_family_ops {
    * package that fails is removed from the cache. */
   int (*check_packages)(struct vzt_family_job *job, Solvable **order, size_t n,
                         char *const *blobs, struct vzt_error **err);
+  /* Reads the package database out of a template archive (tar, any
+   * compression) without unpacking the rest. An archive without the
+   * family's database, or with a damaged one, is a refusal naming it. */
+  int (*read_installed)(const char *archive, struct vzt_installed *out, struct vzt_error **err);
 };
 
 const struct vzt_family_ops *vzt_family_lookup(const char *name);
+/* The family a template was built by, as its manifest records it; NULL for
+ * a manifest written before the family was recorded, or an unknown one. */
+const struct vzt_family_ops *vzt_family_of_manifest(const struct vzt_manifest *m);
+/* Reads the package database of the template m describes out of archive
+ * with its family's read_installed; for a manifest that records no family,
+ * with the first family whose database the archive holds. *ops gets the
+ * family. */
+int vzt_family_read_installed(const struct vzt_manifest *m, const char *archive,
+                              const struct vzt_family_ops **ops, struct vzt_installed *out,
+                              struct vzt_error **err);
 extern const struct vzt_family_ops vzt_family_deb;
 extern const struct vzt_family_ops vzt_family_rpmmd;
 extern const struct vzt_family_ops vzt_family_urpmi;

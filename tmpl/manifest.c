@@ -56,6 +56,8 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
   json_object_object_add(o, "variant", str_or_null(m->variant));
   json_object_object_add(o, "architecture", str_or_null(m->architecture));
   json_object_object_add(o, "family_architecture", str_or_null(m->family_architecture));
+  if (m->family)
+    json_object_object_add(o, "family", json_object_new_string(m->family));
   json_object *recipe = json_object_new_object();
   json_object_object_add(recipe, "path", str_or_null(m->recipe_path));
   json_object_object_add(recipe, "sha256", str_or_null(m->recipe_sha256));
@@ -207,7 +209,7 @@ static int check_num(const char *path, json_object *o, const char *ctx, const ch
 static int manifest_validate(const char *path, json_object *o, struct vzt_error **err)
 {
   static const char *const names[] = {"name", "distribution", "release", "codename", "variant", "architecture",
-                                      "family_architecture"};
+                                      "family_architecture", "family"};
   const char *name_rule = "a name (letters, digits, '.', '_', '+', '-', starting with a letter or digit)";
   const char *hex_rule = "a SHA-256 (64 lowercase hexadecimal digits)";
   for (size_t i = 0; i < VZT_ARRAY_SIZE(names); i++)
@@ -262,6 +264,7 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
   m->variant = get_str(o, "variant");
   m->architecture = get_str(o, "architecture");
   m->family_architecture = get_str(o, "family_architecture");
+  m->family = get_str(o, "family");
   json_object *v, *a, *r;
   if (json_object_object_get_ex(o, "recipe", &r)) {
     m->recipe_path = get_str(r, "path");
@@ -320,6 +323,7 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->variant);
   free(m->architecture);
   free(m->family_architecture);
+  free(m->family);
   free(m->recipe_path);
   free(m->recipe_sha256);
   vzt_strv_free(m->include);

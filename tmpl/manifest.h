@@ -16,6 +16,7 @@ struct vzt_manifest {
   char *distribution, *release, *codename, *variant;
   char *architecture;       /* canonical */
   char *family_architecture;
+  char *family;             /* deb, rpm-md, urpmi; NULL in manifests from before it was recorded */
   char *recipe_path, *recipe_sha256;   /* recipe_path absolute since inputs are recorded */
   /* What the build was given beyond the recipe, so `vztmpl update` can
    * resolve the same request again. has_inputs is false for manifests from

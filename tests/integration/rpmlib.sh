@@ -199,3 +199,107 @@ assert renamed, 'no V4 header signature to remove'
 open(sys.argv[2], 'wb').write(data)
 PY
 }
+
+# rpm_build SPEC: builds the package described by $T/SPEC.spec into $T/rpms,
+# built "at" 1700000000 with no file newer.
+rpm_build() {
+  SOURCE_DATE_EPOCH=1700000000 rpmbuild --quiet -bb "$T/$1.spec" \
+    --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1" \
+    --define "_topdir $T/rpmbuild" --define "_rpmdir $T/rpms" \
+    --define "debug_package %{nil}" --define "__os_install_post %{nil}" \
+    --define "_build_id_links none" --define "busybox $BUSYBOX" >"$T/rpmbuild.log" 2>&1 ||
+    { cat "$T/rpmbuild.log" >&2; fail "rpmbuild $1"; }
+}
+
+# rpm_test_packages: three packages built by rpmbuild into $T/rpms/<arch>/:
+# basesys (a static shell, the account files, /tmp), app (noarch; its %pre
+# adds a user that owns its files, its %post leaves a mark in
+# /var/lib/app/post-ran, two of its names are one file) and rpmtool (the
+# host's rpm with its libraries, keeping its rpmdb in /usr/lib/sysimage/rpm).
+rpm_test_packages() {
+  command -v rpmbuild >/dev/null || skip "needs rpmbuild (Debian package rpm)"
+  BUSYBOX=$(command -v busybox) || skip "needs busybox (Debian package busybox-static)"
+# The base: a static shell, the account files and the directories rpm
+# writes its scriptlets to.
+cat >"$T/basesys.spec" <<'SPEC'
+Name: basesys
+Version: 1.0
+Release: 1
+Summary: a shell and account files for vztmpl's tests
+License: MIT
+%description
+The smallest root a scriptlet can run in.
+%install
+mkdir -p %{buildroot}/bin %{buildroot}/etc %{buildroot}/tmp %{buildroot}/var/tmp
+cp %{busybox} %{buildroot}/bin/busybox
+ln -s busybox %{buildroot}/bin/sh
+echo 'root:x:0:0:root:/root:/bin/sh' >%{buildroot}/etc/passwd
+echo 'root:x:0:' >%{buildroot}/etc/group
+%files
+/bin/busybox
+/bin/sh
+%config /etc/passwd
+%config /etc/group
+%dir %attr(1777,root,root) /tmp
+%dir %attr(1777,root,root) /var/tmp
+SPEC
+
+# The application: its %pre makes the user that owns its files, its %post
+# leaves a mark, and two of its names are one file.
+cat >"$T/app.spec" <<'SPEC'
+Name: app
+Version: 2.0
+Release: 1
+Summary: a package with scriptlets for vztmpl's tests
+License: MIT
+BuildArch: noarch
+Requires: basesys
+%description
+Scriptlets, an owner made by %pre and a hard link.
+%pre
+echo 'vzuser:x:1234:1234::/var/lib/app:/bin/sh' >>/etc/passwd
+echo 'vzuser:x:1234:' >>/etc/group
+%post
+echo "post ran" >/var/lib/app/post-ran
+%install
+mkdir -p %{buildroot}/usr/share/app %{buildroot}/var/lib/app
+echo data >%{buildroot}/usr/share/app/data
+echo linked >%{buildroot}/usr/share/app/one
+ln %{buildroot}/usr/share/app/one %{buildroot}/usr/share/app/two
+%files
+%attr(0640,vzuser,vzuser) /usr/share/app/data
+/usr/share/app/one
+/usr/share/app/two
+%dir %attr(0750,vzuser,vzuser) /var/lib/app
+SPEC
+
+# The host's rpm with what it links and its configuration, standing in for
+# a release's own rpm package.
+cat >"$T/rpmtool.spec" <<'SPEC'
+Name: rpmtool
+Version: 1.0
+Release: 1
+Summary: the host's rpm as a package, for vztmpl's tests
+License: GPL
+AutoReqProv: no
+Requires: basesys
+%description
+rpm, its libraries and its configuration.
+%install
+for f in /usr/bin/rpm $(ldd /usr/bin/rpm | awk '$2 == "=>" { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'); do
+  mkdir -p "%{buildroot}$(dirname "$f")"
+  cp -L "$f" "%{buildroot}$f"
+done
+mkdir -p %{buildroot}/usr/lib/rpm
+cp -rL /usr/lib/rpm/rpmrc /usr/lib/rpm/macros /usr/lib/rpm/platform %{buildroot}/usr/lib/rpm/
+# Where current releases keep the rpmdb (Debian's rpm would want bash for ~/.rpmdb).
+mkdir -p %{buildroot}/etc/rpm
+echo '%%_dbpath /usr/lib/sysimage/rpm' >%{buildroot}/etc/rpm/macros.dbpath
+(cd %{buildroot} && find . -type f | sed 's|^\.||') >%{_builddir}/rpmtool.files
+%files -f %{_builddir}/rpmtool.files
+SPEC
+
+  rpm_build basesys
+  rpm_build app
+  rpm_build rpmtool
+}

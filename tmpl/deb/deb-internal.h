@@ -18,3 +18,7 @@ int vzt_deb_index_parse(Repo *repo, const char *text, size_t len, char ***requir
 /* The deb family's install stage (vzt_family_ops.install). */
 int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
                     char *const *blobs, struct vzt_error **err);
+
+/* The deb family's read_installed (tmpl/deb/installed.c): dpkg's status
+ * file, read out of the template archive without unpacking it. */
+int vzt_deb_read_installed(const char *archive, struct vzt_installed *out, struct vzt_error **err);

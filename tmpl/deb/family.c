@@ -211,7 +211,9 @@ static int deb_load_repo(struct vzt_family_job *job, const struct vzt_repo *repo
 const struct vzt_family_ops vzt_family_deb = {
     .name = "deb",
     .disttype = DISTTYPE_DEB,
+    .noarch = "all",
     .arch_name = deb_arch_name,
     .load_repo = deb_load_repo,
     .install = vzt_deb_install,
+    .read_installed = vzt_deb_read_installed,
 };

@@ -1,6 +1,7 @@
 /* Comparing two templates: package lists from the manifests, paths from the archives. */
 #include "config.h"
 #include "tmpl/lifecycle/diff.h"
+#include "tmpl/family.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/strutil.h"
@@ -92,8 +93,13 @@ int vzt_diff_packages(const struct vzt_manifest *a, const struct vzt_manifest *b
   (void) err;
   _cleanup_free_ const struct vzt_manifest_package **pa = sorted_packages(a);
   _cleanup_free_ const struct vzt_manifest_package **pb = sorted_packages(b);
+  /* Versions are ordered by the family's rules (rpm's are not dpkg's);
+   * manifests that name no family were compared as Debian's. */
+  const struct vzt_family_ops *ops = vzt_family_of_manifest(b);
+  if (!ops)
+    ops = vzt_family_of_manifest(a);
   Pool *pool = pool_create();
-  pool_setdisttype(pool, DISTTYPE_DEB);
+  pool_setdisttype(pool, ops ? ops->disttype : DISTTYPE_DEB);
   size_t cap = d->npackages, i = 0, j = 0;
   while (i < a->npackages || j < b->npackages) {
     int r = i == a->npackages   ? 1

@@ -46,7 +46,8 @@ struct vzt_diff {
 };
 
 /* Packages of a against those of b: paired by name (and by architecture
- * where a name appears more than once), versions compared by Debian's rules. */
+ * where a name appears more than once), versions compared by the rules of
+ * the family the manifests name (Debian's when they name none). */
 int vzt_diff_packages(const struct vzt_manifest *a, const struct vzt_manifest *b, struct vzt_diff *d,
                       struct vzt_error **err);
 /* Streams both archives (never unpacked to disk) and lists the paths added,

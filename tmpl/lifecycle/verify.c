@@ -1,7 +1,7 @@
 /* Checking a template against its manifest: hash, signed SHA256SUMS, package database. */
 #include "config.h"
 #include "tmpl/lifecycle/verify.h"
-#include "tmpl/deb/control.h"
+#include "tmpl/family.h"
 #include "tmpl/manifest.h"
 #include "tmpl/publish/sums.h"
 #include "lib/cleanup.h"
@@ -21,60 +21,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define STATUS_PATH "./var/lib/dpkg/status"
-
-/* dpkg's status file, read out of the archive without unpacking it. */
-static int read_status(const char *archive, char **text, size_t *len, struct vzt_error **err)
+/* A manifest architecture and a database one agree when equal, or when
+ * either is the family's architecture-independent word (an "all" package
+ * is fine on any template). */
+static bool arch_match(const struct vzt_family_ops *ops, const char *manifest, const char *db)
 {
-  VZT_UTF8_SCOPE(utf8);
-  struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  int ret = -1;
-  struct archive_entry *e;
-  if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK) {
-    vzt_fail(err, "cannot read %s: %s", archive, archive_error_string(a));
-    goto out;
-  }
-  int r;
-  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-    if (strcmp(archive_entry_pathname(e), STATUS_PATH))
-      continue;
-    la_int64_t size = archive_entry_size(e);
-    if (size < 0 || size > (256 << 20)) {
-      vzt_refuse(err, "%s: implausible %s", archive, STATUS_PATH);
-      goto out;
-    }
-    *text = malloc(size + 1);
-    if (!*text)
-      abort();
-    la_ssize_t got = archive_read_data(a, *text, size);
-    if (got != size) {
-      free(*text);
-      *text = NULL;
-      vzt_refuse(err, "%s: cannot read %s: %s", archive, STATUS_PATH, archive_error_string(a));
-      goto out;
-    }
-    (*text)[size] = 0;
-    *len = size;
-    ret = 0;
-    goto out;
-  }
-  if (r != ARCHIVE_EOF)
-    vzt_refuse(err, "%s is damaged: %s", archive, archive_error_string(a));
-  else
-    vzt_refuse(err, "%s has no %s: not a Debian template", archive, STATUS_PATH);
-out:
-  archive_read_free(a);
-  return ret;
-}
-
-/* A manifest architecture and a status one agree when equal, or when either
- * is "all" (an Architecture: all package is fine on any template). */
-static bool arch_match(const char *manifest, const char *status)
-{
-  return manifest && status &&
-         (!strcmp(manifest, status) || !strcmp(manifest, "all") || !strcmp(status, "all"));
+  return manifest && db &&
+         (!strcmp(manifest, db) || !strcmp(manifest, ops->noarch) || !strcmp(db, ops->noarch));
 }
 
 /* Every problem is counted; the first few are kept for the summary, the
@@ -98,45 +51,37 @@ static void problem(struct vzt_verify_report *rep, char ***list, struct vzt_erro
     free(msg);
 }
 
-static int check_packages(const struct vzt_manifest *m, struct vzt_verify_report *rep,
-                          const char *text, size_t len, struct vzt_error **err)
+static int check_packages(const struct vzt_manifest *m, const struct vzt_family_ops *ops,
+                          const struct vzt_installed *db, struct vzt_verify_report *rep,
+                          struct vzt_error **err)
 {
   _cleanup_free_ bool *seen = calloc(m->npackages + 1, sizeof(bool));
   _cleanup_strv_ char **list = calloc(1, sizeof(char *));
-  struct vzt_deb_stanza st = {0};
-  size_t pos = 0;
-  int r;
-  while ((r = vzt_deb_stanza_next(text, len, &pos, &st)) == 1) {
-    _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
-    _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
-    _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
-    _cleanup_free_ char *status = vzt_deb_stanza_dup(&st, "Status");
-    bool installed = status && !strcmp(status, "install ok installed");
+  for (size_t k = 0; k < db->n; k++) {
+    const struct vzt_installed_package *p = &db->packages[k];
+    const char *name = p->name, *arch = p->architecture, *status = p->status;
     size_t i;
     for (i = 0; i < m->npackages; i++)
       if (!seen[i] && name && m->packages[i].name && !strcmp(m->packages[i].name, name) &&
-          arch_match(m->packages[i].architecture, arch))
+          arch_match(ops, m->packages[i].architecture, arch))
         break;
     if (i == m->npackages) {
-      /* Removed packages keep a stanza ("deinstall ok config-files"): not installed, fine. */
-      if (installed || (status && vzt_startswith(status, "install ")))
+      /* Leftovers (removed with their configuration kept, rpm's keys) are no packages. */
+      if (p->state != VZT_INSTALLED_GONE)
         problem(rep, &list, err, "package %s (%s) is in the package database (%s) but not in the manifest",
-                name ? name : "?", arch ? arch : "?", status ? status : "no Status");
+                name ? name : "?", arch ? arch : "?", status ? status : "?");
       continue;
     }
     seen[i] = true;
-    if (!installed)
-      problem(rep, &list, err, "package %s of the manifest is not installed (Status: %s)", name,
-              status ? status : "none");
-    else if (!version || !m->packages[i].version || strcmp(version, m->packages[i].version))
+    if (p->state != VZT_INSTALLED)
+      problem(rep, &list, err, "package %s of the manifest is not installed (%s)", name,
+              status ? status : "no status");
+    else if (!p->version || !m->packages[i].version || strcmp(p->version, m->packages[i].version))
       problem(rep, &list, err, "package %s is version %s, the manifest says %s", name,
-              version ? version : "?", m->packages[i].version ? m->packages[i].version : "?");
+              p->version ? p->version : "?", m->packages[i].version ? m->packages[i].version : "?");
     else
       rep->packages++;
   }
-  vzt_deb_stanza_clear(&st);
-  if (r < 0)
-    problem(rep, &list, err, "malformed %s", STATUS_PATH);
   for (size_t i = 0; i < m->npackages; i++)
     if (!seen[i])
       problem(rep, &list, err, "package %s %s of the manifest is not installed in it",
@@ -292,9 +237,9 @@ int vzt_verify_template(const char *manifest_path, const struct vzt_verify_opts 
     return -1;
   }
   int ret = -1;
-  _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *dir = vzt_strdup(manifest_path);
-  size_t len = 0;
+  const struct vzt_family_ops *ops = NULL;
+  struct vzt_installed db = {0};
   rep->name = vzt_strdup(m.name);
   if (!m.archive_file || !m.archive_sha256) {
     vzt_refuse(err, "%s names no archive and hash", manifest_path);
@@ -311,15 +256,17 @@ int vzt_verify_template(const char *manifest_path, const struct vzt_verify_opts 
     skip_rest(rep, VZT_VERIFY_SIGNATURE + 1, "the signature check failed");
     goto out;
   }
-  if (read_status(rep->archive, &text, &len, err) < 0) {
+  if (vzt_family_read_installed(&m, rep->archive, &ops, &db, err) < 0) {
     rep->checks[VZT_VERIFY_PACKAGES].status = VZT_CHECK_FAILED;
-    rep->checks[VZT_VERIFY_PACKAGES].detail = vzt_strdup(err && *err ? (*err)->msg : "cannot read " STATUS_PATH);
+    rep->checks[VZT_VERIFY_PACKAGES].detail =
+        vzt_strdup(err && *err ? (*err)->msg : "cannot read the package database");
     goto out;
   }
-  if (check_packages(&m, rep, text, len, err) < 0)
+  if (check_packages(&m, ops, &db, rep, err) < 0)
     goto out;
   ret = 0;
 out:
+  vzt_installed_clear(&db);
   vzt_manifest_clear(&m);
   return ret;
 }

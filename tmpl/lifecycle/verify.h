@@ -15,7 +15,7 @@ enum vzt_check_status { VZT_CHECK_PASSED, VZT_CHECK_FAILED, VZT_CHECK_SKIPPED };
 enum vzt_verify_check_id {
   VZT_VERIFY_ARCHIVE,   /* sha256 and size of the archive file */
   VZT_VERIFY_SIGNATURE, /* SHA256SUMS + .gpg beside it, with a keyring; else skipped */
-  VZT_VERIFY_PACKAGES,  /* var/lib/dpkg/status against the manifest's packages */
+  VZT_VERIFY_PACKAGES,  /* the family's package database against the manifest's packages */
   VZT_VERIFY_NCHECKS,
 };
 

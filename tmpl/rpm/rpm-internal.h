@@ -113,3 +113,8 @@ struct vzt_rpm_metalink {
 int vzt_rpm_metalink_parse(const char *xml, size_t len, const char *what,
                            struct vzt_rpm_metalink *out, struct vzt_error **err);
 void vzt_rpm_metalink_clear(struct vzt_rpm_metalink *m);
+
+/* vzt_family_ops.read_installed of both families (tmpl/rpm/installed.c):
+ * the rpmdb files alone, extracted from the archive into a private
+ * temporary directory, read with librpm. */
+int vzt_rpm_read_installed(const char *archive, struct vzt_installed *out, struct vzt_error **err);

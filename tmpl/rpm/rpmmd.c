@@ -277,8 +277,10 @@ static int rpmmd_load_repo(struct vzt_family_job *job, const struct vzt_repo *re
 const struct vzt_family_ops vzt_family_rpmmd = {
     .name = "rpm-md",
     .disttype = DISTTYPE_RPM,
+    .noarch = "noarch",
     .arch_name = rpmmd_arch_name,
     .load_repo = rpmmd_load_repo,
     .install = vzt_rpm_install,
     .check_packages = vzt_rpm_check_packages,
+    .read_installed = vzt_rpm_read_installed,
 };

@@ -114,8 +114,10 @@ static int urpmi_load_repo(struct vzt_family_job *job, const struct vzt_repo *re
 const struct vzt_family_ops vzt_family_urpmi = {
     .name = "urpmi",
     .disttype = DISTTYPE_RPM,
+    .noarch = "noarch",
     .arch_name = urpmi_arch_name,
     .load_repo = urpmi_load_repo,
     .install = vzt_rpm_install,
     .check_packages = vzt_rpm_check_packages,
+    .read_installed = vzt_rpm_read_installed,
 };

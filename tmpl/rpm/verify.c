@@ -39,7 +39,7 @@ static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static int config_rc;
 static void read_config(void) { config_rc = rpmReadConfigFiles(NULL, NULL); }
 
-static int init_rpm(struct vzt_error **err)
+int vzt_rpm_init(struct vzt_error **err)
 {
   pthread_once(&config_once, read_config);
   if (config_rc != 0)
@@ -60,7 +60,7 @@ static char *normalize_pin(const char *pin)
 int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_keyring **out,
                          struct vzt_error **err)
 {
-  if (init_rpm(err) < 0)
+  if (vzt_rpm_init(err) < 0)
     return -1;
   uint8_t *pkts = NULL;
   size_t len = 0;
@@ -169,7 +169,7 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
                         const char *path, const char *what, struct vzt_rpm_checked *checked,
                         struct vzt_error **err)
 {
-  if (init_rpm(err) < 0)
+  if (vzt_rpm_init(err) < 0)
     return -1;
   if (!k && policy != VZT_RPM_SIG_NONE)
     return vzt_fail(err, "internal error: no keyring to check %s", what);

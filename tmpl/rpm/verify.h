@@ -35,3 +35,6 @@ struct vzt_rpm_checked {
 int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy policy,
                         const char *path, const char *what, struct vzt_rpm_checked *checked,
                         struct vzt_error **err);
+
+/* Reads librpm's configuration, once per process. */
+int vzt_rpm_init(struct vzt_error **err);
