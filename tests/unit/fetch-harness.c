@@ -103,6 +103,9 @@ void teardown(void)
  *   ok      200, or 206 for "Range: bytes=N-" (416 past the end)
  *   full    200 with the whole body, Range or not
  *   404 503 that status
+ *   404late 404, once another request is stalling (so that the stall is
+ *           under way when this one fails: the order is the test's, not
+ *           the scheduler's)
  *   cut     like ok, but the connection closes halfway through the body
  *   stall   like ok, but stops halfway and waits, however long it takes, for
  *           the client to give up: a client that never does hangs the test
@@ -179,6 +182,18 @@ static bool answer(int fd, const char *path, long range)
   }
   pthread_mutex_unlock(&srv.lock);
 
+  if (strcmp(action, "404late") == 0) {
+    /* wait for the stall itself, bounded: a minute means something broke */
+    for (int i = 0; i < 6000; i++) {
+      pthread_mutex_lock(&srv.lock);
+      bool stalling = srv.stalling > 0 || srv.stopping;
+      pthread_mutex_unlock(&srv.lock);
+      if (stalling)
+        break;
+      usleep(10000);
+    }
+    return send_status(fd, "404 Not Found", NULL);
+  }
   if (strcmp(action, "404") == 0)
     return send_status(fd, "404 Not Found", NULL);
   if (strcmp(action, "503") == 0)
@@ -217,6 +232,9 @@ static bool answer(int fd, const char *path, long range)
   if (strcmp(action, "cut") == 0 || strcmp(action, "stall") == 0) {
     send_all(fd, data + start, len / 2);
     if (strcmp(action, "stall") == 0) {
+      pthread_mutex_lock(&srv.lock);
+      srv.stalling++;
+      pthread_mutex_unlock(&srv.lock);
       /* wait for the client to give up (or server_stop's shutdown) */
       struct pollfd p = {.fd = fd, .events = POLLIN};
       char c;

@@ -57,6 +57,7 @@ struct server {
   pthread_t conns[MAX_CONNS];
   int conn_fds[MAX_CONNS];
   int nconns;
+  int stalling; /* requests being answered with "stall" right now or before */
   bool stopping;
 };
 

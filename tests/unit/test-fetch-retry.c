@@ -211,7 +211,7 @@ START_TEST(http_failure_stops_the_rest)
   /* one item is missing everywhere while another is still streaming: the
    * call ends at once, the other keeps its .part and gets no dest */
   route("/slow", "stall");
-  route("/gone", "404");
+  route("/gone", "404late");
   struct one a, b;
   one_init(&a, "slow", body_sha, srv_url("/slow"), NULL);
   one_init(&b, "gone", body_sha, srv_url("/gone"), NULL);
