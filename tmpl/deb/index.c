@@ -218,7 +218,6 @@ static void save_cached(struct vzt_family_job *job, Repo *repo, const char *sha2
 {
   _cleanup_free_ char *solv = meta_path(job, sha256, "solv");
   _cleanup_free_ char *tmp = vzt_strdupf("%s.tmp.%d", solv, (int) getpid());
-  _cleanup_free_ char *metap = meta_path(job, sha256, "meta");
   struct vzt_error *e = NULL;
   FILE *f = fopen(tmp, "we");
   if (!f)
