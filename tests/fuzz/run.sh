@@ -19,10 +19,10 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$PWD/fuzz
 cc=${CC_FUZZ:-clang}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-# The path macros AM_CPPFLAGS gives the build (their quoting does not survive
-# the trip through make and the environment; the paths have no blanks).
-# shellcheck disable=SC2089 # the quotes are the C string literals' own
-paths="-DVZT_RECIPES_DIR=\"$src/recipes\" -DVZT_SOURCE_RECIPES_DIR=\"$src/recipes\" -DVZT_BUILD_DIR=\"$PWD\""
+# The path macro AM_CPPFLAGS gives the build (its quoting does not survive
+# the trip through make and the environment; the path has no blanks).
+# shellcheck disable=SC2089 # the quotes are the C string literal's own
+paths="-DVZT_RECIPES_DIR=\"$src/recipes\""
 cflags="-g -O1 -fno-omit-frame-pointer $san ${FUZZ_CPPFLAGS:-} $paths"
 mkdir -p "$out/obj"
 libs=${FUZZ_LIBS:-}
