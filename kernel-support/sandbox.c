@@ -863,7 +863,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   };
   if (sb_plan_userns(&child, err) < 0)
     return -1;
-  _cleanup_close_ int userns_fd = child.userns_fd;
+  _cleanup_close_ __attribute__((unused)) int userns_fd = child.userns_fd;
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (!opts->network)

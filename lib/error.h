@@ -22,7 +22,8 @@ int vzt_fail_errno(struct vzt_error **err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int vzt_refuse(struct vzt_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vzt_usage_error(struct vzt_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int vzt_error_setv(struct vzt_error **err, int status, int errnum, const char *fmt, va_list ap);
+int vzt_error_setv(struct vzt_error **err, int status, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Put context in front of an existing message: "what we were doing: cause". */
 int vzt_error_prefix(struct vzt_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

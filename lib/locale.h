@@ -15,4 +15,4 @@ void vzt_utf8_leave(struct vzt_utf8_scope *s);
 
 /* Declares a scope that ends with the enclosing block. */
 #define VZT_UTF8_SCOPE(name) \
-  __attribute__((cleanup(vzt_utf8_leave))) struct vzt_utf8_scope name = vzt_utf8_enter()
+  __attribute__((cleanup(vzt_utf8_leave), unused)) struct vzt_utf8_scope name = vzt_utf8_enter()

@@ -7,6 +7,7 @@
 #include "lib/strutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -425,13 +426,22 @@ const char *vzt_recipe_default_dir(void)
   const char *env = getenv("VZTMPL_RECIPES");
   if (env && *env)
     return env;
-  /* Run from the build tree (not installed): use the source tree's recipes. */
+  /* Run from a build tree (not installed): the tree's recipes, found beside
+   * the program so that the installed one carries no build path. A configured
+   * build directory holds config.status, which no directory the program is
+   * installed into does; a build outside the source tree links recipes there. */
+  static char beside[PATH_MAX];
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
     exe[n] = 0;
-    if (!strcmp(dirname(exe), VZT_BUILD_DIR))
-      return VZT_SOURCE_RECIPES_DIR;
+    const char *dir = dirname(exe);
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (dfd >= 0 && faccessat(dfd, "config.status", F_OK, 0) == 0 &&
+        fstatat(dfd, "recipes", &st, 0) == 0 && S_ISDIR(st.st_mode) &&
+        snprintf(beside, sizeof(beside), "%s/recipes", dir) < (int) sizeof(beside))
+      return beside;
   }
   return VZT_RECIPES_DIR;
 }

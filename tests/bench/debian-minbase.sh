@@ -30,7 +30,7 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 mkdir -p "$W/debs"
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
   rm -rf "$W/vzcache" "$W"/out*
   measure vz-cold "$VZTMPL" -C "$W/vzcache" --no-progress build debian:12 --variant minbase
   measure vz-warm "$VZTMPL" -C "$W/vzcache" --no-progress build debian:12 --variant minbase

@@ -26,7 +26,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # One warm-up of each so that both read the archive from the page cache.
 cat "$ARCHIVE" >/dev/null
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
   rm -rf "$W/vz" "$W/tar" && mkdir "$W/tar"
   seconds "$VZTMPL" -q -C "$CACHE" deploy "$TPL" "$W/vz" >>"$W/vz.times"
   seconds tar -C "$W/tar" --zstd -xpf "$ARCHIVE" >>"$W/tar.times"

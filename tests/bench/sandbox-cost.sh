@@ -40,7 +40,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ms() { awk '{printf "%.1f", $1 / 1e6}'; }
 
 BWRAP=$(command -v bwrap || true)
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
   ns "$VZTMPL" exec "$W/root" -- /bin/true >>"$W/exec.vz"
   [ -n "${VZTMPL_BASE:-}" ] && ns "$VZTMPL_BASE" exec "$W/root" -- /bin/true >>"$W/exec.base"
   [ -n "$BWRAP" ] && ns "$BWRAP" --unshare-all --die-with-parent --new-session --bind "$W/root" / \
@@ -63,7 +63,7 @@ if [ -n "${VZTMPL_BASE:-}" ]; then
     bin=$VZTMPL; [ "$b" = base ] && bin=$VZTMPL_BASE
     "$bin" -q -C "$W/cache-$b" build debian:12 --variant minbase >/dev/null
   done
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     for b in vz base; do
       bin=$VZTMPL; [ "$b" = base ] && bin=$VZTMPL_BASE
       rm -f "$W/cache-$b"/templates/*

@@ -19,9 +19,10 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$PWD/fuzz
 cc=${CC_FUZZ:-clang}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-# The path macros AM_CPPFLAGS gives the build (their quoting does not survive
-# the trip through make and the environment; the paths have no blanks).
-paths="-DVZT_RECIPES_DIR=\"$src/recipes\" -DVZT_SOURCE_RECIPES_DIR=\"$src/recipes\" -DVZT_BUILD_DIR=\"$PWD\""
+# The path macro AM_CPPFLAGS gives the build (its quoting does not survive
+# the trip through make and the environment; the path has no blanks).
+# shellcheck disable=SC2089 # the quotes are the C string literal's own
+paths="-DVZT_RECIPES_DIR=\"$src/recipes\""
 cflags="-g -O1 -fno-omit-frame-pointer $san ${FUZZ_CPPFLAGS:-} $paths"
 mkdir -p "$out/obj"
 libs=${FUZZ_LIBS:-}
@@ -35,7 +36,9 @@ for c in "$src"/lib/*.c "$src"/cache/*.c "$src"/fetch/*.c "$src"/kernel-support/
          "$src"/tmpl/*.c "$src"/tmpl/*/*.c \
          "$src"/tests/fuzz/fuzz-util.c "$src"/tests/fuzz/fuzz-index-walk.c "$src"/tests/fuzz/fuzz-rpm-index.c; do
   o=$out/obj/$(echo "${c#"$src"/}" | tr / _).o
+  # shellcheck disable=SC3013 # dash, Debian's /bin/sh, has -nt
   if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ -n "$(find "$src" -name '*.h' -newer "$o" | head -1)" ]; then
+    # shellcheck disable=SC2086,SC2090 # cflags is a list of words, quotes and all (see paths)
     $cc $cflags -fsanitize=fuzzer-no-link -c "$c" -o "$o"
   fi
   objs="$objs $o"
@@ -44,7 +47,7 @@ done
 status=0
 for t in "$@"; do
   bin=$out/fuzz-$t
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2090 # as above; objs and libs are lists of words
   $cc $cflags -fsanitize=fuzzer "$src/tests/fuzz/fuzz-$t.c" $objs $libs -o "$bin"
   mkdir -p "$out/corpus/$t" "$out/$t"
   seed=$src/tests/fuzz/corpus/$t

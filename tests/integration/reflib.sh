@@ -2,6 +2,7 @@
 # tests and runs: mmdebstrap's output depends only on the package set (names,
 # versions, architecture) and the suites, so one run per set is kept in
 # $VZTMPL_REF_CACHE and reused. Source it after testlib.sh.
+# shellcheck shell=sh
 REF_CACHE=${VZTMPL_REF_CACHE:-/var/tmp/vztmpl-test-ref}
 
 # dry_run_field JSON KEY...: a field of `build --dry-run --json` output.

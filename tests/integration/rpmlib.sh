@@ -1,6 +1,7 @@
 # Helpers for the RPM families' tests: rpm-md repositories and urpmi media
 # written by the test (metadata only; package files are stand-in bytes with
 # real checksums). Source after testlib.sh.
+# shellcheck shell=sh
 
 # A package spec is "name:version-release:arch[:req1,req2...[:FILE]]": FILE,
 # when given, is a real package file served for it (its checksum goes into
@@ -77,7 +78,7 @@ urpmi_media() {
     n=$(_rpm_field "$spec" 1) vr=$(_rpm_field "$spec" 2) a=$(_rpm_field "$spec" 3) reqs=$(_rpm_field "$spec" 4)
     real=$(_rpm_field "$spec" 5)
     if [ -n "$real" ]; then cp "$real" "$dir/$n-$vr.$a.rpm"; else echo "stand-in payload of $n $vr $a" >"$dir/$n-$vr.$a.rpm"; fi
-    echo "@provides@$n[== $vr]"
+    echo "@provides@${n}[== $vr]"
     [ -n "$reqs" ] && echo "@requires@$(echo "$reqs" | tr , @)"
     echo "@summary@test $n"
     echo "@filesize@$(stat -c %s "$dir/$n-$vr.$a.rpm")"
@@ -129,7 +130,7 @@ urpmi_media_from_rpms() {
 # $T/NAME.fpr.
 rpm_sign_key() {
   export GNUPGHOME="$T/gnupg"
-  mkdir -p -m 700 "$GNUPGHOME"
+  [ -d "$GNUPGHOME" ] || mkdir -m 700 "$GNUPGHOME"
   usage=sign
   [ "${3:-}" != subkey ] || usage=cert
   gpg --batch --quiet --passphrase '' --quick-gen-key "vztmpl test $1 <$1@test.invalid>" "$2" $usage never 2>"$T/gpg.log" || { cat "$T/gpg.log" >&2; fail "gpg: no key $1"; }

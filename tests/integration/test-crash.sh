@@ -78,7 +78,7 @@ while [ $i -lt 24 ]; do
     # about where it lands.
     sleep "$(echo "$delay_ms" | awk '{printf "%.3f", $1 / 1000}')"
     # What the build was doing, from what its work directory holds.
-    stage=done
+    stage="done"
     if kill -0 "$pid" 2>/dev/null; then
       w=$(ls -d "$C"/tmp/build* 2>/dev/null | head -1)
       if [ -z "$w" ]; then stage=resolve/download
@@ -94,7 +94,7 @@ while [ $i -lt 24 ]; do
     # it, though the kernel may take a moment to end them.
     wait_until "the processes of the killed build (kill $i) to end" no_build_left
     check_cache "$C"
-    [ "$stage" = done ] && [ "$tries" -lt 6 ] || break
+    [ "$stage" = "done" ] && [ "$tries" -lt 6 ] || break
     delay_ms=$((delay_ms / 2))
   done
   stages="$stages $stage"

@@ -26,8 +26,10 @@ mkdir "$T/root"
 tar -C "$T/root" --zstd -xf "$tpl"
 [ -z "$(dpkg --root="$T/root" --audit)" ] || fail "dpkg --audit reports problems"
 [ -x "$T/root/usr/sbin/sshd" ] || fail "no sshd"
+# shellcheck disable=SC2010,SC2143 # names of the template's own files; any line is a finding
 [ -z "$(ls "$T/root/etc/ssh/" | grep host_)" ] || fail "ssh host keys left in the template"
 [ -f "$T/root/etc/machine-id" ] && [ ! -s "$T/root/etc/machine-id" ] || fail "machine-id not empty"
+# shellcheck disable=SC2010,SC2143 # as above
 [ -z "$(ls -A "$T/root/var/lib/apt/lists" | grep -v -e partial -e lock)" ] || fail "apt lists left"
 [ ! -e "$T/root/usr/sbin/policy-rc.d" ] || fail "the build's policy-rc.d was left behind"
 [ -z "$(ls -A "$T/root/tmp")" ] || fail "/tmp not empty"

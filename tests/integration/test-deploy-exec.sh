@@ -38,6 +38,7 @@ echo "extract: $(wc -l <"$T/root.list") entries, identical to tar -x"
 # deploys in the C locale too: names are UTF-8 bytes whatever the caller's.
 expect_exit 0 "$VZTMPL" -C "$CACHE" build debian
 expect_exit 0 env LC_ALL=C "$VZTMPL" -C "$CACHE" deploy debian-13-x86_64 "$T/c-locale"
+# shellcheck disable=SC2010 # the listing's bytes are what is checked
 ls "$T/c-locale/usr/share/ca-certificates/mozilla/" | grep -q "$(printf 'F\305\221tan')" ||
   fail "the non-ASCII certificate name did not survive a C-locale deploy"
 rm -rf "$T/c-locale"
@@ -127,6 +128,7 @@ out=$(cat "$T/stdout")
 # (The mounts that mask or protect parts of /proc and /sys are not counted.)
 expect_exit 0 "$V" exec "$R" -- sh -c 'awk "\$5 !~ \"^/(proc|sys)/\"" /proc/self/mountinfo | wc -l; cat /proc/self/cgroup'
 [ "$(head -1 "$T/stdout")" -le 12 ] || fail "host mounts visible: $(cat "$T/stdout")"
+# shellcheck disable=SC2143 # any line but the first that is not "...:/" is a finding
 [ -z "$(tail -n +2 "$T/stdout" | grep -v ':/$')" ] || fail "not its own cgroup namespace: $(cat "$T/stdout")"
 # Capabilities: the bounding set lacks what the sandbox drops (bit 21 is
 # cap_sys_admin, 16 cap_sys_module, 27 cap_mknod), no_new_privs is set, and

@@ -29,6 +29,7 @@ mkdir "$T/copy"
 cp "$CACHE/templates/$A.tar.zst" "$CACHE/templates/$A.json" "$T/copy/"
 size=$(stat -c %s "$T/copy/$A.tar.zst")
 byte=$(od -An -tu1 -j $((size / 2)) -N1 "$T/copy/$A.tar.zst" | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of the flipped byte
 printf "\\$(printf %03o $(((byte + 1) % 256)))" |
   dd of="$T/copy/$A.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 cmp -s "$T/copy/$A.tar.zst" "$CACHE/templates/$A.tar.zst" && fail "the byte was not flipped"

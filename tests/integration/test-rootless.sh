@@ -19,7 +19,6 @@ grep -q "^$USER_OK:" /etc/subuid || usermod --add-subuids 300000-365535 "$USER_O
 grep -q "^$USER_OK:" /etc/subgid || usermod --add-subgids 300000-365535 "$USER_OK"
 id "$USER_NOSUB" >/dev/null 2>&1 || useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$USER_NOSUB"
 ! grep -q "^$USER_NOSUB:" /etc/subuid /etc/subgid || fail "$USER_NOSUB has a subordinate range"
-SUBUID=$(grep "^$USER_OK:" /etc/subuid | cut -d: -f2)
 SUBGID=$(grep "^$USER_OK:" /etc/subgid | cut -d: -f2)
 OK_UID=$(id -u "$USER_OK")
 

@@ -103,7 +103,7 @@ cp -r "$T/root/signed" "$T/root/stale"
 cp "$T/root/stale/repodata/repomd.xml_bad" "$T/root/stale/repodata/repomd.xml"
 old='http://127.0.0.1:5000/yum/static/01/repodata/repomd.xml'
 metalink() { # MIRROR...: a copy of the fixture's metalink listing these, most preferred first
-  urls= pref=100
+  urls='' pref=100
   for m in "$@"; do
     urls="$urls<url protocol=\"http\" type=\"http\" preference=\"$pref\">$URL/$m/repodata/repomd.xml</url>"
     pref=$((pref - 1))

@@ -1,6 +1,7 @@
 # Shared helpers for the integration tests: temporary directory with trap
 # cleanup, a loopback HTTP server, a throw-away signing key, a small signed
 # Debian repository. Source it; $VZTMPL is the binary under test.
+# shellcheck shell=sh
 set -eu
 
 : "${VZTMPL:?set VZTMPL to the vztmpl binary}"
@@ -135,7 +136,7 @@ served() {
 # make_key NAME: a signing key in $T/gnupg; its public keyring in $T/NAME.gpg.
 make_key() {
   export GNUPGHOME="$T/gnupg"
-  mkdir -p -m 700 "$GNUPGHOME"
+  [ -d "$GNUPGHOME" ] || mkdir -m 700 "$GNUPGHOME"
   gpg --batch --quiet --passphrase '' --quick-gen-key "vztmpl test $1 <$1@test.invalid>" ed25519 sign never
   gpg --batch --quiet --export "$1@test.invalid" >"$T/$1.gpg"
 }
@@ -252,6 +253,7 @@ front() {
   python3 "$TESTS_DIR/faultfront.py" "$2" "$T/$1.rules" "$T/$1.port" "$T/$1.log" "${3:-127.0.0.1}" &
   FRONT_PIDS="${FRONT_PIDS:-} $!"
   wait_until "the fault front $1 to start" test -s "$T/$1.port"
+  # shellcheck disable=SC2034 # read by the tests that call front
   FRONT_URL="http://${3:-127.0.0.1}:$(cat "$T/$1.port")"
 }
 

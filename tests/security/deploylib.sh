@@ -1,5 +1,6 @@
 # Helpers for the deploy tests: hand-made templates (a tar made by Python's
 # tarfile, compressed with zstd, beside a manifest with its true hash).
+# shellcheck shell=sh
 
 # seal TAR NAME [UNPACKED_SIZE [ENTRIES]]: TAR becomes $T/tpl/NAME.tar.zst and
 # $T/tpl/NAME.json; the sizes are the tar's own unless given.

@@ -9,6 +9,7 @@ need_root
 CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
 A=debian-12-x86_64-minbase
 [ -e "$CACHE/templates/$A.tar.zst" ] || expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
+# shellcheck disable=SC2010 # ls -l's sizes and times are the snapshot; the lock file changes
 snapshot() { ls -l --time-style=+%s.%N "$CACHE/templates" "$CACHE" 2>/dev/null | grep -v ' lock' ; }
 snapshot >"$T/cache.before"
 
@@ -18,6 +19,7 @@ bounded() {
   what=$1 name=$2 why=$3; shift 3
   start=$(date +%s)
   set +e
+  # shellcheck disable=SC3045 # dash, Debian's /bin/sh, has ulimit -v
   (ulimit -v 2000000; exec timeout 60 "$@") >"$T/stdout" 2>"$T/stderr"
   got=$?
   set -e

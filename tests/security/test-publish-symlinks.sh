@@ -47,6 +47,7 @@ print(n)
 PY
 }
 NAMES="SHA256SUMS SHA256SUMS.gpg aplinfo.dat aplinfo.dat.gz aplinfo.dat.asc meta/1.0/index-system meta/1.0/index-user"
+# shellcheck disable=SC2086 # NAMES is a list of names without blanks
 count=$(plant .vztmpl-publish.lock index.json $NAMES)
 echo "planted $count links (as nobody) at the lock, every index and their temporary names"
 
@@ -62,6 +63,7 @@ echo "publish with a link at index.json: exit 3: $(grep -o 'is not a regular fil
 victims | cmp -s - "$T/victims.before" || fail "the root-only file changed (index.json)"
 
 as_nobody rm "$SITE/index.json"
+# shellcheck disable=SC2086 # as above
 count=$(plant $NAMES)
 echo "planted $count more links for the next pids; the lock and index.json links removed"
 expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"

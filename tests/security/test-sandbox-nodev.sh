@@ -11,6 +11,7 @@ minbase_root "$R"
 # The host's root file system's disk, or /dev/null's numbers where it has none.
 disk=$(findmnt -n -o SOURCE / | head -1)
 if [ -b "$disk" ]; then
+  # shellcheck disable=SC2046 # split into the major and minor numbers
   set -- $(stat -c '%t %T' "$disk")
   mknod -m 0666 "$R/hostdisk" b "$((0x$1))" "$((0x$2))"
   node=$disk

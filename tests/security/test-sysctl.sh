@@ -46,6 +46,7 @@ GSTART=$(awk -F: '$1 == "vztmpl" { print $2; exit }' /etc/subgid)
 [ -n "$START" ] && [ -n "$GSTART" ] || fail "no vztmpl range in /etc/subuid and /etc/subgid after an exec"
 [ "$START" -ge 100000 ] || fail "vztmpl's range starts at $START, below 100000"
 expect_exit 0 "$V" exec "$R" -- sh -c 'id -u; id -G; cat /proc/self/uid_map /proc/self/gid_map'
+# shellcheck disable=SC2046 # one word per id and map field
 set -- $(cat "$T/stdout")
 echo "inside: id -u $1, groups $2, uid_map $3 $4 $5, gid_map $6 $7 $8"
 [ "$1" = 0 ] || fail "the command is not root inside: uid $1"

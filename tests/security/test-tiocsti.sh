@@ -78,6 +78,7 @@ under_script "stty -g >$T/stty.before; $VZTMPL exec $R -- sh -c 'tty; cat /proc/
 tr -d '\r' <"$T/inside.crlf" >"$T/inside" # the pty's output mode
 [ "$(head -1 "$T/inside")" = /dev/pts/0 ] || fail "the command's terminal: $(cat "$T/inside")"
 # /proc/self/stat: field 6 is the session, field 7 the controlling terminal (136,0 = /dev/pts/0).
+# shellcheck disable=SC2046 # the fields of /proc/self/stat
 set -- $(sed 's/.*) //' "$T/inside" | tail -1)
 [ "$4" = 2 ] && [ "$5" = 34816 ] || fail "session $4 and terminal $5 of the command: $(cat "$T/inside")"
 cmp -s "$T/stty.before" "$T/stty.after" || fail "the terminal's mode was not restored: $(cat "$T/stty.before") -> $(cat "$T/stty.after")"

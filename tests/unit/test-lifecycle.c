@@ -590,7 +590,7 @@ static struct vzt_cache *make_cache(char **dirp)
   _cleanup_free_ char *deadfile = vzt_path_join(dead, "rootfs-file");
   write_text(deadfile, "12345");
   const char *pkgs[] = {"a", "1", "amd64", SHA_A, "b", "1", "all", SHA_B, NULL};
-  _cleanup_free_ char *m = write_manifest("cache/templates/t.json", "t", "t.tar.zst", SHA_A, 1, pkgs);
+  _cleanup_free_ __attribute__((unused)) char *m = write_manifest("cache/templates/t.json", "t", "t.tar.zst", SHA_A, 1, pkgs);
   put_file(dir, "templates/t.tar.zst", "archive", 0);
   *dirp = dir;
   return c;

@@ -135,7 +135,6 @@ static int read_control(struct unpack *u, const char *what, struct vzt_error **e
   if (!u->conffiles || !u->conffile_flags)
     abort();
   if (cf) {
-    _cleanup_strv_ char **lines = NULL;
     _cleanup_free_ char *copy = vzt_strdup(cf->data);
     char *save = NULL;
     for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
