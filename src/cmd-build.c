@@ -82,7 +82,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
   const char *format = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "a:o:h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "a:o:h", opts)) != -1) {
     switch (c) {
     case 'a': o.arch = optarg; break;
     case OPT_VARIANT: o.variant = optarg; break;
@@ -112,9 +112,10 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       update = true;
       break;
     case 'h': usage(stdout, argv[0]); return 0;
-    default: usage(stderr, argv[0]); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  o.jobs = ctx->jobs; /* -j may follow the command */
   if (optind != argc - 1) {
     fprintf(stderr, "vztmpl %s: give exactly one RECIPE\n\n", argv[0]);
     usage(stderr, argv[0]);

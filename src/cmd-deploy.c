@@ -40,7 +40,7 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
   };
   struct vzt_deploy_opts o = {.mode = VZT_DEPLOY_EXTRACT};
   int c;
-  while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "m:h", opts)) != -1) {
     switch (c) {
     case 'm':
       if (vzt_deploy_mode_parse(optarg, &o.mode) < 0) {
@@ -59,7 +59,7 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
   if (optind != argc - 2) {
@@ -80,6 +80,10 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
     return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
+    vzt_cache_close(cache);
+    return vzt_ctx_report(&err);
+  }
   _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   o.manifest = manifest;
   o.root = argv[optind + 1];

@@ -65,14 +65,15 @@ int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
   bool json = ctx->json;
   struct vzt_verify_opts vo = {0};
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_JSON: json = true; break;
     case OPT_KEYRING: vo.keyring = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  json |= ctx->json; /* --json may follow the command */
   if (argc - optind != 1) {
     usage(stderr);
     return VZT_EXIT_USAGE;
@@ -81,6 +82,10 @@ int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
   struct vzt_cache *cache = NULL;
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
+    vzt_cache_close(cache);
+    return vzt_ctx_report(&err);
+  }
   _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   struct vzt_verify_report rep;
   int ok = vzt_verify_template(manifest, &vo, &rep, &err) == 0;
