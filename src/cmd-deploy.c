@@ -15,7 +15,8 @@
 static void usage(FILE *f)
 {
   fprintf(f, "Usage: vztmpl deploy TEMPLATE ROOT [OPTIONS]\n"
-             "TEMPLATE is a cached name (debian-13-x86_64) or a path to a .tar.zst or .json;\n"
+             "TEMPLATE is a cached name (debian-13-x86_64), an archive path (.tar.zst, .tar.gz,\n"
+             ".tar.xz, .tar.bz2, .tar) beside its .json, or the .json;\n"
              "ROOT is created, or must be empty; as root, some directory above it must keep\n"
              "other users out (mode 0700), since the template's setuid programs keep their\n"
              "rights. The archive's SHA-256 is checked against the manifest first; device\n"

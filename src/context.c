@@ -65,8 +65,9 @@ char *vzt_ctx_manifest_path(struct vzt_cache *cache, const char *template)
 {
   if (vzt_endswith(template, ".json"))
     return vzt_strdup(template);
-  if (vzt_endswith(template, ".tar.zst"))
-    return vzt_strdupf("%.*s.json", (int) (strlen(template) - 8), template);
+  size_t suffix = vzt_pack_suffix_len(template);
+  if (suffix)
+    return vzt_strdupf("%.*s.json", (int) (strlen(template) - suffix), template);
   _cleanup_free_ char *rel = vzt_strdupf("templates/%s.json", template);
   return vzt_cache_path(cache, rel);
 }

@@ -2,8 +2,9 @@
 # The command line: help (`help VERB` too), usage errors (exit 2) with a
 # suggestion for a mistyped command or option, global options accepted after
 # the command as well as before it (but not after "--"), listing, info, and
-# errors that say what to do. Needs no network (the build uses --offline on the
-# shared test cache).
+# errors that say what to do; build -o writes the format its name says (or is
+# refused) and the manifest beside it, and deploy/verify/info take its path.
+# Needs no network (the builds use --offline on the shared test cache).
 . "$(dirname "$0")/testlib.sh"
 
 expect_exit 0 "$VZTMPL" --help
@@ -123,4 +124,44 @@ expect_stderr "$T/nonexistent"
 expect_exit 2 "$VZTMPL" list recipes --recipes-dir "$T/nonexistent"
 expect_stderr "$T/nonexistent"
 echo "ok: --recipes-dir to nothing is refused"
+# build -o: each name's format, by its magic bytes and a tar listing, and the
+# manifest beside it that deploy, verify and info take. As root (the build
+# runs maintainer scripts), from the shared cache's packages.
+expect_exit 2 "$VZTMPL" -C "$T/cache" build debian:12 --offline -o "$T/x.tar.lz4"
+expect_stderr '.tar.bz2'
+[ ! -e "$T/x.tar.lz4" ] || fail "-o x.tar.lz4 wrote something"
+expect_exit 2 "$VZTMPL" -C "$T/cache" build debian:12 --offline -o "$T/x.tar.gz" --format bz
+expect_stderr 'tar.bz2'
+echo "ok: -o with an unknown ending or --format is refused, naming the formats"
+if [ "$(id -u)" = 0 ] && [ -f "$CACHE/templates/debian-12-x86_64-minbase.json" ]; then
+  for suffix in tar tar.gz tar.xz tar.zst tar.bz2; do
+    expect_exit 0 "$VZTMPL" -C "$CACHE" -q build debian:12 --variant minbase --offline -o "$T/t.$suffix"
+    case $suffix in
+    tar) magic=7573746172; skip_bytes=257 ;;  # "ustar" at offset 257
+    tar.gz) magic=1f8b; skip_bytes=0 ;;
+    tar.xz) magic=fd377a585a00; skip_bytes=0 ;;
+    tar.zst) magic=28b52ffd; skip_bytes=0 ;;
+    tar.bz2) magic=425a68; skip_bytes=0 ;;
+    esac
+    got=$(od -An -tx1 -j $skip_bytes -N $((${#magic} / 2)) "$T/t.$suffix" | tr -d ' \n')
+    [ "$got" = "$magic" ] || fail "-o t.$suffix starts with $got, not $magic"
+    tar -tf "$T/t.$suffix" >"$T/list" 2>"$T/tar.err" || { cat "$T/tar.err"; fail "tar -tf t.$suffix"; }
+    grep -q 'var/lib/dpkg/status$' "$T/list" || fail "t.$suffix lacks var/lib/dpkg/status"
+    [ -f "$T/t.json" ] || fail "-o t.$suffix wrote no t.json beside it"
+    grep -q "\"t.$suffix\"" "$T/t.json" || fail "t.json does not name t.$suffix"
+    expect_exit 0 "$VZTMPL" -C "$CACHE" verify "$T/t.$suffix"
+    grep -q 'verified' "$T/stdout" || fail "verify t.$suffix"
+    expect_exit 0 "$VZTMPL" -C "$CACHE" info "$T/t.$suffix"
+    grep -q "t.$suffix" "$T/stdout" || fail "info t.$suffix"
+    echo "ok: -o t.$suffix is $suffix (magic $magic, tar lists it), t.json beside it verifies"
+  done
+  mkdir -m 700 "$T/private"
+  expect_exit 0 "$VZTMPL" -C "$CACHE" -q deploy "$T/t.tar.bz2" "$T/private/root"
+  [ -f "$T/private/root/etc/debian_version" ] || fail "deploy of t.tar.bz2 gave no root"
+  expect_exit 0 "$VZTMPL" -C "$CACHE" -q deploy "$T/t.json" "$T/private/root2"
+  [ -f "$T/private/root2/etc/debian_version" ] || fail "deploy of t.json gave no root"
+  echo "ok: deploy of an -o archive, by its path or its manifest's"
+else
+  echo "skipped: build -o formats (needs root and a cached debian-12-x86_64-minbase in $CACHE)"
+fi
 echo "command line behaves"
