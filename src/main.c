@@ -105,7 +105,22 @@ int main(int argc, char **argv)
     switch (c) {
     case 'h': usage(stdout); return 0;
     case 'V': printf("vztmpl %s\n", PACKAGE_VERSION); return 0;
-    case '?': fprintf(stderr, "Run 'vztmpl --help' for the options.\n"); return VZT_EXIT_USAGE;
+    case '?': {
+      /* getopt said what is wrong; a near miss gets its likely meaning. */
+      const char *arg = argv[optind - 1];
+      if (!strncmp(arg, "--", 2)) {
+        char word[64];
+        snprintf(word, sizeof(word), "%.*s", (int) strcspn(arg + 2, "="), arg + 2);
+        const char *names[16];
+        for (size_t k = 0; k < n; k++)
+          names[k] = opts[k].name;
+        const char *s = vzt_ctx_suggest(word, names, n);
+        if (s && strcmp(s, word))
+          fprintf(stderr, "vztmpl: did you mean '--%s'?\n", s);
+      }
+      fprintf(stderr, "Run 'vztmpl --help' for the options.\n");
+      return VZT_EXIT_USAGE;
+    }
     default:
       if (vzt_ctx_global_option(&ctx, c, optarg) <= 0)
         return VZT_EXIT_USAGE;

@@ -114,6 +114,8 @@ expect_stderr "unknown option '--dry-rn'; did you mean '--dry-run'?"
 expect_stderr "vztmpl build --help"
 expect_exit 2 "$VZTMPL" list --jsn
 expect_stderr "did you mean '--json'?"
+expect_exit 2 "$VZTMPL" --jsn list
+expect_stderr "did you mean '--json'?"
 expect_exit 2 "$VZTMPL" deploy --mode
 expect_stderr "option --mode needs an argument"
 echo "ok: typos get a suggestion"
