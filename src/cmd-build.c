@@ -4,9 +4,11 @@
 #include "tmpl/build.h"
 #include "tmpl/pack.h"
 #include "tmpl/lifecycle/update.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +28,11 @@ static void usage(FILE *f, const char *cmd)
           "      --keyring FILE    verify the repositories with this keyring instead\n"
           "      --include P,..    install these packages too\n"
           "      --exclude P,..    never install these packages\n"
-          "  -o, --output FILE     also write the archive to FILE (the cache keeps tar.zst)\n"
-          "      --format F        tar.zst (default), tar.gz or tar.xz for -o; without\n"
-          "                        --format, a FILE ending in .tar.gz or .tar.xz chooses\n"
+          "  -o, --output FILE     also write the archive to FILE, and its manifest beside\n"
+          "                        it (FILE's stem + .json); the cache keeps tar.zst. FILE's\n"
+          "                        ending chooses: .tar.zst, .tar.gz, .tar.xz, .tar.bz2, .tar\n"
+          "      --format F        tar.zst, tar.gz, tar.xz, tar.bz2 or tar for -o, whatever\n"
+          "                        FILE's name\n"
           "      --offline         use only what the cache holds\n"
           "      --dry-run         print the resolved package set and exit\n"
           "      --update          build: only when the cached template's packages or\n"
@@ -54,6 +58,28 @@ static void print_dry_run(const struct vzt_ctx *ctx, const struct vzt_manifest *
   }
   fprintf(stderr, "%zu packages, %.1f MiB to download, for %s\n", m->npackages, total / 1048576.0,
           m->name);
+}
+
+/* -o's manifest, so that deploy, verify and info take the archive's path:
+ * the cached template's, naming the file beside it and its own hash. */
+static int write_manifest_beside(const char *output, const struct vzt_manifest *m,
+                                 const struct vzt_pack_result *converted, struct vzt_error **err)
+{
+  size_t suffix = vzt_pack_suffix_len(output);
+  _cleanup_free_ char *path = suffix ? vzt_strdupf("%.*s.json", (int) (strlen(output) - suffix), output)
+                                     : vzt_strdupf("%s.json", output);
+  const char *slash = strrchr(output, '/');
+  struct vzt_manifest copy = *m;
+  copy.archive_file = (char *) (slash ? slash + 1 : output);
+  if (converted) {
+    copy.archive_sha256 = (char *) converted->sha256;
+    copy.archive_size = converted->size;
+  }
+  _cleanup_free_ char *json = vzt_manifest_to_json(&copy);
+  if (vzt_write_file_atomic(AT_FDCWD, path, json, strlen(json), 0644, err) < 0)
+    return vzt_error_prefix(err, "writing the manifest beside %s", output);
+  vzt_info("Wrote %s", path);
+  return 0;
 }
 
 static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
@@ -82,7 +108,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
   const char *format = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "a:o:h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "a:o:h", opts)) != -1) {
     switch (c) {
     case 'a': o.arch = optarg; break;
     case OPT_VARIANT: o.variant = optarg; break;
@@ -112,9 +138,10 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       update = true;
       break;
     case 'h': usage(stdout, argv[0]); return 0;
-    default: usage(stderr, argv[0]); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  o.jobs = ctx->jobs; /* -j may follow the command */
   if (optind != argc - 1) {
     fprintf(stderr, "vztmpl %s: give exactly one RECIPE\n\n", argv[0]);
     usage(stderr, argv[0]);
@@ -124,7 +151,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   enum vzt_pack_format fmt = VZT_PACK_ZST, by_name;
   bool named = o.output && vzt_pack_format_from_path(o.output, &by_name);
   if (format && vzt_pack_format_parse(format, &fmt) < 0) {
-    fprintf(stderr, "vztmpl %s: --format wants tar.zst, tar.gz or tar.xz, not \"%s\"\n", argv[0], format);
+    fprintf(stderr, "vztmpl %s: --format wants " VZT_PACK_FORMATS ", not \"%s\"\n", argv[0], format);
     return VZT_EXIT_USAGE;
   }
   if (format && !o.output) {
@@ -138,6 +165,14 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   }
   if (!format && named)
     fmt = by_name;
+  /* A name that says nothing (or another compression: x.tar.lz4) must not
+   * get zstd bytes silently. */
+  if (!format && o.output && !named) {
+    fprintf(stderr, "vztmpl %s: -o %s: the name should end in the archive's format: .tar.zst, .tar.gz, "
+            ".tar.xz, .tar.bz2 or .tar (or give --format)\n", argv[0], o.output);
+    return VZT_EXIT_USAGE;
+  }
+  const char *output = o.output;
   /* The build copies a tar.zst to -o itself; other formats are made from
    * the cached archive once it is in place. */
   const char *convert_to = fmt != VZT_PACK_ZST ? o.output : NULL;
@@ -172,6 +207,9 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     status = vzt_ctx_report(&err);
   else if (convert_to && !o.dry_run && !fetch_only &&
            vzt_pack_export(path, convert_to, fmt, ctx->jobs, &converted, &err) < 0)
+    status = vzt_ctx_report(&err);
+  else if (output && !o.dry_run && !fetch_only &&
+           write_manifest_beside(output, &m, convert_to ? &converted : NULL, &err) < 0)
     status = vzt_ctx_report(&err);
   else if (o.dry_run)
     print_dry_run(ctx, &m);

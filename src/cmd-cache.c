@@ -392,7 +392,7 @@ int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
   bool keep_given = false;
   unsigned keep_days = DEFAULT_KEEP_DAYS;
   int c;
-  while ((c = getopt_long(argc, argv, "vnh", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "vnh", opts)) != -1) {
     switch (c) {
     case 'v': verbose = true; break;
     case OPT_KEEP: {
@@ -410,9 +410,11 @@ int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
     case 'n': dry_run = true; break;
     case OPT_JSON: json = true; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  json |= ctx->json; /* global options may follow the command */
+  verbose |= ctx->verbosity >= VZT_LOG_DEBUG;
   const char *sub = optind < argc ? argv[optind] : NULL;
   if (!sub || argc - optind != 1) {
     usage(stderr);

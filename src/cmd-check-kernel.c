@@ -4,20 +4,31 @@
 #include "kernel-support/kcheck.h"
 #include "lib/strutil.h"
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
+static void usage(FILE *f)
+{
+  fprintf(f, "Usage: vztmpl check-kernel\n"
+             "Namespaces, user namespaces (as root: vztmpl's id range and idmapped mounts\n"
+             "in the cache), cgroups, overlayfs, reflinks in the cache and binfmt_misc:\n"
+             "what works, and what a missing item costs. Always exits 0.\n");
+}
+
 int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  if (argc != 1) {
-    bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
-    fprintf(help ? stdout : stderr,
-            "Usage: vztmpl check-kernel\n"
-            "Namespaces, user namespaces (as root: vztmpl's id range and idmapped mounts\n"
-            "in the cache), cgroups, overlayfs, reflinks in the cache and binfmt_misc:\n"
-            "what works, and what a missing item costs. Always exits 0.\n");
-    return help ? 0 : VZT_EXIT_USAGE;
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+  int c;
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
+    switch (c) {
+    case 'h': usage(stdout); return 0;
+    default: return VZT_EXIT_USAGE;
+    }
+  if (optind != argc) {
+    usage(stderr);
+    return VZT_EXIT_USAGE;
   }
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;

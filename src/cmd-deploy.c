@@ -15,7 +15,8 @@
 static void usage(FILE *f)
 {
   fprintf(f, "Usage: vztmpl deploy TEMPLATE ROOT [OPTIONS]\n"
-             "TEMPLATE is a cached name (debian-13-x86_64) or a path to a .tar.zst or .json;\n"
+             "TEMPLATE is a cached name (debian-13-x86_64), an archive path (.tar.zst, .tar.gz,\n"
+             ".tar.xz, .tar.bz2, .tar) beside its .json, or the .json;\n"
              "ROOT is created, or must be empty; as root, some directory above it must keep\n"
              "other users out (mode 0700), since the template's setuid programs keep their\n"
              "rights. The archive's SHA-256 is checked against the manifest first; device\n"
@@ -40,7 +41,7 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
   };
   struct vzt_deploy_opts o = {.mode = VZT_DEPLOY_EXTRACT};
   int c;
-  while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "m:h", opts)) != -1) {
     switch (c) {
     case 'm':
       if (vzt_deploy_mode_parse(optarg, &o.mode) < 0) {
@@ -59,7 +60,7 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
   if (optind != argc - 2) {
@@ -80,6 +81,10 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
     return vzt_ctx_report(&err);
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
+    vzt_cache_close(cache);
+    return vzt_ctx_report(&err);
+  }
   _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   o.manifest = manifest;
   o.root = argv[optind + 1];

@@ -117,14 +117,15 @@ int vzt_cmd_diff(struct vzt_ctx *ctx, int argc, char **argv)
   };
   bool json = ctx->json, files = false;
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_FILES: files = true; break;
     case OPT_JSON: json = true; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return DIFF_TROUBLE;
+    default: return DIFF_TROUBLE;
     }
   }
+  json |= ctx->json; /* --json may follow the command */
   if (argc - optind != 2) {
     usage(stderr);
     return DIFF_TROUBLE;

@@ -36,13 +36,13 @@ int vzt_cmd_download(struct vzt_ctx *ctx, int argc, char **argv)
   };
   struct vzt_download_opts o = {0};
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_FROM: o.url = optarg; break;
     case OPT_KEYRING: o.keyring = optarg; break;
     case OPT_BUILD: o.build = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
   if (argc - optind != 1 || !o.url) {

@@ -87,7 +87,7 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
   const char *hostname = NULL;
   const struct vzt_arch *arch = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "l:vh", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "l:vh", opts)) != -1) {
     switch (c) {
     case 'l':
       if (vzt_bc_limits_parse(&limits, optarg, &err) < 0)
@@ -116,9 +116,10 @@ int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)
       break;
     case 'v': report = true; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  report |= ctx->verbosity >= VZT_LOG_DEBUG; /* -v may follow the command */
   if (argc - optind < 2) {
     fprintf(stderr, "vztmpl exec: give a ROOT and a command after --\n\n");
     usage(stderr);

@@ -5,21 +5,42 @@
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+static void usage(FILE *f)
+{
+  fprintf(f, "Usage: vztmpl info TEMPLATE\n"
+             "TEMPLATE is a cached name (debian-13-x86_64) or a path to a template archive\n"
+             "(.tar.zst, .tar.gz, .tar.xz, .tar.bz2, .tar) beside its .json, or the .json.\n"
+             "With --json, the manifest itself.\n");
+}
+
 int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-    printf("Usage: vztmpl info TEMPLATE\n"
-           "TEMPLATE is a cached name (debian-13-x86_64) or a path to a .tar.zst or .json.\n");
-    return argc == 2 ? 0 : VZT_EXIT_USAGE;
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+  int c;
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
+    switch (c) {
+    case 'h': usage(stdout); return 0;
+    default: return VZT_EXIT_USAGE;
+    }
+  if (argc - optind != 1) {
+    fprintf(stderr, "vztmpl info: give one TEMPLATE\n");
+    usage(stderr);
+    return VZT_EXIT_USAGE;
   }
+  argv += optind - 1;
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (vzt_ctx_check_template(cache, argv[1], &err) < 0) {
+    vzt_cache_close(cache);
+    return vzt_ctx_report(&err);
+  }
   _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, argv[1]);
   int status = 0;
   if (ctx->json) {

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <json-c/json.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,15 +95,27 @@ static int list_templates(struct vzt_ctx *ctx)
   return 0;
 }
 
+static void usage(FILE *f)
+{
+  fprintf(f, "Usage: vztmpl list [recipes|templates]\n"
+             "  recipes    the recipes that can be built (default)\n"
+             "  templates  the templates in the cache\n");
+}
+
 int vzt_cmd_list(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  const char *what = argc > 1 ? argv[1] : "recipes";
-  if (argc > 2 || (argc > 1 && (!strcmp(what, "-h") || !strcmp(what, "--help")))) {
-    printf("Usage: vztmpl list [recipes|templates]\n"
-           "  recipes    the recipes that can be built (default)\n"
-           "  templates  the templates in the cache\n");
-    return argc > 2 ? VZT_EXIT_USAGE : 0;
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+  int c;
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
+    switch (c) {
+    case 'h': usage(stdout); return 0;
+    default: return VZT_EXIT_USAGE;
+    }
+  if (argc - optind > 1) {
+    usage(stderr);
+    return VZT_EXIT_USAGE;
   }
+  const char *what = optind < argc ? argv[optind] : "recipes";
   if (!strcmp(what, "recipes"))
     return list_recipes(ctx);
   if (!strcmp(what, "templates"))

@@ -58,7 +58,7 @@ int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
   };
   struct vzt_publish_opts o = {.keep = VZT_PUBLISH_KEEP_DEFAULT, .threads = ctx->jobs};
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_SIGN: o.sign_key = optarg; break;
     case OPT_HOMEDIR: o.gpg_homedir = optarg; break;
@@ -73,9 +73,10 @@ int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  o.threads = ctx->jobs; /* -j may follow the command */
   if (optind >= argc) {
     fprintf(stderr, "vztmpl publish: give the directory to publish into\n\n");
     usage(stderr);

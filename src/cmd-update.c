@@ -94,7 +94,7 @@ int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv)
   _cleanup_strv_ char **include = calloc(1, sizeof(char *));
   _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_MIRROR: vzt_strv_push(&mirrors, optarg); break;
     case OPT_KEYRING: o.keyring = optarg; break;
@@ -108,9 +108,10 @@ int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv)
     case OPT_DRY: o.dry_run = true; break;
     case OPT_JSON: ctx->json = true; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  o.jobs = ctx->jobs; /* -j may follow the command */
   if (optind != argc - 1) {
     fprintf(stderr, "vztmpl update: give exactly one TEMPLATE\n\n");
     usage(stderr);

@@ -21,7 +21,8 @@ static void usage(FILE *f)
           "for a downloaded template, SHA256SUMS of a published directory) must carry a\n"
           "good signature and list the archive and the manifest; without a keyring or a\n"
           "SHA256SUMS that check is reported as skipped, with the reason. TEMPLATE is a\n"
-          "cached name (debian-13-x86_64) or the path of a .tar.zst beside its .json.\n\n"
+          "cached name (debian-13-x86_64) or the path of an archive (.tar.zst, .tar.gz,\n"
+          ".tar.xz, .tar.bz2, .tar) beside its .json, or of the .json.\n\n"
           "      --keyring FILE  check the signature with these public keys\n"
           "      --json          the checks as a JSON object on stdout\n"
           "  -h, --help          this help\n\n"
@@ -65,14 +66,15 @@ int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
   bool json = ctx->json;
   struct vzt_verify_opts vo = {0};
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
     case OPT_JSON: json = true; break;
     case OPT_KEYRING: vo.keyring = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    default: return VZT_EXIT_USAGE;
     }
   }
+  json |= ctx->json; /* --json may follow the command */
   if (argc - optind != 1) {
     usage(stderr);
     return VZT_EXIT_USAGE;
@@ -81,6 +83,10 @@ int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
   struct vzt_cache *cache = NULL;
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
+  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
+    vzt_cache_close(cache);
+    return vzt_ctx_report(&err);
+  }
   _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   struct vzt_verify_report rep;
   int ok = vzt_verify_template(manifest, &vo, &rep, &err) == 0;

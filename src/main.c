@@ -34,7 +34,7 @@ static void usage(FILE *f)
   fprintf(f,
           "Usage: vztmpl [OPTIONS] COMMAND [ARGS]\n"
           "Build, verify and cache OS templates for system containers.\n\n"
-          "Options:\n"
+          "Options (before or after the command, not after a \"--\"):\n"
           "  -C, --cache-dir DIR    cache directory (default /var/cache/vztmpl as root,\n"
           "                         else $XDG_CACHE_HOME/vztmpl); created where missing\n"
           "      --recipes-dir DIR  where recipes are looked up (also $VZTMPL_RECIPES)\n"
@@ -50,57 +50,80 @@ static void usage(FILE *f)
           "Commands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\n`vztmpl COMMAND --help` describes a command; vztmpl(8) and vztmpl-recipe(5) the rest.\n"
+  fprintf(f, "  help [COMMAND] this summary, or COMMAND --help\n"
+             "\n`vztmpl COMMAND --help` describes a command; vztmpl(8) and vztmpl-recipe(5) the rest.\n"
              "Exit status: 0 done, 1 failed, 2 usage, 3 verification refused.\n");
+}
+
+static int run_command(struct vzt_ctx *ctx, size_t i, int argc, char **argv)
+{
+  optind = 0; /* 0, not 1: makes glibc getopt forget the "+" mode of the first parse */
+  int status = commands[i].run(ctx, argc, argv);
+  free(ctx->default_cache_dir);
+  return status;
+}
+
+static ssize_t find_command(const char *name)
+{
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (!strcmp(commands[i].name, name))
+      return (ssize_t) i;
+  return -1;
+}
+
+/* One line and a hint, not the whole usage: the suggestion is what helps. */
+static int unknown_command(const char *name)
+{
+  const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+  size_t n = 0;
+  for (; n < sizeof(commands) / sizeof(commands[0]); n++)
+    names[n] = commands[n].name;
+  names[n++] = "help";
+  const char *s = vzt_ctx_suggest(name, names, n);
+  if (s)
+    fprintf(stderr, "vztmpl: unknown command '%s'; did you mean '%s'?\n", name, s);
+  else
+    fprintf(stderr, "vztmpl: unknown command '%s'\n", name);
+  fprintf(stderr, "Run 'vztmpl --help' for the list of commands.\n");
+  return VZT_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
   struct vzt_ctx ctx = {.verbosity = VZT_LOG_INFO, .progress = true};
-  enum { OPT_RECIPES = 256, OPT_JSON, OPT_NO_PROGRESS, OPT_TIMEOUT };
-  long timeout = 0;
-  static const struct option opts[] = {
-      {"cache-dir", required_argument, NULL, 'C'},
-      {"recipes-dir", required_argument, NULL, OPT_RECIPES},
-      {"jobs", required_argument, NULL, 'j'},
-      {"timeout", required_argument, NULL, OPT_TIMEOUT},
-      {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"json", no_argument, NULL, OPT_JSON},
-      {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
-      {0},
-  };
+  struct option opts[16];
+  size_t n = 0;
+  for (const struct option *g = vzt_ctx_global_options; g->name; g++)
+    opts[n++] = *g;
+  opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+  opts[n++] = (struct option){"version", no_argument, NULL, 'V'};
+  opts[n] = (struct option){0};
   int c;
-  /* '+': stop at the command name; its own options follow it. */
-  while ((c = getopt_long(argc, argv, "+C:j:qvhV", opts, NULL)) != -1) {
+  /* '+': stop at the command name; its own options follow it, and the
+   * global ones may too (vzt_ctx_getopt). */
+  while ((c = getopt_long(argc, argv, "+" VZT_CTX_GLOBAL_SHORT "hV", opts, NULL)) != -1) {
     switch (c) {
-    case 'C': ctx.cache_dir = optarg; break;
-    case OPT_RECIPES: ctx.recipes_dir = optarg; break;
-    case 'j':
-      ctx.jobs = atoi(optarg);
-      if (ctx.jobs < 1 || ctx.jobs > 256) {
-        fprintf(stderr, "vztmpl: -j wants a number from 1 to 256\n");
-        return VZT_EXIT_USAGE;
-      }
-      break;
-    case OPT_TIMEOUT: {
-      char *end;
-      timeout = strtol(optarg, &end, 10);
-      if (*end || end == optarg || timeout < 1 || timeout > 3600) {
-        fprintf(stderr, "vztmpl: --timeout wants seconds from 1 to 3600\n");
-        return VZT_EXIT_USAGE;
-      }
-      break;
-    }
-    case 'q': ctx.verbosity = VZT_LOG_ERROR; break;
-    case 'v': ctx.verbosity = VZT_LOG_DEBUG; break;
-    case OPT_JSON: ctx.json = true; break;
-    case OPT_NO_PROGRESS: ctx.progress = false; break;
     case 'h': usage(stdout); return 0;
     case 'V': printf("vztmpl %s\n", PACKAGE_VERSION); return 0;
-    default: usage(stderr); return VZT_EXIT_USAGE;
+    case '?': {
+      /* getopt said what is wrong; a near miss gets its likely meaning. */
+      const char *arg = argv[optind - 1];
+      if (!strncmp(arg, "--", 2)) {
+        char word[64];
+        snprintf(word, sizeof(word), "%.*s", (int) strcspn(arg + 2, "="), arg + 2);
+        const char *names[16];
+        for (size_t k = 0; k < n; k++)
+          names[k] = opts[k].name;
+        const char *s = vzt_ctx_suggest(word, names, n);
+        if (s && strcmp(s, word))
+          fprintf(stderr, "vztmpl: did you mean '--%s'?\n", s);
+      }
+      fprintf(stderr, "Run 'vztmpl --help' for the options.\n");
+      return VZT_EXIT_USAGE;
+    }
+    default:
+      if (vzt_ctx_global_option(&ctx, c, optarg) <= 0)
+        return VZT_EXIT_USAGE;
     }
   }
   if (optind >= argc) {
@@ -109,20 +132,26 @@ int main(int argc, char **argv)
   }
   vzt_log_setup(ctx.verbosity, ctx.progress);
   vzt_fetch_global_init();
-  vzt_fetch_set_timeout(timeout);
   const char *name = argv[optind];
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    if (!strcmp(commands[i].name, name)) {
-      optind++;
-      /* Each command parses its own options from its name on. */
-      int sub_argc = argc - optind + 1;
-      char **sub_argv = argv + optind - 1;
-      optind = 0; /* 0, not 1: makes glibc getopt forget the "+" mode of the first parse */
-      int status = commands[i].run(&ctx, sub_argc, sub_argv);
-      free(ctx.default_cache_dir);
-      return status;
+  if (!strcmp(name, "help")) {
+    /* help VERB: the same text as VERB --help. */
+    if (argc - optind == 1) {
+      usage(stdout);
+      return 0;
     }
-  fprintf(stderr, "vztmpl: unknown command \"%s\"\n\n", name);
-  usage(stderr);
-  return VZT_EXIT_USAGE;
+    if (argc - optind > 2) {
+      fprintf(stderr, "vztmpl help: give one COMMAND at most\n");
+      return VZT_EXIT_USAGE;
+    }
+    ssize_t i = find_command(argv[optind + 1]);
+    if (i < 0)
+      return unknown_command(argv[optind + 1]);
+    char *help_argv[] = {argv[optind + 1], (char *) "--help", NULL};
+    return run_command(&ctx, (size_t) i, 2, help_argv);
+  }
+  ssize_t i = find_command(name);
+  if (i < 0)
+    return unknown_command(name);
+  /* Each command parses its own options from its name on. */
+  return run_command(&ctx, (size_t) i, argc - optind, argv + optind);
 }

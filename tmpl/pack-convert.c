@@ -28,6 +28,7 @@ static const struct {
 } format_names[] = {
     {"tar.zst", VZT_PACK_ZST}, {"zst", VZT_PACK_ZST}, {"tar.gz", VZT_PACK_GZ},
     {"gz", VZT_PACK_GZ},       {"tar.xz", VZT_PACK_XZ}, {"xz", VZT_PACK_XZ},
+    {"tar.bz2", VZT_PACK_BZ2}, {"bz2", VZT_PACK_BZ2}, {"tar", VZT_PACK_TAR},
 };
 
 static const struct {
@@ -35,7 +36,8 @@ static const struct {
   enum vzt_pack_format fmt;
 } format_suffixes[] = {
     {".tar.zst", VZT_PACK_ZST}, {".tar.gz", VZT_PACK_GZ}, {".tgz", VZT_PACK_GZ},
-    {".tar.xz", VZT_PACK_XZ},   {".txz", VZT_PACK_XZ},
+    {".tar.xz", VZT_PACK_XZ},   {".txz", VZT_PACK_XZ},  {".tar.bz2", VZT_PACK_BZ2},
+    {".tbz2", VZT_PACK_BZ2},    {".tbz", VZT_PACK_BZ2}, {".tar", VZT_PACK_TAR},
 };
 
 int vzt_pack_format_parse(const char *s, enum vzt_pack_format *fmt)
@@ -58,12 +60,22 @@ bool vzt_pack_format_from_path(const char *path, enum vzt_pack_format *fmt)
   return false;
 }
 
+size_t vzt_pack_suffix_len(const char *path)
+{
+  for (size_t i = 0; path && i < VZT_ARRAY_SIZE(format_suffixes); i++)
+    if (vzt_endswith(path, format_suffixes[i].suffix))
+      return strlen(format_suffixes[i].suffix);
+  return 0;
+}
+
 const char *vzt_pack_format_ext(enum vzt_pack_format fmt)
 {
   switch (fmt) {
   case VZT_PACK_ZST: return "tar.zst";
   case VZT_PACK_GZ: return "tar.gz";
   case VZT_PACK_XZ: return "tar.xz";
+  case VZT_PACK_BZ2: return "tar.bz2";
+  case VZT_PACK_TAR: return "tar";
   }
   return "?";
 }
@@ -147,6 +159,13 @@ static int set_filter(struct archive *w, enum vzt_pack_format fmt, int threads, 
       r = archive_write_set_filter_option(w, "xz", "compression-level", XZ_PRESET);
     if (r == ARCHIVE_OK)
       r = archive_write_set_filter_option(w, "xz", "threads", nthreads);
+    break;
+  case VZT_PACK_BZ2:
+    /* bzip2 streams carry no name or time: reproducible as they are. */
+    r = archive_write_add_filter_bzip2(w);
+    break;
+  case VZT_PACK_TAR:
+    r = archive_write_add_filter_none(w);
     break;
   case VZT_PACK_ZST:
     r = archive_write_add_filter_zstd(w);

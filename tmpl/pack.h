@@ -21,13 +21,20 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
                   struct vzt_pack_result *res, struct vzt_error **err);
 
 /* Compressions of a template archive; tar.zst is what the cache keeps. */
-enum vzt_pack_format { VZT_PACK_ZST, VZT_PACK_GZ, VZT_PACK_XZ };
+enum vzt_pack_format { VZT_PACK_ZST, VZT_PACK_GZ, VZT_PACK_XZ, VZT_PACK_BZ2, VZT_PACK_TAR };
+/* For messages: every format -o and --format accept. */
+#define VZT_PACK_FORMATS "tar.zst, tar.gz, tar.xz, tar.bz2 or tar"
 
-/* "tar.zst", "zst", "tar.gz", "gz", "tar.xz", "xz"; -1 for anything else. */
+/* "tar.zst", "zst", "tar.gz", "gz", "tar.xz", "xz", "tar.bz2", "bz2", "tar";
+ * -1 for anything else. */
 int vzt_pack_format_parse(const char *s, enum vzt_pack_format *fmt);
-/* By a file name's ending (.tar.zst, .tar.gz, .tgz, .tar.xz, .txz); false when it names none. */
+/* By a file name's ending (.tar.zst, .tar.gz, .tgz, .tar.xz, .txz, .tar.bz2,
+ * .tbz2, .tbz, .tar); false when it names none. */
 bool vzt_pack_format_from_path(const char *path, enum vzt_pack_format *fmt);
 const char *vzt_pack_format_ext(enum vzt_pack_format fmt); /* "tar.zst" */
+/* The length of the archive ending vzt_pack_format_from_path knows in path
+ * (".tar.gz": 7), 0 when none: what the manifest beside it replaces. */
+size_t vzt_pack_suffix_len(const char *path);
 
 /* Writes the template archive src (any compression libarchive reads) to
  * out_fd compressed as fmt. The tar stream inside is copied byte for byte,

@@ -365,12 +365,16 @@ START_TEST(test_format_names)
   ck_assert_int_eq(f, VZT_PACK_XZ);
   ck_assert_int_eq(vzt_pack_format_parse("tar.zst", &f), 0);
   ck_assert_int_eq(f, VZT_PACK_ZST);
-  ck_assert_int_eq(vzt_pack_format_parse("tar.bz2", &f), -1);
+  ck_assert_int_eq(vzt_pack_format_parse("tar.bz2", &f), 0);
+  ck_assert_int_eq(f, VZT_PACK_BZ2);
+  ck_assert_int_eq(vzt_pack_format_parse("tar.lz4", &f), -1);
   ck_assert_int_eq(vzt_pack_format_parse("", &f), -1);
   ck_assert(vzt_pack_format_from_path("/srv/debian-12.tar.gz", &f) && f == VZT_PACK_GZ);
   ck_assert(vzt_pack_format_from_path("rootfs.tar.xz", &f) && f == VZT_PACK_XZ);
   ck_assert(vzt_pack_format_from_path("a.tar.zst", &f) && f == VZT_PACK_ZST);
-  ck_assert(!vzt_pack_format_from_path("a.tar", &f));
+  ck_assert(vzt_pack_format_from_path("a.tar", &f) && f == VZT_PACK_TAR);
+  ck_assert(vzt_pack_format_from_path("a.tar.bz2", &f) && f == VZT_PACK_BZ2);
+  ck_assert(!vzt_pack_format_from_path("a.tar.lz4", &f));
   ck_assert(!vzt_pack_format_from_path("a.gz", &f));
   ck_assert_str_eq(vzt_pack_format_ext(VZT_PACK_XZ), "tar.xz");
 }
