@@ -145,7 +145,7 @@ if [ "$(id -u)" = 0 ] && [ -f "$CACHE/templates/debian-12-x86_64-minbase.json" ]
     tar.zst) magic=28b52ffd; skip_bytes=0 ;;
     tar.bz2) magic=425a68; skip_bytes=0 ;;
     esac
-    got=$(od -An -tx1 -j $skip_bytes -N $((${#magic} / 2)) "$T/t.$suffix" | tr -d ' \n')
+    got=$(od -An -tx1 -j "$skip_bytes" -N $((${#magic} / 2)) "$T/t.$suffix" | tr -d ' \n')
     [ "$got" = "$magic" ] || fail "-o t.$suffix starts with $got, not $magic"
     tar -tf "$T/t.$suffix" >"$T/list" 2>"$T/tar.err" || { cat "$T/tar.err"; fail "tar -tf t.$suffix"; }
     grep -q 'var/lib/dpkg/status$' "$T/list" || fail "t.$suffix lacks var/lib/dpkg/status"
