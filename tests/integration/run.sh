@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every tests/integration/test-*.sh and tests/security/test-*.sh and
-# prints "N passed, N failed".
+# prints "N passed, N failed". VZTMPL_NOT_HERE lists tests another pass of
+# the suite runs instead (named, not silently left out).
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 : "${VZTMPL:?set VZTMPL to the vztmpl binary}"
@@ -9,6 +10,9 @@ pass=0 failed=0 skipped=0 failures=
 for t in "$dir"/test-*.sh "$dir"/../security/test-*.sh; do
   [ -e "$t" ] || continue
   name=$(basename "$t" .sh)
+  case " ${VZTMPL_NOT_HERE:-} " in
+    *" $name "*) echo "NOT HERE: $name (run by the plain-binary pass)"; continue ;;
+  esac
   start=$(date +%s)
   sh "$t" >"/tmp/$name.log" 2>&1
   rc=$?
