@@ -1,6 +1,7 @@
 /* Runs target code (maintainer scripts) in new namespaces with the root pivoted to a staging tree. */
 #include "config.h"
 #include "kernel-support/sandbox.h"
+#include "kernel-support/sandbox-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,51 +138,6 @@ static bool sb_cap_kept(cap_value_t v)
   return false;
 }
 
-/* What the child sends back when set-up fails: one write, below PIPE_BUF, so
- * it arrives whole. */
-struct sb_report {
-  int errnum;
-  char msg[1020];
-};
-
-struct sb_child {
-  const struct vzt_sandbox_opts *opts;
-  int go_fd; /* read end: the parent's go-ahead after attach, -1 when there is none */
-  const char *root; /* canonical */
-  const char *hostname;
-  char *const *envp;
-  int report_fd;
-  int stdout_fd, stderr_fd; /* from opts, -1: inherit */
-  int tty_sock; /* where pid 1 sends the master of the command's pty, -1: no pty */
-  int tty_fd;   /* its slave, in pid 1 once made */
-  cap_t caps; /* our sets with only the kept capabilities, made before the clone */
-  const struct vzt_seccomp *filter; /* compiled before the clone */
-  /* Real root only: the user namespace the command joins (-1: none, the
-   * caller is rootless and already in one), where its root is on the host,
-   * and whether the root's mount maps on-disk 0.. there. */
-  int userns_fd;
-  uid_t host_uid;
-  gid_t host_gid;
-  bool idmap_root;
-};
-
-/* A raw clone runs no atfork handler: another thread of ours may have held
- * malloc's lock, so the child formats on the stack and allocates nothing. */
-__attribute__((format(printf, 3, 4))) static void sb_report(int fd, int errnum, const char *fmt, ...)
-{
-  struct sb_report r;
-  memset(&r, 0, sizeof(r));
-  r.errnum = errnum;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
-  va_end(ap);
-  ssize_t n;
-  do
-    n = write(fd, &r, sizeof(r));
-  while (n < 0 && errno == EINTR);
-}
-
 /* A mount point in the root: a real directory, never a symlink that would
  * carry the mount somewhere else. */
 static int sb_ensure_dir(const char *path, mode_t mode)
@@ -202,53 +158,22 @@ static int sb_ensure_dir(const char *path, mode_t mode)
   return 0;
 }
 
-/* The root's bind mount, idmapped to the command's user namespace: on-disk
- * uid k is host uid host_uid+k while it runs, and what it writes as k is
- * stored as k, so the root stays as it would be under the host's root. */
-static int sb_idmap_root(const struct sb_child *c)
-{
-  int t = (int) syscall(SYS_open_tree, AT_FDCWD, c->root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (t < 0) {
-    sb_report(c->report_fd, errno,
-              "cannot make an idmapped mount of %s: this kernel lacks open_tree (idmapped mounts need "
-              "Linux 5.12 or later); %s %u. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
-    return -1;
-  }
-  struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) c->userns_fd};
-  if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
-    sb_report(c->report_fd, errno,
-              "cannot make an idmapped mount of %s: its file system (or this kernel) does not "
-              "support idmapped mounts; %s %u. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
-    close(t);
-    return -1;
-  }
-  if (syscall(SYS_move_mount, t, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-    sb_report(c->report_fd, errno, "cannot mount the idmapped copy of %s onto it", c->root);
-    close(t);
-    return -1;
-  }
-  close(t);
-  return 0;
-}
-
 /* A /proc or /sys entry made read-only or hidden; an entry this kernel does
  * not have needs neither. */
-static int sb_protect(const struct sb_child *c, const struct sb_op *op)
+static int sb_protect(const struct vzt_sandbox_child *c, const struct sb_op *op)
 {
   struct stat st;
   if (lstat(op->dest, &st) < 0) {
     if (errno == ENOENT)
       return 0;
-    sb_report(c->report_fd, errno, "cannot look at %s/%s", c->root, op->dest);
+    vzt_sandbox_report(c->report_fd, errno, "cannot look at %s/%s", c->root, op->dest);
     return -1;
   }
   if (op->type == SB_READ_ONLY) {
     if (mount(op->dest, op->dest, "none", MS_BIND | MS_REC, NULL) < 0 ||
         mount("none", op->dest, "none", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
               NULL) < 0) {
-      sb_report(c->report_fd, errno, "cannot make %s/%s read-only", c->root, op->dest);
+      vzt_sandbox_report(c->report_fd, errno, "cannot make %s/%s read-only", c->root, op->dest);
       return -1;
     }
     return 0;
@@ -257,7 +182,7 @@ static int sb_protect(const struct sb_child *c, const struct sb_op *op)
               ? mount("tmpfs", op->dest, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555")
               : mount("/dev/null", op->dest, "none", MS_BIND, NULL);
   if (r < 0) {
-    sb_report(c->report_fd, errno, "cannot mask %s/%s", c->root, op->dest);
+    vzt_sandbox_report(c->report_fd, errno, "cannot mask %s/%s", c->root, op->dest);
     return -1;
   }
   return 0;
@@ -265,15 +190,15 @@ static int sb_protect(const struct sb_child *c, const struct sb_op *op)
 
 /* Every capability but the kept ones leaves the bounding set (so that no
  * exec can give it back) and our sets (prepared before the clone). */
-static int sb_drop_caps(const struct sb_child *c)
+static int sb_drop_caps(const struct vzt_sandbox_child *c)
 {
   for (cap_value_t v = 0; CAP_IS_SUPPORTED(v); v++)
     if (!sb_cap_kept(v) && cap_drop_bound(v) < 0) {
-      sb_report(c->report_fd, errno, "cannot drop capability %d from the bounding set", (int) v);
+      vzt_sandbox_report(c->report_fd, errno, "cannot drop capability %d from the bounding set", (int) v);
       return -1;
     }
   if (cap_set_proc(c->caps) < 0) {
-    sb_report(c->report_fd, errno, "cannot drop capabilities");
+    vzt_sandbox_report(c->report_fd, errno, "cannot drop capabilities");
     return -1;
   }
   return 0;
@@ -282,19 +207,19 @@ static int sb_drop_caps(const struct sb_child *c)
 /* No device node of the root opens a device (a template's 0666 node for a
  * host disk would read the disk): only the sandbox's own /dev, mounted after
  * this, does. Every mount below the root too; its other flags stay. */
-static int sb_root_nodev(const struct sb_child *c)
+static int sb_root_nodev(const struct vzt_sandbox_child *c)
 {
   struct mount_attr a = {.attr_set = MOUNT_ATTR_NODEV};
   if (syscall(SYS_mount_setattr, AT_FDCWD, ".", AT_RECURSIVE, &a, sizeof(a)) == 0)
     return 0;
   if (errno == ENOSYS && mount("none", ".", "none", MS_BIND | MS_REMOUNT | MS_NODEV, NULL) == 0)
     return 0;
-  sb_report(c->report_fd, errno, "cannot make the devices of %s unusable (nodev)", c->root);
+  vzt_sandbox_report(c->report_fd, errno, "cannot make the devices of %s unusable (nodev)", c->root);
   return -1;
 }
 
 /* Types are "none" where the kernel ignores them: valgrind reads them as strings. */
-static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
+static int sb_op_run(const struct vzt_sandbox_child *c, const struct sb_op *op)
 {
   const char *root = c->root;
   int fd;
@@ -306,7 +231,7 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
     return 0;
   case SB_BIND_ROOT:
     if (c->idmap_root) {
-      if (sb_idmap_root(c) < 0)
+      if (vzt_sandbox_idmap_root(c) < 0)
         return -1;
     } else if (mount(root, root, "none", op->flags, NULL) < 0) {
       goto fail_msg;
@@ -362,15 +287,15 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it
      * leaves no directory for it in the root (pivot_root(2)). */
     if (syscall(SYS_pivot_root, ".", ".") < 0) {
-      sb_report(c->report_fd, errno, "cannot pivot_root into %s", root);
+      vzt_sandbox_report(c->report_fd, errno, "cannot pivot_root into %s", root);
       return -1;
     }
     if (umount2(".", MNT_DETACH) < 0) {
-      sb_report(c->report_fd, errno, "cannot detach the old root from %s", root);
+      vzt_sandbox_report(c->report_fd, errno, "cannot detach the old root from %s", root);
       return -1;
     }
     if (chdir("/") < 0) {
-      sb_report(c->report_fd, errno, "cannot chdir to / in %s", root);
+      vzt_sandbox_report(c->report_fd, errno, "cannot chdir to / in %s", root);
       return -1;
     }
     return 0;
@@ -379,7 +304,7 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
     return sb_protect(c, op);
   case SB_HOSTNAME:
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
-      sb_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
+      vzt_sandbox_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
       return -1;
     }
     return 0;
@@ -387,68 +312,50 @@ static int sb_op_run(const struct sb_child *c, const struct sb_op *op)
   return 0;
 
 fail_mkdir:
-  sb_report(c->report_fd, errno, "cannot create the mount point %s/%s", root, op->dest);
+  vzt_sandbox_report(c->report_fd, errno, "cannot create the mount point %s/%s", root, op->dest);
   return -1;
 fail_msg:
   switch (op->type) {
   case SB_MAKE_PRIVATE:
-    sb_report(c->report_fd, errno, "cannot make the mounts of / private");
+    vzt_sandbox_report(c->report_fd, errno, "cannot make the mounts of / private");
     break;
   case SB_BIND_ROOT:
-    sb_report(c->report_fd, errno, "cannot bind-mount %s onto itself", root);
+    vzt_sandbox_report(c->report_fd, errno, "cannot bind-mount %s onto itself", root);
     break;
   case SB_BIND_DEV:
-    sb_report(c->report_fd, errno, "cannot bind-mount %s on %s/%s", op->source, root, op->dest);
+    vzt_sandbox_report(c->report_fd, errno, "cannot bind-mount %s on %s/%s", op->source, root, op->dest);
     break;
   case SB_SYMLINK:
-    sb_report(c->report_fd, errno, "cannot create the symlink %s/%s", root, op->dest);
+    vzt_sandbox_report(c->report_fd, errno, "cannot create the symlink %s/%s", root, op->dest);
     break;
   default:
-    sb_report(c->report_fd, errno, "cannot mount %s on %s/%s", op->source, root, op->dest);
+    vzt_sandbox_report(c->report_fd, errno, "cannot mount %s on %s/%s", op->source, root, op->dest);
     break;
   }
   return -1;
-}
-
-/* Real root's command becomes root of the sandbox's user namespace: uid
- * and gid 0 there, no supplementary group of the host's. */
-static int sb_join_userns(const struct sb_child *c)
-{
-  if (c->userns_fd < 0)
-    return 0;
-  if (setns(c->userns_fd, CLONE_NEWUSER) < 0) {
-    sb_report(c->report_fd, errno, "cannot join the user namespace of the sandbox");
-    return -1;
-  }
-  if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0) {
-    sb_report(c->report_fd, errno, "cannot become root of the sandbox's user namespace");
-    return -1;
-  }
-  close(c->userns_fd);
-  return 0;
 }
 
 /* A session of its own, so that the caller's terminal is not its controlling
  * one (TIOCSTI works only there); with a pty, the pty is (0, 1 and 2 are
  * its slave already, see sb_child_main). */
-static int sb_new_session(const struct sb_child *c)
+static int sb_new_session(const struct vzt_sandbox_child *c)
 {
   if (setsid() < 0) {
-    sb_report(c->report_fd, errno, "cannot start a session for %s", c->opts->argv[0]);
+    vzt_sandbox_report(c->report_fd, errno, "cannot start a session for %s", c->opts->argv[0]);
     return -1;
   }
   if (c->tty_fd >= 0 && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
-    sb_report(c->report_fd, errno, "cannot give %s its terminal", c->opts->argv[0]);
+    vzt_sandbox_report(c->report_fd, errno, "cannot give %s its terminal", c->opts->argv[0]);
     return -1;
   }
   return 0;
 }
 
 /* No setuid bit or file capability can give any back. */
-static int sb_set_no_new_privs(const struct sb_child *c)
+static int sb_set_no_new_privs(const struct vzt_sandbox_child *c)
 {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    sb_report(c->report_fd, errno, "cannot set no_new_privs");
+    vzt_sandbox_report(c->report_fd, errno, "cannot set no_new_privs");
     return -1;
   }
   return 0;
@@ -457,12 +364,12 @@ static int sb_set_no_new_privs(const struct sb_child *c)
 /* The command, as pid 2: its own credentials and session, the environment
  * it asked for, default signal handling whatever ours is, and no descriptor
  * of ours but 0, 1 and 2. */
-static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
+static __attribute__((noreturn)) void sb_exec_command(const struct vzt_sandbox_child *c)
 {
   const struct vzt_sandbox_opts *o = c->opts;
   int out = -1, errfd = -1;
 
-  if (sb_join_userns(c) < 0 || sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0 ||
+  if (vzt_sandbox_join_userns(c) < 0 || sb_drop_caps(c) < 0 || sb_set_no_new_privs(c) < 0 ||
       sb_new_session(c) < 0)
     _exit(127);
   /* Copy above 2 first so that swapped descriptors (out=2, err=1) work. */
@@ -489,15 +396,15 @@ static __attribute__((noreturn)) void sb_exec_command(const struct sb_child *c)
   environ = (char **) c->envp;
   /* The very last step: no code of the root runs without the filter. */
   if (vzt_seccomp_load(c->filter) < 0) {
-    sb_report(c->report_fd, errno, "cannot load the system call filter for %s", o->argv[0]);
+    vzt_sandbox_report(c->report_fd, errno, "cannot load the system call filter for %s", o->argv[0]);
     _exit(127);
   }
   execvpe(o->argv[0], o->argv, c->envp);
-  sb_report(c->report_fd, errno, "cannot run %s in %s", o->argv[0], c->root);
+  vzt_sandbox_report(c->report_fd, errno, "cannot run %s in %s", o->argv[0], c->root);
   _exit(127);
 
 fail_redirect:
-  sb_report(c->report_fd, errno, "cannot redirect the output of %s", o->argv[0]);
+  vzt_sandbox_report(c->report_fd, errno, "cannot redirect the output of %s", o->argv[0]);
   _exit(127);
 }
 
@@ -528,7 +435,7 @@ static void sb_set_forwarding(struct sigaction *old)
 /* Pid 1 is a copy of the caller, with every descriptor the caller had (a
  * directory outside the root among them): it keeps only 0, 1, 2 and those
  * it needs, moved to 3, 4, ... and closes the rest. */
-static int sb_keep_fds(struct sb_child *c)
+static int sb_keep_fds(struct vzt_sandbox_child *c)
 {
   int *keep[] = {&c->report_fd, &c->go_fd,    &c->stdout_fd,
                  &c->stderr_fd, &c->tty_sock, &c->userns_fd};
@@ -540,7 +447,7 @@ static int sb_keep_fds(struct sb_child *c)
       continue;
     int fd = fcntl(*keep[i], F_DUPFD_CLOEXEC, first);
     if (fd < 0) {
-      sb_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
+      vzt_sandbox_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
       return -1;
     }
     *keep[i] = fd;
@@ -551,7 +458,7 @@ static int sb_keep_fds(struct sb_child *c)
       continue;
     int to = 3 + (int) i;
     if (dup3(*keep[i], to, O_CLOEXEC) < 0) {
-      sb_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
+      vzt_sandbox_report(c->report_fd, errno, "cannot move descriptor %d", *keep[i]);
       return -1;
     }
     *keep[i] = to;
@@ -565,17 +472,17 @@ static int sb_keep_fds(struct sb_child *c)
  * master goes to our parent, which relays it to the caller's terminal. With
  * it on 0, 1 and 2 here, nothing in the sandbox holds the caller's terminal,
  * not even we. */
-static int sb_open_terminal(struct sb_child *c)
+static int sb_open_terminal(struct vzt_sandbox_child *c)
 {
   int master;
   if (c->tty_sock < 0)
     return 0;
   if (vzt_pty_open("/dev/pts/ptmx", &master, &c->tty_fd) < 0) {
-    sb_report(c->report_fd, errno, "cannot open a terminal for the command in %s", c->root);
+    vzt_sandbox_report(c->report_fd, errno, "cannot open a terminal for the command in %s", c->root);
     return -1;
   }
   if (vzt_pty_send(c->tty_sock, master) < 0) {
-    sb_report(c->report_fd, errno, "cannot hand the command's terminal over");
+    vzt_sandbox_report(c->report_fd, errno, "cannot hand the command's terminal over");
     return -1;
   }
   close(master);
@@ -583,7 +490,7 @@ static int sb_open_terminal(struct sb_child *c)
   c->tty_sock = -1;
   for (int fd = 0; fd <= 2; fd++)
     if (dup2(c->tty_fd, fd) < 0) {
-      sb_report(c->report_fd, errno, "cannot use the command's terminal");
+      vzt_sandbox_report(c->report_fd, errno, "cannot use the command's terminal");
       return -1;
     }
   return 0;
@@ -594,7 +501,7 @@ static int sb_open_terminal(struct sb_child *c)
  * takes cap_sys_ptrace, which the command lacks), and the caller's
  * environment strings are wiped too. clearenv() would free, which a raw
  * clone must not. */
-static void sb_hide_self(const struct sb_child *c)
+static void sb_hide_self(const struct vzt_sandbox_child *c)
 {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (environ && environ != (char **) c->envp)
@@ -606,10 +513,10 @@ static void sb_hide_self(const struct sb_child *c)
 /* Pid 1 of the new pid namespace: sets up the mounts, runs the command,
  * reaps whatever gets orphaned, and ends with the command's status; its
  * death takes every other process of the namespace with it. */
-static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_parent)
+static __attribute__((noreturn)) void sb_child_main(const struct vzt_sandbox_child *from_parent)
 {
-  struct sb_child self = *from_parent;
-  const struct sb_child *c = &self;
+  struct vzt_sandbox_child self = *from_parent;
+  const struct vzt_sandbox_child *c = &self;
 
   /* The tree dies with us; outside processes cannot be our parent here
    * (getppid() is 0), so the race with an early death is left open. */
@@ -628,7 +535,7 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_
     close(c->go_fd);
   }
   if (c->opts->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
-    sb_report(c->report_fd, errno, "cannot create a cgroup namespace");
+    vzt_sandbox_report(c->report_fd, errno, "cannot create a cgroup namespace");
     _exit(127);
   }
 
@@ -637,7 +544,7 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_
     const struct vzt_sandbox_rlimit *l = &c->opts->rlimits[i];
     struct rlimit rl = {l->soft, l->hard};
     if (setrlimit(l->resource, &rl) < 0) {
-      sb_report(c->report_fd, errno, "cannot set resource limit %d to %llu", l->resource,
+      vzt_sandbox_report(c->report_fd, errno, "cannot set resource limit %d to %llu", l->resource,
                 (unsigned long long) rl.rlim_max);
       _exit(127);
     }
@@ -656,7 +563,7 @@ static __attribute__((noreturn)) void sb_child_main(const struct sb_child *from_
   sb_hide_self(c);
   pid_t cmd = fork();
   if (cmd < 0) {
-    sb_report(c->report_fd, errno, "cannot fork the command in %s", c->root);
+    vzt_sandbox_report(c->report_fd, errno, "cannot fork the command in %s", c->root);
     _exit(127);
   }
   if (cmd == 0)
@@ -712,93 +619,6 @@ static pid_t sb_raw_clone(unsigned long flags)
 #endif
 }
 
-/* ext4, xfs and btrfs support idmapped mounts since Linux 5.12 (btrfs
- * 5.15): on such a kernel their roots need no probe. */
-static bool sb_idmap_native_fs(long f_type)
-{
-  static int kernel_ok = -1;
-  if (kernel_ok < 0) {
-    struct utsname u;
-    unsigned major = 0, minor = 0;
-    kernel_ok = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-                (major > 5 || (major == 5 && minor >= 15));
-  }
-  return kernel_ok && (f_type == EXT4_SUPER_MAGIC || f_type == XFS_SUPER_MAGIC ||
-                       f_type == BTRFS_SUPER_MAGIC);
-}
-
-/* Said before anything starts, with what to do instead: a root the kernel
- * cannot idmap is not run (pid 1 would refuse it too). */
-static int sb_check_idmap(const char *root, int userns_fd, uint32_t start, struct vzt_error **err)
-{
-  struct statfs sf;
-  bool known = statfs(root, &sf) == 0;
-  bool overlay = known && sf.f_type == OVERLAYFS_SUPER_MAGIC;
-  int why = overlay ? EINVAL : 0;
-  /* The file systems that idmap on every kernel that can (5.15 on) skip the
-   * probe: tearing its mount down waits for an RCU grace period, a fifth of
-   * an exec's start-up. Pid 1 still fails closed if the kernel says no. */
-  if (known && !overlay && sb_idmap_native_fs(sf.f_type))
-    return 0;
-  int ok = overlay ? 0 : vzt_idmap_mount_probe(root, userns_fd, &why, err);
-  if (ok < 0)
-    return vzt_error_prefix(err, "sandbox");
-  if (ok)
-    return 0;
-  return vzt_refuse(err,
-                    "sandbox: %s cannot be idmapped (%s: %s), and target code never runs as the host's "
-                    "root: run vztmpl as an ordinary user (rootless, over their subordinate ids), or "
-                    "deploy the root with --uid-shift %u (vztmpl's range in /etc/subuid)",
-                    root,
-                    why == ENOSYS ? "this kernel lacks idmapped mounts, which came with Linux 5.12"
-                    : overlay     ? "overlayfs does not support idmapped mounts of itself"
-                                  : "its file system does not support idmapped mounts",
-                    strerror(why), start);
-}
-
-/* Real root runs target code as root of a user namespace, never as the
- * host's: over vztmpl's own id range through an idmapped mount when the root
- * is owned by 0 on disk, or over the ids a root was shifted to (deploy
- * --uid-shift) as they are. A rootless caller is in its own namespace
- * already: nothing to do. */
-static int sb_plan_userns(struct sb_child *c, struct vzt_error **err)
-{
-  c->userns_fd = -1;
-  if (geteuid() != 0 || vzt_userns_active())
-    return 0;
-  struct stat st;
-  if (stat(c->root, &st) < 0)
-    return vzt_fail_errno(err, errno, "sandbox: cannot stat %s", c->root);
-  struct vzt_idmap_range r;
-  if (st.st_uid == 0 && st.st_gid == 0) {
-    if (vzt_idmap_range_get("/etc/subuid", "/etc/subgid", &r, err) < 0)
-      return vzt_error_prefix(err, "sandbox: vztmpl's id range for running target code");
-    c->idmap_root = true;
-  } else {
-    /* Below 65536 the map would cover the host's own users and groups. */
-    if (st.st_uid < VZT_IDMAP_COUNT || st.st_gid < VZT_IDMAP_COUNT ||
-        st.st_uid > UINT32_MAX - VZT_IDMAP_COUNT || st.st_gid > UINT32_MAX - VZT_IDMAP_COUNT)
-      return vzt_refuse(err,
-                        "sandbox: %s is owned by %u:%u, neither root nor a root shifted above the "
-                        "host's ids (deploy --uid-shift N, N at least %u): its owner's ids cannot be "
-                        "those of the namespace's root; run it as the user who deployed it, or deploy it "
-                        "again as root",
-                        c->root, (unsigned) st.st_uid, (unsigned) st.st_gid, VZT_IDMAP_COUNT);
-    r = (struct vzt_idmap_range){st.st_uid, st.st_gid, VZT_IDMAP_COUNT};
-  }
-  c->userns_fd = vzt_idmap_userns_open(&r, err);
-  if (c->userns_fd < 0)
-    return vzt_error_prefix(err, "sandbox: a user namespace over %u..%u", r.uid, r.uid + r.count - 1);
-  c->host_uid = r.uid;
-  c->host_gid = r.gid;
-  if (c->idmap_root && sb_check_idmap(c->root, c->userns_fd, r.uid, err) < 0) {
-    close(c->userns_fd);
-    c->userns_fd = -1;
-    return -1;
-  }
-  return 0;
-}
-
 int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struct vzt_error **err)
 {
   static char *const empty_env[] = {NULL};
@@ -847,7 +667,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
     tty_w = p[1];
   }
 
-  struct sb_child child = {
+  struct vzt_sandbox_child child = {
       .caps = caps,
       .filter = &filter,
       .stdout_fd = opts->stdout_fd,
@@ -861,7 +681,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
       .report_fd = wfd,
       .go_fd = go_r,
   };
-  if (sb_plan_userns(&child, err) < 0)
+  if (vzt_sandbox_plan_userns(&child, err) < 0)
     return -1;
   _cleanup_close_ __attribute__((unused)) int userns_fd = child.userns_fd;
 
@@ -931,7 +751,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 
   /* Every writer is gone now (the namespace died with its pid 1), so the
    * reports, if any, are all in the pipe. */
-  struct sb_report r;
+  struct vzt_sandbox_report r;
   ssize_t n;
   do
     n = read(rfd, &r, sizeof(r));
