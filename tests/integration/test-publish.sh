@@ -24,7 +24,7 @@ cmp -s "$T/plain" "$ORIG" || fail "-o --format tar.zst is not the cached templat
 expect_exit 2 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase --format tar.xz
 expect_stderr "applies to -o"
 expect_exit 2 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase -o "$T/x.tar.gz" --format xz
-expect_exit 2 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase -o "$T/x" --format tar.bz2
+expect_exit 2 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase -o "$T/x" --format tar.lz4
 echo "formats: tar.gz by name ($(stat -c %s "$T/$A.tar.gz") bytes) holds the same tar, reproducibly; bad combinations are usage errors"
 
 # --- publish ---
