@@ -1,6 +1,8 @@
-/* Copying an archive entry onto the disk, shared by deploy and the .deb unpacker. */
+/* What tmpl/ does with archives in more than one place: copying an entry onto
+ * the disk (deploy, the .deb unpacker) and walking a template's entries. */
 #include "config.h"
 #include "tmpl/archive-io.h"
+#include "lib/locale.h"
 
 /* libarchive's message, with the system's reason where there is one
  * ("Write failed" alone does not say the disk is full). */
@@ -33,5 +35,25 @@ int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archi
   }
   if (archive_write_finish_entry(out) != ARCHIVE_OK)
     return archive_fail(out, what, "finish", path, err);
+  return 0;
+}
+
+int vzt_archive_walk(const char *path, vzt_archive_visit_fn fn, void *arg, struct vzt_error **err)
+{
+  VZT_UTF8_SCOPE(utf8);
+  _cleanup_archive_read_ struct archive *a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
+    return vzt_fail(err, "cannot read %s: %s", path, archive_error_string(a));
+  struct archive_entry *e;
+  int r;
+  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+    int v = fn(a, e, arg, err);
+    if (v != 0)
+      return v;
+  }
+  if (r != ARCHIVE_EOF)
+    return vzt_refuse(err, "%s is damaged: %s", path, archive_error_string(a));
   return 0;
 }

@@ -11,6 +11,15 @@
 int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archive_entry *e,
                            const char *what, const char *path, struct vzt_error **err);
 
+/* Called for each entry of a template archive; returns 0 to go on, 1 to
+ * stop (found), -1 with err set to fail. */
+typedef int (*vzt_archive_visit_fn)(struct archive *a, struct archive_entry *e, void *arg,
+                                    struct vzt_error **err);
+/* Reads the tar archive at path (any compression) entry by entry, names as
+ * UTF-8, writing nothing. Returns 1 when fn stopped it, 0 at its end, -1 when
+ * fn failed or the archive is damaged (a refusal). */
+int vzt_archive_walk(const char *path, vzt_archive_visit_fn fn, void *arg, struct vzt_error **err);
+
 static inline void vzt_archive_read_freep(struct archive **a)
 {
   if (*a)

@@ -4,7 +4,7 @@
 #include "tmpl/deb/deb-internal.h"
 #include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
-#include "lib/locale.h"
+#include "tmpl/archive-io.h"
 #include "lib/strutil.h"
 
 #include <archive.h>
@@ -15,51 +15,43 @@
 #define STATUS_PATH "./var/lib/dpkg/status"
 #define STATUS_MAX (256 << 20)
 
-/* dpkg's status file, found by its path in the tar stream; nothing is
- * written anywhere. */
+struct status_read {
+  const char *archive;
+  char *text;
+  size_t len;
+};
+
+/* dpkg's status file, found by its path in the tar stream. */
+static int take_status(struct archive *a, struct archive_entry *e, void *arg, struct vzt_error **err)
+{
+  struct status_read *s = arg;
+  if (strcmp(archive_entry_pathname(e), STATUS_PATH))
+    return 0;
+  la_int64_t size = archive_entry_size(e);
+  if (archive_entry_filetype(e) != AE_IFREG || size < 0 || size > STATUS_MAX)
+    return vzt_refuse(err, "%s: implausible %s", s->archive, STATUS_PATH);
+  s->text = malloc(size + 1);
+  if (!s->text)
+    abort();
+  if (archive_read_data(a, s->text, size) != size)
+    return vzt_refuse(err, "%s: cannot read %s: %s", s->archive, STATUS_PATH, archive_error_string(a));
+  s->text[size] = 0;
+  s->len = size;
+  return 1;
+}
+
+/* The status file's text; nothing is written anywhere. */
 static int read_status(const char *archive, char **text, size_t *len, struct vzt_error **err)
 {
-  VZT_UTF8_SCOPE(utf8);
-  struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  int ret = -1;
-  struct archive_entry *e;
-  if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK) {
-    vzt_fail(err, "cannot read %s: %s", archive, archive_error_string(a));
-    goto out;
+  struct status_read s = {.archive = archive};
+  int r = vzt_archive_walk(archive, take_status, &s, err);
+  if (r <= 0) {
+    free(s.text);
+    return r < 0 ? -1 : vzt_refuse(err, "%s has no %s: not a Debian template", archive, STATUS_PATH);
   }
-  int r;
-  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-    if (strcmp(archive_entry_pathname(e), STATUS_PATH))
-      continue;
-    la_int64_t size = archive_entry_size(e);
-    if (archive_entry_filetype(e) != AE_IFREG || size < 0 || size > STATUS_MAX) {
-      vzt_refuse(err, "%s: implausible %s", archive, STATUS_PATH);
-      goto out;
-    }
-    *text = malloc(size + 1);
-    if (!*text)
-      abort();
-    la_ssize_t got = archive_read_data(a, *text, size);
-    if (got != size) {
-      free(*text);
-      *text = NULL;
-      vzt_refuse(err, "%s: cannot read %s: %s", archive, STATUS_PATH, archive_error_string(a));
-      goto out;
-    }
-    (*text)[size] = 0;
-    *len = size;
-    ret = 0;
-    goto out;
-  }
-  if (r != ARCHIVE_EOF)
-    vzt_refuse(err, "%s is damaged: %s", archive, archive_error_string(a));
-  else
-    vzt_refuse(err, "%s has no %s: not a Debian template", archive, STATUS_PATH);
-out:
-  archive_read_free(a);
-  return ret;
+  *text = s.text;
+  *len = s.len;
+  return 0;
 }
 
 /* Only "install ok installed" is installed; other "install ..." states were

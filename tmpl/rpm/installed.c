@@ -5,7 +5,7 @@
 #include "tmpl/rpm/verify.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
-#include "lib/locale.h"
+#include "tmpl/archive-io.h"
 #include "lib/strutil.h"
 
 #include <archive.h>
@@ -101,29 +101,21 @@ static int scan_entry(struct archive *a, struct archive_entry *e, const char *ar
   return 0;
 }
 
+struct scan_arg {
+  const char *archive;
+  struct db_scan *s;
+};
+
+static int visit_entry(struct archive *a, struct archive_entry *e, void *arg, struct vzt_error **err)
+{
+  struct scan_arg *x = arg;
+  return scan_entry(a, e, x->archive, x->s, err) < 0 ? -1 : 0;
+}
+
 static int scan_archive(const char *archive, struct db_scan *s, struct vzt_error **err)
 {
-  VZT_UTF8_SCOPE(utf8);
-  struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  int ret = -1;
-  struct archive_entry *e;
-  if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK) {
-    vzt_fail(err, "cannot read %s: %s", archive, archive_error_string(a));
-    goto out;
-  }
-  int r;
-  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
-    if (scan_entry(a, e, archive, s, err) < 0)
-      goto out;
-  if (r != ARCHIVE_EOF)
-    vzt_refuse(err, "%s is damaged: %s", archive, archive_error_string(a));
-  else
-    ret = 0;
-out:
-  archive_read_free(a);
-  return ret;
+  struct scan_arg x = {archive, s};
+  return vzt_archive_walk(archive, visit_entry, &x, err) < 0 ? -1 : 0;
 }
 
 /* The archive-relative directory a link at dir leads to, as it resolves
