@@ -21,6 +21,7 @@ static const struct {
     {"update", vzt_cmd_update, "rebuild a cached template if its mirror moved on"},
     {"verify", vzt_cmd_verify, "check a template against its manifest"},
     {"diff", vzt_cmd_diff, "compare two templates' packages (and files)"},
+    {"export", vzt_cmd_export, "a template in LXD/Incus, OCI or plain tar form"},
     {"publish", vzt_cmd_publish, "verified templates into a signed static directory"},
     {"download", vzt_cmd_download, "a template from a published directory, verified"},
     {"cache", vzt_cmd_cache, "cache sizes, garbage collection, clean-up"},
