@@ -13,7 +13,8 @@ struct vzt_seccomp;
  * it arrives whole. */
 struct vzt_sandbox_report {
   int errnum;
-  char msg[1020];
+  int refused; /* a refusal (exit 3), not a failure: the root cannot be run safely */
+  char msg[1016];
 };
 
 /* Everything the sandbox's pid 1 and command need, made before the clone
@@ -42,9 +43,12 @@ struct vzt_sandbox_child {
 /* A raw clone runs no atfork handler: another thread of ours may have held
  * malloc's lock, so the child formats on the stack and allocates nothing. */
 void vzt_sandbox_report(int fd, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, for a root that cannot be run without giving up the boundary. */
+void vzt_sandbox_refuse(int fd, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Pid 1, as real root: the root's bind mount, idmapped to the command's
- * user namespace. */
+ * user namespace; a kernel or file system that cannot idmap it is a
+ * refusal, never a fallback to the host's root. */
 int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c);
 /* The command, before it drops anything: root of the sandbox's user
  * namespace (nothing to do for a rootless caller). */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,45 +18,70 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
-void vzt_sandbox_report(int fd, int errnum, const char *fmt, ...)
+static void sb_vreport(int fd, int errnum, bool refused, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void sb_vreport(int fd, int errnum, bool refused, const char *fmt, va_list ap)
 {
   struct vzt_sandbox_report r;
   memset(&r, 0, sizeof(r));
   r.errnum = errnum;
-  va_list ap;
-  va_start(ap, fmt);
+  r.refused = refused;
   vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
-  va_end(ap);
   ssize_t n;
   do
     n = write(fd, &r, sizeof(r));
   while (n < 0 && errno == EINTR);
 }
 
+void vzt_sandbox_report(int fd, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  sb_vreport(fd, errnum, false, fmt, ap);
+  va_end(ap);
+}
+
+void vzt_sandbox_refuse(int fd, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  sb_vreport(fd, errnum, true, fmt, ap);
+  va_end(ap);
+}
+
+/* Why the kernel would not idmap the root, in words a user can act on. */
+static const char *sb_idmap_refusal(const char *root, int errnum)
+{
+  struct statfs sf;
+  if (errnum == ENOSYS)
+    return "this kernel lacks idmapped mounts, which came with Linux 5.12";
+  if (statfs(root, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC)
+    return "overlayfs does not support idmapped mounts of itself";
+  return "its file system does not support idmapped mounts";
+}
+
 /* The root's bind mount, idmapped to the command's user namespace: on-disk
  * uid k is host uid host_uid+k while it runs, and what it writes as k is
- * stored as k, so the root stays as it would be under the host's root. */
+ * stored as k, so the root stays as it would be under the host's root. The
+ * kernel's answer here is the only test of whether the root can be idmapped:
+ * a refusal reaches the caller as exit 3 with what to do instead. */
 int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c)
 {
   int t = (int) syscall(SYS_open_tree, AT_FDCWD, c->root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (t < 0) {
-    vzt_sandbox_report(c->report_fd, errno,
-              "cannot make an idmapped mount of %s: this kernel lacks open_tree (idmapped mounts need "
-              "Linux 5.12 or later); %s %u. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
-    return -1;
-  }
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) c->userns_fd};
-  if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
-    vzt_sandbox_report(c->report_fd, errno,
-              "cannot make an idmapped mount of %s: its file system (or this kernel) does not "
-              "support idmapped mounts; %s %u. Target code never runs as the host's root",
-              c->root, VZT_IDMAP_ALTERNATIVES, (unsigned) c->host_uid);
-    close(t);
+  if (t < 0 || syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+    int e = errno;
+    vzt_sandbox_refuse(c->report_fd, e,
+                       "%s cannot be idmapped (%s), and target code never runs as the host's root: %s %u "
+                       "(vztmpl's range in /etc/subuid)",
+                       c->root, sb_idmap_refusal(c->root, e), VZT_IDMAP_ALTERNATIVES,
+                       (unsigned) c->host_uid);
+    if (t >= 0)
+      close(t);
     return -1;
   }
   if (syscall(SYS_move_mount, t, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
@@ -85,48 +111,44 @@ int vzt_sandbox_join_userns(const struct vzt_sandbox_child *c)
   return 0;
 }
 
-/* ext4, xfs and btrfs support idmapped mounts since Linux 5.12 (btrfs
- * 5.15): on such a kernel their roots need no probe. */
-static bool sb_idmap_native_fs(long f_type)
+/* A build runs target code five or six times, each run in a fresh sandbox:
+ * vztmpl's range is read once per process and each range's user namespace
+ * made once (a forked helper writes its maps), then shared by every run, as
+ * the containers of one pod share theirs. Runs still get their own pid,
+ * mount and other namespaces. */
+static pthread_mutex_t sb_userns_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool sb_have_range;
+static struct vzt_idmap_range sb_range;      /* vztmpl's own, from /etc/subuid */
+static struct vzt_idmap_range sb_userns_range; /* the one sb_userns_fd maps */
+static int sb_userns_fd = -1;
+
+static int sb_own_range(struct vzt_idmap_range *r, struct vzt_error **err)
 {
-  static int kernel_ok = -1;
-  if (kernel_ok < 0) {
-    struct utsname u;
-    unsigned major = 0, minor = 0;
-    kernel_ok = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-                (major > 5 || (major == 5 && minor >= 15));
+  if (!sb_have_range) {
+    if (vzt_idmap_range_get("/etc/subuid", "/etc/subgid", &sb_range, err) < 0)
+      return -1;
+    sb_have_range = true;
   }
-  return kernel_ok && (f_type == EXT4_SUPER_MAGIC || f_type == XFS_SUPER_MAGIC ||
-                       f_type == BTRFS_SUPER_MAGIC);
+  *r = sb_range;
+  return 0;
 }
 
-/* Said before anything starts, with what to do instead: a root the kernel
- * cannot idmap is not run (pid 1 would refuse it too). */
-static int sb_check_idmap(const char *root, int userns_fd, uint32_t start, struct vzt_error **err)
+/* A descriptor of its own for the caller to close, over the shared namespace. */
+static int sb_userns_for(const struct vzt_idmap_range *r, struct vzt_error **err)
 {
-  struct statfs sf;
-  bool known = statfs(root, &sf) == 0;
-  bool overlay = known && sf.f_type == OVERLAYFS_SUPER_MAGIC;
-  int why = overlay ? EINVAL : 0;
-  /* The file systems that idmap on every kernel that can (5.15 on) skip the
-   * probe: tearing its mount down waits for an RCU grace period, a fifth of
-   * an exec's start-up. Pid 1 still fails closed if the kernel says no. */
-  if (known && !overlay && sb_idmap_native_fs(sf.f_type))
-    return 0;
-  int ok = overlay ? 0 : vzt_idmap_mount_probe(root, userns_fd, &why, err);
-  if (ok < 0)
-    return vzt_error_prefix(err, "sandbox");
-  if (ok)
-    return 0;
-  return vzt_refuse(err,
-                    "sandbox: %s cannot be idmapped (%s: %s), and target code never runs as the host's "
-                    "root: run vztmpl as an ordinary user (rootless, over their subordinate ids), or "
-                    "deploy the root with --uid-shift %u (vztmpl's range in /etc/subuid)",
-                    root,
-                    why == ENOSYS ? "this kernel lacks idmapped mounts, which came with Linux 5.12"
-                    : overlay     ? "overlayfs does not support idmapped mounts of itself"
-                                  : "its file system does not support idmapped mounts",
-                    strerror(why), start);
+  if (sb_userns_fd < 0 || memcmp(&sb_userns_range, r, sizeof(*r)) != 0) {
+    int fd = vzt_idmap_userns_open(r, err);
+    if (fd < 0)
+      return -1;
+    if (sb_userns_fd >= 0)
+      close(sb_userns_fd);
+    sb_userns_fd = fd;
+    sb_userns_range = *r;
+  }
+  int fd = fcntl(sb_userns_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot duplicate the user namespace's descriptor");
+  return fd;
 }
 
 /* Real root runs target code as root of a user namespace, never as the
@@ -144,7 +166,10 @@ int vzt_sandbox_plan_userns(struct vzt_sandbox_child *c, struct vzt_error **err)
     return vzt_fail_errno(err, errno, "sandbox: cannot stat %s", c->root);
   struct vzt_idmap_range r;
   if (st.st_uid == 0 && st.st_gid == 0) {
-    if (vzt_idmap_range_get("/etc/subuid", "/etc/subgid", &r, err) < 0)
+    pthread_mutex_lock(&sb_userns_lock);
+    int got = sb_own_range(&r, err);
+    pthread_mutex_unlock(&sb_userns_lock);
+    if (got < 0)
       return vzt_error_prefix(err, "sandbox: vztmpl's id range for running target code");
     c->idmap_root = true;
   } else {
@@ -159,15 +184,12 @@ int vzt_sandbox_plan_userns(struct vzt_sandbox_child *c, struct vzt_error **err)
                         c->root, (unsigned) st.st_uid, (unsigned) st.st_gid, VZT_IDMAP_COUNT);
     r = (struct vzt_idmap_range){st.st_uid, st.st_gid, VZT_IDMAP_COUNT};
   }
-  c->userns_fd = vzt_idmap_userns_open(&r, err);
+  pthread_mutex_lock(&sb_userns_lock);
+  c->userns_fd = sb_userns_for(&r, err);
+  pthread_mutex_unlock(&sb_userns_lock);
   if (c->userns_fd < 0)
     return vzt_error_prefix(err, "sandbox: a user namespace over %u..%u", r.uid, r.uid + r.count - 1);
   c->host_uid = r.uid;
   c->host_gid = r.gid;
-  if (c->idmap_root && sb_check_idmap(c->root, c->userns_fd, r.uid, err) < 0) {
-    close(c->userns_fd);
-    c->userns_fd = -1;
-    return -1;
-  }
   return 0;
 }

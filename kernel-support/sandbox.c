@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -596,9 +597,24 @@ static __attribute__((noreturn)) void sb_child_main(const struct vzt_sandbox_chi
   _exit(code);
 }
 
-static void sb_seccomp_releasep(struct vzt_seccomp *f)
+/* The filter is the same for every run: compiled once per process. */
+static pthread_mutex_t sb_filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vzt_seccomp sb_filter;
+static bool sb_filter_ready;
+
+static const struct vzt_seccomp *sb_filter_get(struct vzt_error **err)
 {
-  vzt_seccomp_release(f);
+  pthread_mutex_lock(&sb_filter_lock);
+  if (!sb_filter_ready && vzt_seccomp_prepare(&sb_filter, err) == 0)
+    sb_filter_ready = true;
+  pthread_mutex_unlock(&sb_filter_lock);
+  return sb_filter_ready ? &sb_filter : NULL;
+}
+
+__attribute__((destructor)) static void sb_filter_release(void)
+{
+  if (sb_filter_ready)
+    vzt_seccomp_release(&sb_filter);
 }
 
 static void sb_cap_freep(cap_t *c)
@@ -657,8 +673,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
     cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR);
   }
 
-  __attribute__((cleanup(sb_seccomp_releasep))) struct vzt_seccomp filter = {0};
-  if (vzt_seccomp_prepare(&filter, err) < 0)
+  const struct vzt_seccomp *filter = sb_filter_get(err);
+  if (!filter)
     return vzt_error_prefix(err, "sandbox");
   if (opts->tty) {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
@@ -669,7 +685,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 
   struct vzt_sandbox_child child = {
       .caps = caps,
-      .filter = &filter,
+      .filter = filter,
       .stdout_fd = opts->stdout_fd,
       .stderr_fd = opts->stderr_fd,
       .tty_sock = tty_w,
@@ -758,6 +774,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   while (n < 0 && errno == EINTR);
   if (n == (ssize_t) sizeof(r)) {
     r.msg[sizeof(r.msg) - 1] = '\0';
+    if (r.refused)
+      return vzt_refuse(err, "sandbox: %s", r.msg);
     return vzt_fail_errno(err, r.errnum, "sandbox: %s", r.msg);
   }
 
