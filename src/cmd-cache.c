@@ -6,6 +6,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -59,13 +60,6 @@ static const char *human(uint64_t n, char buf[32])
   else
     snprintf(buf, 32, "%.2f GiB", n / 1073741824.0);
   return buf;
-}
-
-static void print_json(json_object *o)
-{
-  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(o);
 }
 
 /* --- the cached templates' manifests --- */
@@ -281,7 +275,7 @@ static int cache_list(struct vzt_ctx *ctx, bool json, bool verbose)
     json_object_object_add(o, "cache", json_object_new_string(vzt_cache_dir(c)));
     json_object_object_add(o, "usage", areas_json(&u));
     json_object_object_add(o, "templates", jt);
-    print_json(o);
+    vzt_json_print_put(o);
   }
   templates_clear(&t);
   vzt_cache_close(c);
@@ -321,7 +315,7 @@ static void report_freed(const char *verb, const struct vzt_gc_result *r, bool j
     json_object_object_add(k, "files", json_object_new_int64((int64_t) r->kept.files));
     json_object_object_add(k, "templates", json_object_new_int64((int64_t) templates));
     json_object_object_add(o, "kept", k);
-    print_json(o);
+    vzt_json_print_put(o);
     return;
   }
   printf("%s %s in %llu files:\n", verb, human(total.bytes, b1), (unsigned long long) total.files);

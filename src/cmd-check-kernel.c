@@ -3,6 +3,7 @@
 #include "src/cmd.h"
 #include "kernel-support/kcheck.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -52,9 +53,7 @@ int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv)
       json_object_object_add(o, "cost", it->cost ? json_object_new_string(it->cost) : NULL);
       json_object_array_add(a, o);
     }
-    puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                               JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(a);
+    vzt_json_print_put(a);
   } else {
     const char *group = NULL;
     for (size_t i = 0; i < k.n; i++) {

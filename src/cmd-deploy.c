@@ -4,6 +4,7 @@
 #include "tmpl/lifecycle/deploy.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -104,9 +105,7 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
     json_object_object_add(j, "work", r.work ? json_object_new_string(r.work) : NULL);
     json_object_object_add(j, "unpacked_now", json_object_new_boolean(r.unpacked_now));
     json_object_object_add(j, "seconds", json_object_new_double(r.seconds));
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                               JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(j);
+    vzt_json_print_put(j);
   } else {
     vzt_info("Deployed %s to %s (%s) in %.2f s", r.name, o.root, vzt_deploy_mode_name(o.mode), r.seconds);
     if (o.mode == VZT_DEPLOY_OVERLAY)

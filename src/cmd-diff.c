@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -78,9 +79,7 @@ static void print_json(const struct vzt_manifest *a, const struct vzt_manifest *
     }
     json_object_object_add(o, "files", fs);
   }
-  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(o);
+  vzt_json_print_put(o);
 }
 
 static void print_text(const struct vzt_manifest *a, const struct vzt_manifest *b, const struct vzt_diff *d)

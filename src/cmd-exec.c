@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "tmpl/arch.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -63,9 +64,7 @@ static void print_json(int status, const struct vzt_bc_row rows[VZT_BC_NRES])
     json_object_array_add(a, ro);
   }
   json_object_object_add(o, "beancounters", a);
-  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(o);
+  vzt_json_print_put(o);
 }
 
 int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv)

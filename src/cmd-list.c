@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <dirent.h>
 #include <json-c/json.h>
@@ -47,8 +48,7 @@ static int list_recipes(struct vzt_ctx *ctx)
     vzt_recipe_free(r);
   }
   if (arr) {
-    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(arr);
+    vzt_json_print_put(arr);
   }
   return 0;
 }
@@ -88,8 +88,7 @@ static int list_templates(struct vzt_ctx *ctx)
     vzt_manifest_clear(&m);
   }
   if (arr) {
-    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(arr);
+    vzt_json_print_put(arr);
   }
   vzt_cache_close(cache);
   return 0;

@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -60,9 +61,7 @@ int vzt_update_print(const struct vzt_ctx *ctx, const struct vzt_update_result *
     json_object_object_add(o, "recipe_changed", json_object_new_boolean(r->recipe_changed));
     json_object_object_add(o, "template", r->template_path ? json_object_new_string(r->template_path) : NULL);
     json_object_object_add(o, "packages", vzt_diff_packages_json(&r->diff));
-    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                               JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+    vzt_json_print_put(o);
     return 0;
   }
   if (r->state == VZT_UPDATE_NEW && dry_run)

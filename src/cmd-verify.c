@@ -4,6 +4,7 @@
 #include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/json-out.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -49,9 +50,7 @@ static void print_json(const struct vzt_verify_report *rep, bool verified)
   }
   json_object_object_add(o, "checks", checks);
   json_object_object_add(o, "verified", json_object_new_boolean(verified));
-  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(o);
+  vzt_json_print_put(o);
 }
 
 int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)

@@ -4,6 +4,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -118,8 +119,7 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
                                                     ? "v2 (or v1 with a named systemd hierarchy)"
                                                     : "any"));
   json_object_object_add(o, "container_requirements", req);
-  char *out = vzt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+  char *out = vzt_strdup(vzt_json_text(o));
   json_object_put(o);
   return out;
 }

@@ -11,6 +11,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/json-out.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -456,8 +457,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   generated_add(g, &ng, "meta/1.0/index-user", steal_pointer(&lxc_index), 0);
   g[ng - 1].len = strlen(g[ng - 1].data);
 
-  const char *json = json_object_to_json_string_ext(run->index, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
+  const char *json = vzt_json_text(run->index);
   generated_add(g, &ng, INDEX_NAME, vzt_strdupf("%s\n", json), 0);
   g[ng - 1].len = strlen(g[ng - 1].data);
 
