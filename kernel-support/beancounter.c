@@ -22,6 +22,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 /* The cgroup controllers the resources live in. */
 enum bc_ctrl { CTRL_PIDS, CTRL_MEMORY, CTRL_CPU, CTRL_IO, CTRL_N };
@@ -222,7 +223,7 @@ static int find_hier(FILE *mi, enum bc_ctrl ctrl, struct bc_hier *out)
     if (!sep)
       continue;
     char fstype[32], source[256];
-    _cleanup_free_ char *super = calloc(1, strlen(sep) + 1);
+    _cleanup_free_ char *super = vzt_calloc(1, strlen(sep) + 1);
     if (sscanf(sep + 3, "%31s %255s %s", fstype, source, super) < 2)
       continue;
     char root[4096], mnt[4096];
@@ -462,9 +463,7 @@ int vzt_bc_group_create(const struct vzt_bc_limits *l, const char *name, const c
   if (!mi)
     return vzt_fail_errno(err, errno, "cannot read %s", mountinfo);
 
-  struct vzt_bc_group *g = calloc(1, sizeof(*g));
-  if (!g)
-    abort();
+  struct vzt_bc_group *g = vzt_calloc(1, sizeof(*g));
   g->limits = *l;
   bool want[CTRL_N] = {true, true, false, false}; /* pids and memory for the report */
   for (int r = 0; r < VZT_BC_NRES; r++)
@@ -570,9 +569,9 @@ int vzt_bc_group_attach(struct vzt_bc_group *g, pid_t pid, struct vzt_error **er
 
 char *vzt_bc_group_describe(const struct vzt_bc_group *g)
 {
-  _cleanup_strv_ char **lines = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **lines = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; g && i < g->n; i++) {
-    _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+    _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
     for (int c = 0; c < CTRL_N; c++)
       if (g->ctrl_hier[c] == (int) i)
         vzt_strv_push(&names, g->hier[i].version == 2 ? ctrl_names[c] : ctrl_v1_names[c]);
@@ -714,7 +713,7 @@ static void fmt_num(char *buf, size_t size, uint64_t v, bool known)
 
 char *vzt_bc_format_table(const struct vzt_bc_row rows[VZT_BC_NRES])
 {
-  _cleanup_strv_ char **lines = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **lines = vzt_calloc(1, sizeof(char *));
   vzt_strv_push_take(&lines, vzt_strdupf("%-12s%20s%20s%20s%20s%12s", "resource", "held", "maxheld",
                                          "barrier", "limit", "failcnt"));
   for (int r = 0; r < VZT_BC_NRES; r++) {

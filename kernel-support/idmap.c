@@ -20,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 /* What one file says: our own range, if any, and where the highest range
  * listed for anyone ends. */
@@ -61,25 +62,11 @@ static int scan_fd(int fd, const char *file, const char *user, struct subid_scan
                    struct vzt_error **err)
 {
   _cleanup_free_ char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len + 4096 + 1 > cap) {
-      cap = (len + 4096 + 1) * 2;
-      char *n = realloc(buf, cap);
-      if (!n)
-        abort();
-      buf = n;
-    }
-    ssize_t r = pread(fd, buf + len, cap - len - 1, (off_t) len);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return vzt_fail_errno(err, errno, "cannot read %s", file);
-    if (r == 0)
-      break;
-    len += (size_t) r;
-  }
-  buf[len] = '\0';
+  size_t len = 0;
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", file);
+  if (vzt_read_fd_max(fd, file, VZT_LIMIT_SUBID, &buf, &len, err) < 0)
+    return -1;
   *ends_in_newline = len == 0 || buf[len - 1] == '\n';
   scan_text(buf, user, s);
   return 0;

@@ -23,12 +23,11 @@
 #include "lib/strutil.h"
 #include "kernel-support/idmap.h"
 #include "kernel-support/userns.h"
+#include "lib/alloc.h"
 
 static void add(struct vzt_kcheck *k, const char *group, char *name, bool ok, char *detail, const char *cost)
 {
-  struct vzt_kcheck_item *n = realloc(k->items, (k->n + 1) * sizeof(*n));
-  if (!n)
-    abort();
+  struct vzt_kcheck_item *n = vzt_realloc(k->items, (k->n + 1) * sizeof(*n));
   k->items = n;
   k->items[k->n++] = (struct vzt_kcheck_item){group, name, ok, detail, ok ? NULL : cost};
 }
@@ -149,7 +148,7 @@ static void check_cgroups(const char *proc, struct vzt_kcheck *k)
       m[n++] = (struct cg_mount){2, vzt_strdup(mnt), c ? c : vzt_strdup("")};
     } else if (!strcmp(fstype, "cgroup")) {
       /* The options minus the generic ones are the controllers. */
-      _cleanup_strv_ char **ctrls = calloc(1, sizeof(char *));
+      _cleanup_strv_ char **ctrls = vzt_calloc(1, sizeof(char *));
       char *save = NULL;
       for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save))
         if (strcmp(t, "rw") && strcmp(t, "ro") && !vzt_startswith(t, "name=") && !vzt_startswith(t, "release_agent") &&
@@ -173,7 +172,7 @@ static void check_cgroups(const char *proc, struct vzt_kcheck *k)
     add(k, "cgroups", vzt_strdup("cgroup v2"), false, vzt_strdup("not mounted"),
         "only v1 controllers can be used (vztmpl supports both)");
   if (v1) {
-    _cleanup_strv_ char **all = calloc(1, sizeof(char *));
+    _cleanup_strv_ char **all = vzt_calloc(1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
       if (m[i].version == 1)
         vzt_strv_push(&all, m[i].controllers);
@@ -259,8 +258,8 @@ static void check_binfmt(const char *proc, struct vzt_kcheck *k)
   add(k, "binfmt_misc", vzt_strdup("binfmt_misc"), status && !strcmp(status, "enabled"),
       vzt_strdup(status ? status : "not mounted"),
       "no foreign-architecture builds (vztmpl mounts it as root when the module exists)");
-  _cleanup_strv_ char **with_f = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **without_f = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **with_f = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **without_f = vzt_calloc(1, sizeof(char *));
   _cleanup_closedir_ DIR *d = status ? opendir(dir) : NULL;
   struct dirent *de;
   while (d && (de = readdir(d))) {

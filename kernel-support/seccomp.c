@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 /* What fails with EPERM, as Docker's default profile refuses it: the
  * keyrings are not namespaced (root's keys would be readable); modules and
@@ -109,9 +110,7 @@ int vzt_seccomp_prepare(struct vzt_seccomp *f, struct vzt_error **err)
   if (n == 0 || n > BPF_MAXINSNS || (size_t) st.st_size % sizeof(struct sock_filter))
     return vzt_fail(err, "seccomp: the compiled filter has an unexpected size (%lld bytes)",
                     (long long) st.st_size);
-  _cleanup_free_ struct sock_filter *insns = calloc(n, sizeof(*insns));
-  if (!insns)
-    return vzt_fail_errno(err, ENOMEM, "seccomp: out of memory");
+  _cleanup_free_ struct sock_filter *insns = vzt_calloc(n, sizeof(*insns));
   if (pread(fd, insns, (size_t) st.st_size, 0) != st.st_size)
     return vzt_fail_errno(err, errno, "seccomp: cannot read the compiled filter");
   f->prog.len = (unsigned short) n;

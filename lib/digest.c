@@ -2,6 +2,7 @@
 #include "config.h"
 #include "digest.h"
 #include "strutil.h"
+#include "lib/alloc.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -25,9 +26,9 @@ static const EVP_MD *md_for(enum vzt_digest_type type)
 
 struct vzt_digest *vzt_digest_new(enum vzt_digest_type type)
 {
-  struct vzt_digest *d = calloc(1, sizeof(*d));
+  struct vzt_digest *d = vzt_calloc(1, sizeof(*d));
   if (!d || !(d->ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(d->ctx, md_for(type), NULL))
-    abort();
+    vzt_out_of_memory();
   return d;
 }
 

@@ -1,6 +1,8 @@
 /* Error construction and formatting for struct vzt_error. */
 #include "config.h"
 #include "error.h"
+#include "lib/alloc.h"
+#include "lib/strutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +15,13 @@ int vzt_error_setv(struct vzt_error **err, int status, int errnum, const char *f
   /* The first error wins: it is the cause, later ones are consequences. */
   if (*err)
     return -1;
-  struct vzt_error *e = calloc(1, sizeof(*e));
+  struct vzt_error *e = vzt_calloc(1, sizeof(*e));
   if (!e)
-    abort();
+    vzt_out_of_memory();
   e->status = status;
   e->errnum = errnum;
   if (vasprintf(&e->msg, fmt, ap) < 0)
-    abort();
+    vzt_out_of_memory();
   *err = e;
   return -1;
 }
@@ -68,10 +70,10 @@ int vzt_error_prefix(struct vzt_error **err, const char *fmt, ...)
   va_list ap;
   va_start(ap, fmt);
   if (vasprintf(&prefix, fmt, ap) < 0)
-    abort();
+    vzt_out_of_memory();
   va_end(ap);
   if (asprintf(&joined, "%s: %s", prefix, (*err)->msg) < 0)
-    abort();
+    vzt_out_of_memory();
   free(prefix);
   free((*err)->msg);
   (*err)->msg = joined;
@@ -93,8 +95,8 @@ char *vzt_error_text(const struct vzt_error *err)
   if (err->errnum)
     asprintf(&s, "%s: %s", err->msg, strerror(err->errnum));
   else
-    s = strdup(err->msg);
+    s = vzt_strdup(err->msg);
   if (!s)
-    abort();
+    vzt_out_of_memory();
   return s;
 }

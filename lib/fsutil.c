@@ -4,6 +4,7 @@
 #include "atomic-file.h"
 #include "cleanup.h"
 #include "strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +66,11 @@ int vzt_read_fileat_max(int dirfd, const char *path, size_t max, char **data, si
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", path);
+  return vzt_read_fd_max(fd, path, max, data, len, err);
+}
+
+int vzt_read_fd_max(int fd, const char *path, size_t max, char **data, size_t *len, struct vzt_error **err)
+{
   struct stat st;
   if (fstat(fd, &st) < 0)
     return vzt_fail_errno(err, errno, "cannot stat %s", path);
@@ -80,9 +86,9 @@ int vzt_read_fileat_max(int dirfd, const char *path, size_t max, char **data, si
   size_t cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096, n = 0;
   if (cap > max + 1)
     cap = max + 1;
-  char *buf = malloc(cap + 1);
+  char *buf = vzt_malloc(cap + 1);
   if (!buf)
-    abort();
+    vzt_out_of_memory();
   for (;;) {
     /* Files of /proc say size 0 and still have contents: grow as read, up to max + 1. */
     if (n == cap) {
@@ -91,8 +97,8 @@ int vzt_read_fileat_max(int dirfd, const char *path, size_t max, char **data, si
         return vzt_refuse(err, "refusing to read %s: more than the limit of %zu bytes", path, max);
       }
       cap = cap > max / 2 ? max + 1 : cap * 2;
-      if (!(buf = realloc(buf, cap + 1)))
-        abort();
+      if (!(buf = vzt_realloc(buf, cap + 1)))
+        vzt_out_of_memory();
     }
     ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0) {

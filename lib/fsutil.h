@@ -16,6 +16,7 @@ int vzt_mkdirat_p_nofollow(int dirfd, const char *path, mode_t mode, struct vzt_
 #define VZT_LIMIT_KEYRING ((size_t) 16 << 20)
 #define VZT_LIMIT_MANIFEST ((size_t) 16 << 20) /* a full desktop lists ~3000 packages: ~2 MiB */
 #define VZT_LIMIT_SUMS ((size_t) 16 << 20)
+#define VZT_LIMIT_SUBID ((size_t) 16 << 20) /* /etc/subuid: half a million users */
 #define VZT_LIMIT_INDEX ((size_t) 64 << 20)
 #define VZT_LIMIT_DEFAULT ((size_t) 1 << 30) /* anything else: package indices are the largest */
 
@@ -26,6 +27,8 @@ int vzt_mkdirat_p_nofollow(int dirfd, const char *path, mode_t mode, struct vzt_
 int vzt_read_file_max(const char *path, size_t max, char **data, size_t *len, struct vzt_error **err);
 int vzt_read_fileat_max(int dirfd, const char *path, size_t max, char **data, size_t *len,
                         struct vzt_error **err);
+/* The same from an open descriptor, read from where it stands; path names it in messages. */
+int vzt_read_fd_max(int fd, const char *path, size_t max, char **data, size_t *len, struct vzt_error **err);
 int vzt_read_file(const char *path, char **data, size_t *len, struct vzt_error **err);
 int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struct vzt_error **err);
 /* vzt_atomic_write_file (lib/atomic-file.h): a fresh temporary, fsync, rename over name. */

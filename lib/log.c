@@ -1,6 +1,8 @@
 /* Logging levels and terminal progress bars on stderr. */
 #include "config.h"
 #include "log.h"
+#include "lib/alloc.h"
+#include "lib/strutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,10 +61,10 @@ struct vzt_progress {
 
 struct vzt_progress *vzt_progress_begin(const char *what, uint64_t total, bool bytes)
 {
-  struct vzt_progress *p = calloc(1, sizeof(*p));
+  struct vzt_progress *p = vzt_calloc(1, sizeof(*p));
   if (!p)
-    abort();
-  p->what = strdup(what);
+    vzt_out_of_memory();
+  p->what = vzt_strdup(what);
   p->total = total;
   p->bytes = bytes;
   p->start = vzt_now();

@@ -1,6 +1,7 @@
 /* String, string-vector and path helpers. */
 #include "config.h"
 #include "strutil.h"
+#include "lib/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ void vzt_strv_push_take(char ***v, char *s)
   size_t n = vzt_strv_len(*v);
   char **nv = realloc(*v, (n + 2) * sizeof(char *));
   if (!nv)
-    abort();
+    vzt_out_of_memory();
   nv[n] = s;
   nv[n + 1] = NULL;
   *v = nv;
@@ -49,7 +50,7 @@ char **vzt_strv_dup(char *const *v)
 {
   char **out = calloc(1, sizeof(char *));
   if (!out)
-    abort();
+    vzt_out_of_memory();
   for (size_t i = 0; v && v[i]; i++)
     vzt_strv_push(&out, v[i]);
   return out;
@@ -59,7 +60,7 @@ char **vzt_strv_split(const char *s)
 {
   char **out = calloc(1, sizeof(char *));
   if (!out)
-    abort();
+    vzt_out_of_memory();
   const char *p = s ? s : "";
   while (*p) {
     p += strspn(p, " \t\n,");
@@ -78,7 +79,7 @@ char *vzt_strv_join(char *const *v, const char *sep)
     len += strlen(v[i]) + seplen;
   char *out = malloc(len), *q = out;
   if (!out)
-    abort();
+    vzt_out_of_memory();
   *q = 0;
   for (size_t i = 0; v && v[i]; i++) {
     if (i)
@@ -99,7 +100,7 @@ char *vzt_strdup(const char *s)
 {
   char *d = strdup(s);
   if (!d)
-    abort();
+    vzt_out_of_memory();
   return d;
 }
 
@@ -107,7 +108,7 @@ char *vzt_strndup(const char *s, size_t n)
 {
   char *d = strndup(s, n);
   if (!d)
-    abort();
+    vzt_out_of_memory();
   return d;
 }
 
@@ -117,7 +118,7 @@ char *vzt_strdupf(const char *fmt, ...)
   va_list ap;
   va_start(ap, fmt);
   if (vasprintf(&s, fmt, ap) < 0)
-    abort();
+    vzt_out_of_memory();
   va_end(ap);
   return s;
 }

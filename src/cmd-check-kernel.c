@@ -20,13 +20,9 @@ static void usage(FILE *f)
 
 int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
-  int c;
-  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
-    switch (c) {
-    case 'h': usage(stdout); return 0;
-    default: return VZT_EXIT_USAGE;
-    }
+  int done = vzt_ctx_help_only(ctx, argc, argv, usage);
+  if (done >= 0)
+    return done;
   if (optind != argc) {
     usage(stderr);
     return VZT_EXIT_USAGE;

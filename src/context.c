@@ -318,3 +318,15 @@ int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct
   return vzt_fail(err, "no template %s: the cache %s holds none (build one with `vztmpl build`)", template,
                   vzt_cache_dir(cache));
 }
+
+int vzt_ctx_help_only(struct vzt_ctx *ctx, int argc, char **argv, void (*usage)(FILE *f))
+{
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+  int c;
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
+    switch (c) {
+    case 'h': usage(stdout); return 0;
+    default: return VZT_EXIT_USAGE;
+    }
+  return -1;
+}

@@ -1,5 +1,6 @@
 /* What every command gets from the global options. */
 #pragma once
+#include <stdio.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,11 @@ char *vzt_ctx_manifest_path(struct vzt_cache *cache, const char *template);
  * with what it does hold that starts with or is close to it, returns -1
  * (exit status 1, like any missing file). 0 otherwise. */
 int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct vzt_error **err);
+
+/* For verbs whose only option of their own is --help: the global options
+ * are taken wherever they stand. Returns -1 to go on with the operands from
+ * optind, or the status to exit with (0 after --help, 2 for a bad option). */
+int vzt_ctx_help_only(struct vzt_ctx *ctx, int argc, char **argv, void (*usage)(FILE *f));
 
 /* The options every command accepts, before or after its name. */
 extern const struct option vzt_ctx_global_options[];
