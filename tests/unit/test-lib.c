@@ -3,11 +3,14 @@
 #include "lib/atomic-file.h"
 #include "lib/digest.h"
 #include "lib/error.h"
+#include "lib/alloc.h"
+#include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include "tests/unit/unit.h"
 #include <check.h>
+#include <signal.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -203,6 +206,54 @@ START_TEST(first_error_wins_and_prefix)
 }
 END_TEST
 
+START_TEST(buffer_grows_and_stays_terminated)
+{
+  struct vzt_buf b = {0};
+  char *empty = vzt_buf_steal(&b);
+  ck_assert_str_eq(empty, "");
+  free(empty);
+  for (int i = 0; i < 1000; i++)
+    vzt_buf_printf(&b, "%d,", i);
+  vzt_buf_puts(&b, "end");
+  ck_assert_uint_eq(b.len, strlen(b.data));
+  ck_assert(vzt_startswith(b.data, "0,1,2,"));
+  ck_assert(vzt_endswith(b.data, "998,999,end"));
+  vzt_buf_append(&b, "\0x", 2); /* bytes, not only text */
+  ck_assert_uint_eq(b.len, 3893 + 2);
+  ck_assert_int_eq(b.data[b.len], '\0');
+  char *s = vzt_buf_steal(&b);
+  ck_assert_ptr_null(b.data);
+  ck_assert_uint_eq(b.len, 0);
+  free(s);
+  vzt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(array_growth_doubles_and_keeps_contents)
+{
+  int *v = NULL;
+  size_t cap = 0;
+  for (int i = 0; i < 100; i++) {
+    VZT_GROW(v, cap, (size_t) i + 1);
+    v[i] = i;
+  }
+  ck_assert_uint_ge(cap, 100);
+  ck_assert_uint_lt(cap, 200);
+  for (int i = 0; i < 100; i++)
+    ck_assert_int_eq(v[i], i);
+  free(v);
+}
+END_TEST
+
+START_TEST(allocation_failure_is_loud)
+{
+  /* An impossible size: the policy names it and aborts (the test expects SIGABRT). */
+  volatile size_t huge = (size_t) -1 / 2;
+  void *p = vzt_malloc(huge);
+  free(p);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("lib");
@@ -214,6 +265,12 @@ int main(void)
   tcase_add_test(tc, atomic_file_never_follows_planted_links);
   tcase_add_test(tc, read_file_max_refuses_devices_and_large_files);
   tcase_add_test(tc, first_error_wins_and_prefix);
+  tcase_add_test(tc, buffer_grows_and_stays_terminated);
+  tcase_add_test(tc, array_growth_doubles_and_keeps_contents);
+#ifndef __SANITIZE_ADDRESS__
+  /* AddressSanitizer reports an impossible size itself and exits 1. */
+  tcase_add_test_raise_signal(tc, allocation_failure_is_loud, SIGABRT);
+#endif
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
 }
