@@ -2,7 +2,12 @@
  * the disk (deploy, the .deb unpacker) and walking a template's entries. */
 #include "config.h"
 #include "tmpl/archive-io.h"
+#include "lib/alloc.h"
 #include "lib/locale.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
 
 /* libarchive's message, with the system's reason where there is one
  * ("Write failed" alone does not say the disk is full). */
@@ -13,6 +18,43 @@ static int archive_fail(struct archive *a, const char *what, const char *verb, c
   if (e > 0)
     return vzt_fail_errno(err, e, "%s: cannot %s %s: %s", what, verb, path, archive_error_string(a));
   return vzt_fail(err, "%s: cannot %s %s: %s", what, verb, path, archive_error_string(a));
+}
+
+struct archive *vzt_archive_disk_writer(void)
+{
+  struct archive *out = archive_write_disk_new();
+  if (!out)
+    vzt_out_of_memory();
+  archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                                          ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                          ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  return out;
+}
+
+/* Whether a path has a ".." component. */
+static bool has_dotdot(const char *p)
+{
+  for (const char *c = p; (c = strstr(c, "..")); c += 2)
+    if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+      return true;
+  return false;
+}
+
+int vzt_archive_check_entry(struct archive_entry *e, const char *what, struct vzt_error **err)
+{
+  const char *path = archive_entry_pathname(e);
+  if (!path || path[0] == '/' || has_dotdot(path))
+    return vzt_refuse(err, "%s: %s leaves the tree it is extracted into", what, path ? path : "(no name)");
+  const char *hl = archive_entry_hardlink(e);
+  if (hl && (hl[0] == '/' || has_dotdot(hl)))
+    return vzt_refuse(err, "%s: hard link %s points outside the tree (%s)", what, path, hl);
+  mode_t perm = archive_entry_perm(e);
+  if (archive_entry_filetype(e) == AE_IFREG &&
+      (((perm & S_ISUID) && (perm & (S_IWGRP | S_IWOTH))) || ((perm & S_ISGID) && (perm & S_IWOTH))))
+    return vzt_refuse(err, "%s: %s is set-id (mode %04o) and others may rewrite it: refusing it", what,
+                      path, (unsigned) (perm & 07777));
+  return 0;
 }
 
 int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archive_entry *e,

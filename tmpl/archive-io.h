@@ -6,6 +6,23 @@
 #include <archive_entry.h>
 #include "lib/error.h"
 
+/* The disk writer of every extraction in tmpl/ (a package's data, an rpm
+ * payload, a template onto a root), with one set of rules: numeric owners
+ * (the host's names say nothing about the root's), modes, times, extended
+ * attributes and ACLs; "..", and absolute paths refused by libarchive too.
+ * Not SECURE_SYMLINKS, which would replace merged-/usr's /bin -> usr/bin
+ * with a directory: every extraction runs chrooted (kernel-support/confine),
+ * which confines symlinks instead. Not FFLAGS: immutable or append-only
+ * files would only keep a root from being removed. */
+struct archive *vzt_archive_disk_writer(void);
+
+/* The checks every extraction makes of an entry before writing it, each a
+ * refusal naming `what` and the entry: a relative path with no ".."
+ * component, a hard link to such a path, and no set-id file that others
+ * may rewrite (it hands its owner's privilege to whoever does). Device
+ * nodes are each caller's policy. */
+int vzt_archive_check_entry(struct archive_entry *e, const char *what, struct vzt_error **err);
+
 /* Writes e's header and data from in to out and finishes the entry; the
  * error names `what` (the archive) and `path` (the entry). */
 int vzt_archive_copy_entry(struct archive *in, struct archive *out, struct archive_entry *e,

@@ -142,10 +142,10 @@ refused() {
   assert_no_template "$T/cache"
   echo "$1: $(grep -o 'refused: .*' "$T/stderr" | head -c 180)"
 }
-refused dotdot "leaves the package's tree"
+refused dotdot "leaves the tree it is extracted into"
 refused absolute "unexpected path"
 refused symlink "through the package's own symlink"
-refused hardlink "points outside the package"
+refused hardlink "points outside the"
 refused device "is a device, fifo or socket"
 refused setuid "is set-id (mode 4777) and others may rewrite it"
 refused bomb "decompression bomb"

@@ -189,14 +189,6 @@ static uint64_t size_budget(const struct unpack *u)
 }
 
 /* A path or hard-link target with a ".." component leaves the package's tree. */
-static bool has_dotdot(const char *p)
-{
-  for (const char *c = p; (c = strstr(c, "..")); c += 2)
-    if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
-      return true;
-  return false;
-}
-
 static int extract_data(struct unpack *u, const char *what, struct vzt_error **err)
 {
   uint64_t budget = size_budget(u), declared = 0;
@@ -204,13 +196,7 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
    * (the root's merged-/usr links are not the package's and stay usable). */
   _cleanup_strv_ char **links = calloc(1, sizeof(char *));
   struct archive *in = open_nested(u);
-  struct archive *out = archive_write_disk_new();
-  /* Numeric owners (no name lookups: none is installed), no "..", and no
-   * SECURE_SYMLINKS: it would replace merged-/usr's /bin -> usr/bin link with
-   * a directory. Confinement to the root comes from the chroot instead. */
-  archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-                                          ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                          ARCHIVE_EXTRACT_XATTR);
+  struct archive *out = vzt_archive_disk_writer();
   struct archive_entry *e;
   int r, ret = 0;
   while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
@@ -224,8 +210,8 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
       ret = vzt_refuse(err, "%s: unexpected path %s in data.tar (members start with \"./\")", what, path);
       break;
     }
-    if (has_dotdot(path)) {
-      ret = vzt_refuse(err, "%s: %s in data.tar leaves the package's tree", what, path);
+    if (vzt_archive_check_entry(e, what, err) < 0) {
+      ret = -1;
       break;
     }
     const char *through = NULL;
@@ -244,7 +230,7 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
       vzt_strv_push_take(&links, vzt_strndup(path, l));
     }
     const char *hl = archive_entry_hardlink(e);
-    if (hl && (strncmp(hl, "./", 2) || has_dotdot(hl))) {
+    if (hl && strncmp(hl, "./", 2)) {
       ret = vzt_refuse(err, "%s: hard link %s points outside the package (%s)", what, path, hl);
       break;
     }
@@ -268,15 +254,6 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
     int ft = archive_entry_filetype(e);
     if (ft != AE_IFREG && ft != AE_IFDIR && ft != AE_IFLNK && !archive_entry_hardlink(e)) {
       ret = vzt_refuse(err, "%s: %s is a device, fifo or socket: refusing it in a package", what, abs);
-      break;
-    }
-    /* Set-id programs are normal (passwd, su); one that others may rewrite
-     * hands its owner's or group's privilege to whoever does. */
-    mode_t perm = archive_entry_perm(e);
-    if (ft == AE_IFREG && (((perm & S_ISUID) && (perm & (S_IWGRP | S_IWOTH))) ||
-                           ((perm & S_ISGID) && (perm & S_IWOTH)))) {
-      ret = vzt_refuse(err, "%s: %s is set-id (mode %04o) and others may rewrite it: refusing it",
-                       what, abs, (unsigned) (perm & 07777));
       break;
     }
     if (vzt_strv_contains(u->conffiles, abs)) {

@@ -146,17 +146,7 @@ static int extract_confined(void *arg, struct vzt_error **err)
     archive_read_free(in);
     return ret;
   }
-  struct archive *out = archive_write_disk_new();
-  /* Numeric owners (no name lookups: the host's passwd says nothing about
-   * the template's), no "..", no absolute paths; no SECURE_SYMLINKS, which
-   * would replace merged-/usr's /bin -> usr/bin with a directory: the chroot
-   * confines symlinks instead. No FFLAGS: a template has no business making
-   * files immutable or append-only, which only keeps its root from being
-   * removed. */
-  archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-                                          ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                          ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  struct archive *out = vzt_archive_disk_writer();
   struct archive_entry *e;
   int r, ret = 0;
   uint64_t bytes = 0, entries = 0, skipped = 0;
@@ -168,6 +158,10 @@ static int extract_confined(void *arg, struct vzt_error **err)
     }
     if (is_top(path))
       continue;
+    if (vzt_archive_check_entry(e, j->what, err) < 0) {
+      ret = -1;
+      break;
+    }
     unsigned type = archive_entry_filetype(e);
     if ((type == AE_IFCHR || type == AE_IFBLK) &&
         !device_allowed(path, type == AE_IFCHR, archive_entry_rdevmajor(e), archive_entry_rdevminor(e))) {

@@ -47,9 +47,7 @@ static int extract_payload(int fd, const char *name, struct vzt_error **err)
   if (archive_read_open_fd(in, fd, 1 << 16) != ARCHIVE_OK)
     return vzt_refuse(err, "package %s: cannot read its payload: %s", name,
                       archive_error_string(in));
-  _cleanup_archive_write_ struct archive *out = archive_write_disk_new();
-  archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-                                          ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  _cleanup_archive_write_ struct archive *out = vzt_archive_disk_writer();
   struct archive_entry *e;
   int r;
   while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
@@ -57,6 +55,8 @@ static int extract_payload(int fd, const char *name, struct vzt_error **err)
     /* rpm writes every member as "./..."; anything else is not a package's. */
     if (strncmp(path, "./", 2) && strcmp(path, "."))
       return vzt_refuse(err, "package %s: unexpected path %s in its payload", name, path);
+    if (vzt_archive_check_entry(e, name, err) < 0)
+      return vzt_error_prefix(err, "package");
     int ft = archive_entry_filetype(e);
     /* Device nodes are rpm's to create, from the header, in the next step. */
     if (ft != AE_IFREG && ft != AE_IFDIR && ft != AE_IFLNK && !archive_entry_hardlink(e))
