@@ -707,7 +707,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   /* Our own handlers must not run in the child before it has set its own. */
   sb_forward_to = 0;
   /* clone, not unshare + fork: the child is pid 1 of its namespace at once. */
-  pid_t pid = sb_raw_clone(flags);
+  _cleanup_kill_ pid_t pid = sb_raw_clone(flags);
   if (pid == 0)
     sb_child_main(&child);
   if (pid < 0)
@@ -719,20 +719,10 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   int st;
   if (opts->attach) {
     close(steal_fd(&go_r));
-    if (opts->attach(pid, opts->attach_arg, err) < 0) {
-      kill(pid, SIGKILL);
-      close(steal_fd(&go_w));
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    if (opts->attach(pid, opts->attach_arg, err) < 0)
       return -1;
-    }
-    if (write(go_w, "g", 1) != 1) {
-      int e = errno;
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-      return vzt_fail_errno(err, e, "sandbox: cannot start the process in %s", root);
-    }
+    if (write(go_w, "g", 1) != 1)
+      return vzt_fail_errno(err, errno, "sandbox: cannot start the process in %s", root);
     close(steal_fd(&go_w));
   }
 
@@ -753,9 +743,7 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
     close(steal_fd(&pty_master));
     vzt_error_free(&relay_err);
   }
-  int wr;
-  while ((wr = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-    ;
+  int wr = vzt_reap(&pid, &st);
   int werr = errno;
   if (opts->forward_signals) {
     sb_forward_to = 0;

@@ -191,7 +191,7 @@ int vzt_userns_enter(bool need_range, struct vzt_error **err)
   }
 
   int go[2] = {-1, -1};
-  pid_t helper = -1;
+  _cleanup_kill_ pid_t helper = -1;
   if (full) {
     if (pipe2(go, O_CLOEXEC) < 0)
       return vzt_fail_errno(err, errno, "cannot create a pipe");
@@ -229,9 +229,7 @@ int vzt_userns_enter(bool need_range, struct vzt_error **err)
     close(go[1]);
     go[1] = -1;
     int st;
-    while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
-      ;
-    helper = -1;
+    vzt_reap(&helper, &st);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       vzt_fail(err, "%s refused to map %s's subordinate ids (%u+%u, %u+%u): see its message above",
                WIFEXITED(st) && WEXITSTATUS(st) == 3 ? newgidmap : newuidmap, *user ? user : "the caller",
@@ -255,10 +253,5 @@ int vzt_userns_enter(bool need_range, struct vzt_error **err)
 out:
   if (go[1] >= 0)
     close(go[1]);
-  if (helper > 0) {
-    kill(helper, SIGKILL);
-    while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
-      ;
-  }
   return ret;
 }
