@@ -21,6 +21,14 @@ static const struct export_format {
     {NULL, NULL, NULL},
 };
 
+vzt_export_fn *vzt_export_format_find(const char *name)
+{
+  for (const struct export_format *fm = formats; fm->name; fm++)
+    if (strcmp(fm->name, name) == 0)
+      return fm->write;
+  return NULL;
+}
+
 static void usage(FILE *f)
 {
   fprintf(f, "Usage: vztmpl export [--json] --format FORMAT -o PATH TEMPLATE...\n"
