@@ -4,6 +4,8 @@
  * per-architecture list is the reference. */
 #include "config.h"
 #include "tmpl/deb/layout.h"
+#include "tmpl/deb/member.h"
+#include "lib/alloc.h"
 #include "tmpl/archive-io.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
@@ -13,22 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* data.tar reads its bytes from the .deb's current ar member. */
-struct member_reader {
-  struct archive *ar;
-  char buf[1 << 16];
-};
-
-static la_ssize_t read_member(struct archive *a, void *arg, const void **buf)
-{
-  struct member_reader *m = arg;
-  la_ssize_t n = archive_read_data(m->ar, m->buf, sizeof(m->buf));
-  *buf = m->buf;
-  if (n < 0)
-    archive_set_error(a, archive_errno(m->ar), "%s", archive_error_string(m->ar));
-  return n;
-}
 
 /* A top-level "./X -> usr/X" entry: X, or NULL. */
 static char *usr_link_name(struct archive_entry *e)
@@ -52,26 +38,15 @@ static int shipped_links(int fd, const char *what, char ***out, struct vzt_error
   archive_read_support_format_ar(ar);
   if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(ar, fd, 1 << 16) != ARCHIVE_OK)
     return vzt_refuse(err, "%s: not a .deb: %s", what, archive_error_string(ar));
-  _cleanup_strv_ char **links = calloc(1, sizeof(char *));
-  if (!links)
-    abort();
+  _cleanup_strv_ char **links = vzt_calloc(1, sizeof(char *));
   struct archive_entry *e;
   int r;
   while ((r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
     if (!vzt_startswith(archive_entry_pathname(e), "data.tar"))
       continue;
-    _cleanup_archive_read_ struct archive *data = archive_read_new();
-    _cleanup_free_ struct member_reader *m = calloc(1, sizeof(*m));
-    if (!m)
-      abort();
+    _cleanup_free_ struct vzt_deb_member *m = vzt_calloc(1, sizeof(*m));
     m->ar = ar;
-    archive_read_support_format_tar(data);
-    archive_read_support_filter_gzip(data);
-    archive_read_support_filter_xz(data);
-    archive_read_support_filter_zstd(data);
-    archive_read_support_filter_none(data);
-    if (archive_read_open(data, m, NULL, read_member, NULL) != ARCHIVE_OK)
-      return vzt_refuse(err, "%s: corrupt data.tar: %s", what, archive_error_string(data));
+    _cleanup_archive_read_ struct archive *data = vzt_deb_member_open(m);
     struct archive_entry *de;
     while ((r = archive_read_next_header(data, &de)) == ARCHIVE_OK) {
       char *name = usr_link_name(de);

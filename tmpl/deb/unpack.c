@@ -1,6 +1,7 @@
 /* Unpacking one .deb into the (chrooted) root as `dpkg --unpack` would leave it. */
 #include "config.h"
 #include "tmpl/deb/unpack.h"
+#include "tmpl/deb/member.h"
 #include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "tmpl/archive-io.h"
@@ -35,7 +36,7 @@ struct unpack {
   char **conffile_flags; /* for each, its flags ("remove-on-upgrade") or "" */
   char *list;        /* info/<pkg>.list being built */
   size_t list_len, list_cap;
-  char buf[1 << 16];
+  struct vzt_deb_member nested; /* reads through outer */
 };
 
 static void free_unpack(struct unpack *u)
@@ -49,29 +50,9 @@ static void free_unpack(struct unpack *u)
   free(u->list);
 }
 
-/* Nested archives read their bytes from the current ar member. */
-static la_ssize_t read_member(struct archive *a, void *user, const void **buf)
-{
-  struct unpack *u = user;
-  la_ssize_t n = archive_read_data(u->outer, u->buf, sizeof(u->buf));
-  *buf = u->buf;
-  if (n < 0)
-    archive_set_error(a, archive_errno(u->outer), "%s", archive_error_string(u->outer));
-  return n;
-}
-
 static struct archive *open_nested(struct unpack *u)
 {
-  struct archive *in = archive_read_new();
-  archive_read_support_format_tar(in);
-  archive_read_support_filter_gzip(in);
-  archive_read_support_filter_xz(in);
-  archive_read_support_filter_zstd(in);
-  archive_read_support_filter_bzip2(in);
-  archive_read_support_filter_none(in);
-  if (archive_read_open(in, u, NULL, read_member, NULL) != ARCHIVE_OK)
-    return in; /* the caller reports archive_error_string on the first header */
-  return in;
+  return vzt_deb_member_open(&u->nested);
 }
 
 static const struct member *find_member(const struct unpack *u, const char *name)
@@ -188,7 +169,6 @@ static uint64_t size_budget(const struct unpack *u)
   return budget;
 }
 
-/* A path or hard-link target with a ".." component leaves the package's tree. */
 static int extract_data(struct unpack *u, const char *what, struct vzt_error **err)
 {
   uint64_t budget = size_budget(u), declared = 0;
@@ -256,15 +236,17 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
       ret = vzt_refuse(err, "%s: %s is a device, fifo or socket: refusing it in a package", what, abs);
       break;
     }
+    /* Renamed as dpkg does, and kept relative to the (chrooted) root as
+     * every member is: the writer refuses absolute paths. */
     if (vzt_strv_contains(u->conffiles, abs)) {
-      _cleanup_free_ char *renamed = vzt_strdupf("%s.dpkg-new", abs);
+      _cleanup_free_ char *renamed = vzt_strdupf(".%s.dpkg-new", abs);
       archive_entry_set_pathname(e, renamed);
     }
     const char *link = archive_entry_hardlink(e);
     if (link && !strncmp(link, "./", 2)) {
       _cleanup_free_ char *target = vzt_strdup(link + 1);
       if (vzt_strv_contains(u->conffiles, target)) {
-        _cleanup_free_ char *renamed = vzt_strdupf("%s.dpkg-new", target);
+        _cleanup_free_ char *renamed = vzt_strdupf(".%s.dpkg-new", target);
         archive_entry_set_hardlink(e, renamed);
       }
     }
@@ -375,6 +357,7 @@ int vzt_deb_unpack(const struct vzt_deb_unpack_item *item, struct vzt_error **er
   _cleanup_free_ char *what = vzt_strdupf("package %s", item->name);
   _cleanup_free_ char *infoname = NULL;
   u.outer = archive_read_new();
+  u.nested.ar = u.outer;
   archive_read_support_format_ar(u.outer);
   int ret = -1;
   bool seen_control = false, seen_data = false, seen_binary = false;
