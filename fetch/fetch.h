@@ -18,6 +18,7 @@ struct vzt_fetch_item {
   char computed[VZT_DIGEST_HEX_MAX]; /* digest of what was written to dest */
   uint64_t bytes;                    /* size of dest */
   const char *url_used;              /* which of urls served it (points into urls) */
+  size_t mismatches;                 /* how many of urls served other bytes than digest and size say */
 };
 
 /* Whatever a server sends without a size that was signed or listed stops here. */

@@ -222,7 +222,7 @@ void vzt_xfer_attempt_done(struct vzt_xfer *x, CURLcode res)
       x->mismatch_retried = true;
       return;
     }
-    x->n_mismatch++;
+    x->item->mismatches = ++x->n_mismatch;
     next_url(x, cause);
     return;
   case O_NOT_FOUND:

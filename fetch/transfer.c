@@ -306,7 +306,9 @@ static void run_finish(struct vzt_xfer_run *run)
     if (run->fatal && x->state == X_DONE && !x->alias_of && !x->found_done && !run->memory &&
         rename(x->item->dest, x->part) < 0)
       vzt_debug("cannot rename %s back to %s: %s", x->item->dest, x->part, strerror(errno));
-    vzt_xfer_sink_close(x, false);
+    /* An empty .part (a 404, a refused body) holds nothing to resume:
+     * it would only litter the cache. */
+    vzt_xfer_sink_close(x, x->fd >= 0 && x->have == 0);
     free(x->part);
     free(x->buf);
     vzt_strv_free(x->causes);
