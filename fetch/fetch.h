@@ -51,6 +51,13 @@ void vzt_fetch_global_init(void);
  * 0 restores the default, 30. */
 void vzt_fetch_set_timeout(long seconds);
 
+/* The CA certificates (a PEM file) https servers must chain to, for every
+ * fetch of the process (the global --ca-file); NULL: $CURL_CA_BUNDLE, else
+ * $SSL_CERT_FILE, else libcurl's own store. Verification is never off. */
+void vzt_fetch_set_ca_file(const char *path);
+/* The CA file fetches use, by that rule; NULL for libcurl's own store. */
+const char *vzt_fetch_ca_file(void);
+
 /* A test seam, NULL in the product: called with each pause before a retry
  * (the back-off), returns the pause to use. Tests count and check the pauses
  * there instead of against the clock. */
