@@ -18,6 +18,7 @@ struct vzt_fetch_item {
   char computed[VZT_DIGEST_HEX_MAX]; /* digest of what was written to dest */
   uint64_t bytes;                    /* size of dest */
   const char *url_used;              /* which of urls served it (points into urls) */
+  size_t mismatches;                 /* how many of urls served other bytes than digest and size say */
 };
 
 /* Whatever a server sends without a size that was signed or listed stops here. */
@@ -49,6 +50,13 @@ void vzt_fetch_global_init(void);
  * the process that does not set opts->timeout (the global --timeout);
  * 0 restores the default, 30. */
 void vzt_fetch_set_timeout(long seconds);
+
+/* The CA certificates (a PEM file) https servers must chain to, for every
+ * fetch of the process (the global --ca-file); NULL: $CURL_CA_BUNDLE, else
+ * $SSL_CERT_FILE, else libcurl's own store. Verification is never off. */
+void vzt_fetch_set_ca_file(const char *path);
+/* The CA file fetches use, by that rule; NULL for libcurl's own store. */
+const char *vzt_fetch_ca_file(void);
 
 /* A test seam, NULL in the product: called with each pause before a retry
  * (the back-off), returns the pause to use. Tests count and check the pauses

@@ -92,6 +92,21 @@ static bool curl_transient(CURLcode res)
   }
 }
 
+/* What to do about a certificate we cannot verify: trust its CA, never
+ * skip the check. */
+static const char *tls_hint(CURLcode res)
+{
+  if (res == CURLE_PEER_FAILED_VERIFICATION)
+    return vzt_fetch_ca_file()
+               ? " (the server's certificate does not chain to a CA in the CA file given by "
+                 "--ca-file, CURL_CA_BUNDLE or SSL_CERT_FILE)"
+               : " (if the server's certificate comes from a private CA, pass that CA with "
+                 "--ca-file FILE or CURL_CA_BUNDLE)";
+  if (res == CURLE_SSL_CACERT_BADFILE)
+    return " (check the file given by --ca-file, CURL_CA_BUNDLE or SSL_CERT_FILE: a PEM file of CA certificates)";
+  return "";
+}
+
 static enum vzt_xfer_outcome http_outcome(struct vzt_xfer *x, long code)
 {
   if (code == 404 || code == 410)
@@ -157,7 +172,8 @@ void vzt_xfer_attempt_done(struct vzt_xfer *x, CURLcode res)
     cause = res == CURLE_OPERATION_TIMEDOUT && strstr(x->errbuf, "too slow")
                 ? vzt_strdupf("%s: stalled: less than %ld bytes/s for %ld seconds (--timeout)", vzt_xfer_url(x),
                               VZT_FETCH_LOW_SPEED, run->timeout)
-                : vzt_strdupf("%s: %s", vzt_xfer_url(x), x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+                : vzt_strdupf("%s: %s%s", vzt_xfer_url(x), x->errbuf[0] ? x->errbuf : curl_easy_strerror(res),
+                              tls_hint(res));
     if (res == CURLE_FILE_COULDNT_READ_FILE || res == CURLE_REMOTE_FILE_NOT_FOUND)
       o = O_NOT_FOUND;
     else if ((res == CURLE_BAD_DOWNLOAD_RESUME || res == CURLE_RANGE_ERROR) && x->range_from)
@@ -222,7 +238,7 @@ void vzt_xfer_attempt_done(struct vzt_xfer *x, CURLcode res)
       x->mismatch_retried = true;
       return;
     }
-    x->n_mismatch++;
+    x->item->mismatches = ++x->n_mismatch;
     next_url(x, cause);
     return;
   case O_NOT_FOUND:

@@ -48,6 +48,28 @@ void vzt_fetch_set_timeout(long seconds)
   process_timeout = seconds > 0 ? seconds : DEFAULT_TIMEOUT;
 }
 
+/* Set once from the command line before any fetch starts. */
+static const char *process_ca_file;
+
+void vzt_fetch_set_ca_file(const char *path)
+{
+  process_ca_file = path;
+}
+
+const char *vzt_fetch_ca_file(void)
+{
+  if (process_ca_file)
+    return process_ca_file;
+  /* The variables curl(1) and OpenSSL read: libcurl itself reads neither. */
+  static const char *const vars[] = {"CURL_CA_BUNDLE", "SSL_CERT_FILE"};
+  for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v)
+      return v;
+  }
+  return NULL;
+}
+
 void vzt_fetch_global_init(void)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -138,6 +160,13 @@ static void setup_handle(struct vzt_xfer *x, CURL *c, const char *range)
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(c, CURLOPT_RANGE, range);
+  /* Signatures guard what we install, TLS who sees what we ask for: a
+   * private CA is added, verification is never turned off. */
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  const char *ca = vzt_fetch_ca_file();
+  if (ca)
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 }
 
 static void start_attempt(struct vzt_xfer *x)
@@ -306,7 +335,9 @@ static void run_finish(struct vzt_xfer_run *run)
     if (run->fatal && x->state == X_DONE && !x->alias_of && !x->found_done && !run->memory &&
         rename(x->item->dest, x->part) < 0)
       vzt_debug("cannot rename %s back to %s: %s", x->item->dest, x->part, strerror(errno));
-    vzt_xfer_sink_close(x, false);
+    /* An empty .part (a 404, a refused body) holds nothing to resume:
+     * it would only litter the cache. */
+    vzt_xfer_sink_close(x, x->fd >= 0 && x->have == 0);
     free(x->part);
     free(x->buf);
     vzt_strv_free(x->causes);

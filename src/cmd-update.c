@@ -22,11 +22,13 @@ static void usage(FILE *f)
           "Resolves the cached TEMPLATE's recipe again against the mirror, with the\n"
           "architecture, variant, includes, excludes, mirrors and keyring its manifest\n"
           "records, and compares the transaction (name, version, architecture and\n"
-          "sha256 of every package) and the recipe's hash with the manifest. Equal:\n"
-          "prints \"TEMPLATE: up to date\", having downloaded only the signed Release\n"
-          "files (and any index they say changed). Otherwise rebuilds, downloading only\n"
+          "sha256 of every package), the recipe's hash and the hash of every file and\n"
+          "hook the recipe names with the manifest. Equal: prints \"TEMPLATE: up to\n"
+          "date\", having downloaded only the signed Release files (and any index they\n"
+          "say changed). Otherwise rebuilds, downloading only\n"
           "the packages not in the cache, replaces the cached template once the new one\n"
-          "is complete, and prints \"TEMPLATE: updated\" and one line per package as\n"
+          "is complete, and prints \"TEMPLATE: updated\", a line per file or hook\n"
+          "changed, added or removed (\"/etc/motd changed\"), and one line per package as\n"
           "`vztmpl diff` does (+ added, - removed, ^ upgraded, v downgraded, ~ other\n"
           "bytes). `vztmpl build RECIPE --update` does the same from a recipe.\n"
           "TEMPLATE is a cached name (debian-13-x86_64) or a manifest path.\n\n"
@@ -59,6 +61,10 @@ int vzt_update_print(const struct vzt_ctx *ctx, const struct vzt_update_result *
     json_object_object_add(o, "status", json_object_new_string(state_name(r->state, true)));
     json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
     json_object_object_add(o, "recipe_changed", json_object_new_boolean(r->recipe_changed));
+    json_object *inputs = json_object_new_array();
+    for (char **c = r->inputs_changed; c && *c; c++)
+      json_object_array_add(inputs, json_object_new_string(*c));
+    json_object_object_add(o, "inputs_changed", inputs);
     json_object_object_add(o, "template", r->template_path ? json_object_new_string(r->template_path) : NULL);
     json_object_object_add(o, "packages", vzt_diff_packages_json(&r->diff));
     vzt_json_print_put(o);
@@ -68,6 +74,8 @@ int vzt_update_print(const struct vzt_ctx *ctx, const struct vzt_update_result *
     printf("%s: not cached: would be built\n", name);
   else
     printf("%s: %s\n", name, state_name(r->state, false));
+  for (char **c = r->inputs_changed; c && *c; c++)
+    printf("%s\n", *c);
   if (r->state != VZT_UPDATE_UP_TO_DATE)
     vzt_diff_print_lines(&r->diff, NULL, NULL);
   if (r->template_path)

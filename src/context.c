@@ -5,11 +5,13 @@
 #include "kernel-support/userns.h"
 #include "tmpl/pack.h"
 #include "tmpl/recipe.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,13 +75,15 @@ char *vzt_ctx_manifest_path(struct vzt_cache *cache, const char *template)
 }
 
 /* Long-only global options; far above the commands' own values (256...). */
-enum { OPT_RECIPES = 0x1000, OPT_TIMEOUT, OPT_JSON, OPT_NO_PROGRESS, OPT_CACHE, OPT_JOBS, OPT_QUIET, OPT_VERBOSE };
+enum { OPT_RECIPES = 0x1000, OPT_TIMEOUT, OPT_JSON, OPT_NO_PROGRESS, OPT_CACHE, OPT_JOBS, OPT_QUIET, OPT_VERBOSE,
+       OPT_CA_FILE };
 
 const struct option vzt_ctx_global_options[] = {
     {"cache-dir", required_argument, NULL, OPT_CACHE},
     {"recipes-dir", required_argument, NULL, OPT_RECIPES},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"json", no_argument, NULL, OPT_JSON},
@@ -125,6 +129,19 @@ int vzt_ctx_global_option(struct vzt_ctx *ctx, int c, const char *arg)
       return -1;
     }
     vzt_fetch_set_timeout(t);
+    return 1;
+  }
+  case OPT_CA_FILE: {
+    /* Said now, not as a TLS error on the first https download. */
+    _cleanup_close_ int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+      fprintf(stderr, "vztmpl: --ca-file %s: %s\n", arg,
+              fd < 0 ? strerror(errno) : "not a file (give a PEM file of CA certificates)");
+      return -1;
+    }
+    ctx->ca_file = arg;
+    vzt_fetch_set_ca_file(arg);
     return 1;
   }
   case 'q':

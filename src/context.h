@@ -11,6 +11,7 @@ struct vzt_ctx {
   const char *cache_dir;    /* -C; NULL = default */
   const char *recipes_dir;  /* --recipes-dir; NULL = default */
   int jobs;                 /* -j; 0 = CPUs */
+  const char *ca_file;      /* --ca-file; NULL = $CURL_CA_BUNDLE, $SSL_CERT_FILE or libcurl's store */
   int verbosity;
   bool json;
   bool progress;

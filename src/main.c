@@ -42,6 +42,8 @@ static void usage(FILE *f)
           "  -j, --jobs N           parallel workers (default: number of CPUs)\n"
           "      --timeout SECONDS  abandon a download after SECONDS without a byte and\n"
           "                         retry it or go to the next mirror (default 30)\n"
+          "      --ca-file FILE     CA certificates (PEM) https servers may chain to, for\n"
+          "                         a private CA (else $CURL_CA_BUNDLE, $SSL_CERT_FILE)\n"
           "  -q, --quiet            only errors\n"
           "  -v, --verbose          more detail, including maintainer script output\n"
           "      --json             machine-readable output on stdout\n"

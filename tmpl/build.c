@@ -382,6 +382,11 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   m->source_date_epoch = build_epoch(&job);
   job.epoch = m->source_date_epoch;
   if (o->resolved) {
+    /* The files and hooks as they are now, for the hook to compare with a
+     * manifest; the build records what it really applied instead. */
+    m->customizations = calloc(1, sizeof(char *));
+    if (vzt_customize_inputs(recipe, &m->customizations, err) < 0)
+      goto out;
     int go = o->resolved(o->resolved_data, m, err);
     if (go <= 0) {
       ret = go < 0 ? -1 : 0;
@@ -435,6 +440,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   m->has_limits = true;
   m->limits_note = target.no_group ? vzt_strdup(target.no_group) : NULL;
   vzt_target_close(&target, m->limits);
+  vzt_strv_free(m->customizations);
   m->customizations = vzt_strv_dup(job.customized);
   m->init = detect_init(root);
   m->build_seconds = vzt_now() - start;

@@ -17,9 +17,10 @@ struct vzt_build_opts {
   const char *output;       /* -o: also write the archive here */
   bool offline, dry_run, fetch_only;
   int jobs;                 /* 0 = number of CPUs */
-  /* Called once the transaction is resolved, with m holding the names and
-   * the package list: < 0 fails the build (err set), 0 stops it there with
-   * success (nothing downloaded), > 0 goes on. */
+  /* Called once the transaction is resolved, with m holding the names, the
+   * package list and, as customizations, the records of the recipe's files
+   * and hooks as they are now (vzt_customize_inputs): < 0 fails the build
+   * (err set), 0 stops it there with success (nothing downloaded), > 0 goes on. */
   int (*resolved)(void *data, const struct vzt_manifest *m, struct vzt_error **err);
   void *resolved_data;
 };

@@ -520,3 +520,27 @@ int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, 
     }
   return 0;
 }
+
+/* ---- what a build would record, without building ------------------------ */
+
+int vzt_customize_inputs(const struct vzt_recipe *r, char ***rec, struct vzt_error **err)
+{
+  struct plan p = {0};
+  int ret = plan_files(r, &p, rec, err);
+  plan_free(&p);
+  if (ret < 0)
+    return -1;
+  for (size_t i = 0; i < r->nentries; i++) {
+    const struct vzt_recipe_entry *e = &r->entries[i];
+    if (!in_section(e, "hooks") || !is_hook_key(e->key))
+      continue;
+    _cleanup_free_ char *path = e->value[0] == '/' ? vzt_strdup(e->value) : vzt_path_join(r->dir, e->value);
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    if (vzt_read_file(path, &data, &len, err) < 0)
+      return vzt_error_prefix(err, "hook %s", e->value);
+    _cleanup_free_ char *sum = sha256_hex(data, len);
+    record(rec, vzt_strdupf("hook %s %s %s", e->key, e->value, sum));
+  }
+  return 0;
+}

@@ -27,3 +27,8 @@ int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, 
 const char *vzt_customize_hostname(const struct vzt_recipe *r);
 /* Checks the sections' keys and that every named file and hook exists. */
 int vzt_customize_check(const struct vzt_recipe *r, struct vzt_error **err);
+/* What a build records of its inputs ("file DEST MODE OWNER SHA256",
+ * "link DEST -> TARGET", "hook POINT PATH SHA256"), read from the recipe's
+ * files and hooks as they are now, without a root: `vztmpl update` compares
+ * it with the manifest's customizations. */
+int vzt_customize_inputs(const struct vzt_recipe *r, char ***record, struct vzt_error **err);

@@ -278,6 +278,7 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
     m->keyring_override = get_str(r, "keyring");
   }
   m->mirrors = get_strv(o, "mirrors");
+  m->customizations = get_strv(o, "customizations");
   if (json_object_object_get_ex(o, "source_date_epoch", &v))
     m->source_date_epoch = json_object_get_int64(v);
   if (json_object_object_get_ex(o, "archive", &a)) {

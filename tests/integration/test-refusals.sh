@@ -20,6 +20,13 @@ grep -q '"name": "base-vzt"' "$T/stdout" || fail "dry run lacks the dependency"
 rm -rf "$T/cache"
 
 dists="$T/repo/dists/testing"
+# assert_index_refused CACHE: a refused or missing index left no template,
+# no index (blob or parsed copy) and no partial download in the cache.
+assert_index_refused() {
+  assert_no_template "$1"
+  left=$(find "$1" -type f \( -path "*/blobs/*" -o -path "*/solv/*" -o -name "*.part" \) 2>/dev/null || true)
+  [ -z "$left" ] || fail "the refused index left files in the cache: $left"
+}
 cp "$dists/InRelease" "$T/InRelease.good"
 restore() { cp "$T/InRelease.good" "$dists/InRelease"; rm -rf "$T/cache"; }
 
@@ -59,6 +66,48 @@ expect_stderr "binary-amd64/Packages:"
 assert_no_template "$T/cache"
 cp "$T/Packages.xz.good" "$bin/Packages.xz"
 cp "$T/Packages.good" "$bin/Packages"
+restore
+
+# 3b. A tampered Packages.xz and no other form served: the missing plain
+#     index does not turn the contradiction into a mere "cannot download".
+echo "case 3b: A tampered Packages.xz, the plain Packages missing: exit 3, naming the mismatch."
+printf 'Package: evil\nVersion: 1\nArchitecture: all\n\n' | xz >"$bin/Packages.xz"
+rm "$bin/Packages"
+expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
+expect_stderr "Packages.xz: size mismatch: expected $(stat -c %s "$T/Packages.xz.good") bytes"
+expect_stderr "contradicts the signed Release"
+assert_index_refused "$T/cache"
+cp "$T/Packages.xz.good" "$bin/Packages.xz"
+cp "$T/Packages.good" "$bin/Packages"
+restore
+
+# 3c. The same over by-hash names (Acquire-By-Hash: yes): the by-hash files
+#     hold other bytes of the signed size, the plain paths are missing.
+echo "case 3c: By-hash indices with other bytes of the signed size, plain paths missing: exit 3."
+sed 's/^Components: main$/Components: main\nAcquire-By-Hash: yes/' "$dists/Release" >"$T/Release.byhash"
+gpg --batch --yes --quiet --local-user "good@test.invalid" --clearsign -o "$dists/InRelease" "$T/Release.byhash"
+mkdir -p "$bin/by-hash/SHA256"
+for f in Packages Packages.xz; do
+  sum=$(sha256sum "$bin/$f" | cut -d' ' -f1)
+  cp "$bin/$f" "$bin/by-hash/SHA256/$sum"
+  corrupt_byte "$bin/by-hash/SHA256/$sum" 10
+  mv "$bin/$f" "$T/$f.moved"
+done
+expect_exit 3 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
+expect_stderr "by-hash/SHA256/$(sha256sum "$T/Packages.xz.good" | cut -d' ' -f1): sha256 mismatch: expected $(sha256sum "$T/Packages.xz.good" | cut -d' ' -f1), got"
+expect_stderr "contradicts the signed Release"
+assert_index_refused "$T/cache"
+rm -rf "$T/cache"
+
+# 3d. Every form of the index missing (by-hash and plain): nothing lied,
+#     the mirror is incomplete: exit 1, "cannot download".
+echo "case 3d: Every form of the index missing: exit 1, cannot download."
+rm -rf "$bin/by-hash"
+expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/test.conf"
+expect_stderr "cannot download"
+assert_index_refused "$T/cache"
+mv "$T/Packages.xz.moved" "$bin/Packages.xz"
+mv "$T/Packages.moved" "$bin/Packages"
 restore
 
 # 4. A .deb whose hash differs from its Packages entry.

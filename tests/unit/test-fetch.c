@@ -342,6 +342,8 @@ START_TEST(http_digest_mismatch)
   one_init(&o, "out2", body_sha, srv_url("/d"), srv_url("/nowhere"), NULL);
   ck_assert_int_eq(fetch_one(&o, 2, 5, &err), -1);
   ck_assert_int_eq(err->status, VZT_EXIT_FAILED);
+  /* ... which the caller can still tell from a plain absence */
+  ck_assert_int_eq(o.item.mismatches, 1);
   vzt_error_free(&err);
   one_free(&o);
 }

@@ -102,7 +102,8 @@ static const char *const index_exts[] = {".xz", ".gz", ".zst", ".bz2", ""};
  * parsed copy) is there already. */
 static int fetch_index(struct vzt_family_job *job, char **mirrors, const char *suite,
                        const struct vzt_release *rel, const char *path,
-                       const struct vzt_release_file *f, const char *comp, struct vzt_error **err)
+                       const struct vzt_release_file *f, const char *comp, bool *contradicted,
+                       struct vzt_error **err)
 {
   _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, f->sha256);
   if (!blob)
@@ -131,7 +132,29 @@ static int fetch_index(struct vzt_family_job *job, char **mirrors, const char *s
                                 .digest = f->sha256, .size = f->size};
   _cleanup_free_ char *label = vzt_strdupf("Index %s/%s", suite, comp);
   struct vzt_fetch_opts opts = {.parallel = 1, .retries = -1, .label = label};
-  return vzt_fetch_all(&item, 1, &opts, err);
+  int ret = vzt_fetch_all(&item, 1, &opts, err);
+  /* Bytes that are not the signed ones, from any URL (by-hash or plain),
+   * are a lie about a signed file, even where another URL lacks it. */
+  *contradicted = ret < 0 && item.mismatches > 0;
+  return ret;
+}
+
+/* Every form of the index failed and at least one contradicted the signed
+ * Release: that is what the mirror did, whatever the last form's error was
+ * (a missing .gz after a tampered .xz is no reason to just "fail"). */
+#define REFUSED_DOWNLOAD "refusing the download: "
+#define FAILED_DOWNLOAD "cannot download "
+
+static int refuse_contradicted_index(const char *suite, const char *comp, const char *arch,
+                                     char **refusals, struct vzt_error **err)
+{
+  _cleanup_free_ char *why = vzt_strv_join(refusals, "; ");
+  vzt_error_free(err);
+  return vzt_refuse(err,
+                    "suite %s: every Packages index for %s/%s the mirror serves contradicts "
+                    "the signed Release or is missing: %s; use another mirror, or report it "
+                    "to the mirror's operator",
+                    suite, comp, arch, why);
 }
 
 /* Loads comp's Packages index, trying each compression the Release lists in
@@ -140,6 +163,7 @@ static int load_component(struct vzt_family_job *job, char **mirrors, const char
                           const struct vzt_release *rel, const char *comp, struct vzt_error **err)
 {
   const struct vzt_release_file *f = NULL;
+  _cleanup_strv_ char **refusals = NULL;
   for (size_t i = 0; i < VZT_ARRAY_SIZE(index_exts); i++) {
     _cleanup_free_ char *path =
         vzt_strdupf("%s/binary-%s/Packages%s", comp, job->arch_name, index_exts[i]);
@@ -150,12 +174,24 @@ static int load_component(struct vzt_family_job *job, char **mirrors, const char
       vzt_warn("%s; trying %s", (*err)->msg, path);
       vzt_error_free(err);
     }
-    if (fetch_index(job, mirrors, suite, rel, path, cand, comp, err) == 0) {
+    bool contradicted = false;
+    if (fetch_index(job, mirrors, suite, rel, path, cand, comp, &contradicted, err) == 0) {
       f = cand;
       break;
     }
+    if (*err && (contradicted || (*err)->status == VZT_EXIT_REFUSED)) {
+      const char *msg = (*err)->msg;
+      /* The URLs and their causes, without fetch's own opening words. */
+      if (vzt_startswith(msg, REFUSED_DOWNLOAD))
+        msg += strlen(REFUSED_DOWNLOAD);
+      else if (vzt_startswith(msg, FAILED_DOWNLOAD))
+        msg += strlen(FAILED_DOWNLOAD);
+      vzt_strv_push(&refusals, msg);
+    }
   }
   if (!f) {
+    if (refusals)
+      return refuse_contradicted_index(suite, comp, job->arch_name, refusals, err);
     if (*err)
       return -1;
     return vzt_fail(err, "suite %s has no Packages index for %s/%s in its Release file", suite,

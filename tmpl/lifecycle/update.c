@@ -58,6 +58,67 @@ static bool archive_present(const char *manifest_path, const struct vzt_manifest
   return access(path, F_OK) == 0;
 }
 
+/* What identifies a customization record across builds, and what it says
+ * of that input: "file DEST MODE OWNER SHA256" is the file DEST; "link DEST
+ * -> TARGET" the link DEST; "hook POINT PATH SHA256" the hook PATH at POINT.
+ * Users, services and settings come from the recipe's text, which its own
+ * sha256 covers. NULL for those. */
+static char *input_key(const char *rec, char **label)
+{
+  _cleanup_strv_ char **w = vzt_strv_split(rec);
+  size_t n = vzt_strv_len(w);
+  if (n == 5 && !strcmp(w[0], "file")) {
+    *label = vzt_strdup(w[1]);
+    return vzt_strdupf("file %s", w[1]);
+  }
+  if (n == 4 && !strcmp(w[0], "link") && !strcmp(w[2], "->")) {
+    *label = vzt_strdup(w[1]);
+    return vzt_strdupf("link %s", w[1]);
+  }
+  if (n == 4 && !strcmp(w[0], "hook")) {
+    *label = vzt_strdupf("hook %s", w[2]);
+    return vzt_strdupf("hook %s %s", w[1], w[2]);
+  }
+  return NULL;
+}
+
+/* The record in v with key, or NULL. */
+static const char *find_input(char *const *v, const char *key)
+{
+  for (size_t i = 0; v && v[i]; i++) {
+    _cleanup_free_ char *label = NULL;
+    _cleanup_free_ char *k = input_key(v[i], &label);
+    if (k && !strcmp(k, key))
+      return v[i];
+  }
+  return NULL;
+}
+
+/* One line per file or hook added, removed or changed between the
+ * manifest's records (then) and the recipe's inputs (now). */
+static char **inputs_changed(char *const *then, char *const *now)
+{
+  char **out = calloc(1, sizeof(char *));
+  for (size_t i = 0; now && now[i]; i++) {
+    _cleanup_free_ char *label = NULL;
+    _cleanup_free_ char *key = input_key(now[i], &label);
+    if (!key)
+      continue;
+    const char *old = find_input(then, key);
+    if (!old)
+      vzt_strv_push_take(&out, vzt_strdupf("%s added", label));
+    else if (strcmp(old, now[i]))
+      vzt_strv_push_take(&out, vzt_strdupf("%s changed", label));
+  }
+  for (size_t i = 0; then && then[i]; i++) {
+    _cleanup_free_ char *label = NULL;
+    _cleanup_free_ char *key = input_key(then[i], &label);
+    if (key && !find_input(now, key))
+      vzt_strv_push_take(&out, vzt_strdupf("%s removed", label));
+  }
+  return out;
+}
+
 /* The build's resolved hook: decides whether the build goes on. */
 static int on_resolved(void *data, const struct vzt_manifest *m, struct vzt_error **err)
 {
@@ -86,8 +147,9 @@ static int on_resolved(void *data, const struct vzt_manifest *m, struct vzt_erro
     return -1;
   r->recipe_changed = !r->previous.recipe_sha256 || !m->recipe_sha256 ||
                       strcmp(r->previous.recipe_sha256, m->recipe_sha256);
+  r->inputs_changed = inputs_changed(r->previous.customizations, m->customizations);
   bool archive = archive_present(path, &r->previous);
-  if (vzt_diff_empty(&r->diff) && !r->recipe_changed && archive) {
+  if (vzt_diff_empty(&r->diff) && !r->recipe_changed && !r->inputs_changed[0] && archive) {
     r->state = VZT_UPDATE_UP_TO_DATE;
     return 0;
   }
@@ -118,6 +180,7 @@ void vzt_update_result_clear(struct vzt_update_result *r)
   vzt_manifest_clear(&r->previous);
   vzt_manifest_clear(&r->current);
   vzt_diff_clear(&r->diff);
+  vzt_strv_free(r->inputs_changed);
   free(r->template_path);
   memset(r, 0, sizeof(*r));
 }

@@ -1,5 +1,5 @@
 /* Updating a cached template: resolve its request again against the mirror
- * and rebuild only when the transaction (or the recipe) changed. */
+ * and rebuild only when the transaction, the recipe or its files changed. */
 #pragma once
 #include <stdbool.h>
 #include "cache/cache.h"
@@ -17,6 +17,8 @@ enum vzt_update_state {
 struct vzt_update_result {
   enum vzt_update_state state;
   bool recipe_changed;          /* the recipe file's sha256 is not the manifest's */
+  char **inputs_changed;        /* "/etc/motd changed", "hook hooks/x.sh added", ...: the
+                                 * recipe's files and hooks against the manifest's hashes */
   struct vzt_manifest previous; /* the cached manifest (zeroed for NEW) */
   struct vzt_manifest current;  /* resolved (or built) now */
   struct vzt_diff diff;         /* previous -> current packages */
@@ -31,7 +33,8 @@ int vzt_update_opts_from_manifest(const struct vzt_manifest *m, const char *mani
                                   struct vzt_build_opts *o, struct vzt_error **err);
 
 /* Runs the build in o up to resolution and compares its transaction (name,
- * version, architecture, sha256 of every package) with previous_path's
+ * version, architecture, sha256 of every package), the recipe's sha256 and
+ * the sha256 of every file and hook it names with previous_path's
  * manifest (NULL: the cached template of the name the recipe gives). Equal:
  * stops there. Different: unless o->dry_run, builds on, downloading only the
  * packages not in the cache, and replaces the cached template once the new
