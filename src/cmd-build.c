@@ -1,6 +1,7 @@
 /* vztmpl build / fetch: a recipe to a template (or only its packages). */
 #include "config.h"
 #include "src/cmd.h"
+#include "src/update-output.h"
 #include "tmpl/build.h"
 #include "tmpl/pack.h"
 #include "tmpl/lifecycle/update.h"

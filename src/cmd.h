@@ -20,6 +20,3 @@ int vzt_cmd_download(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv);
 
-/* `update`'s report, which `build --update` prints too (src/cmd-update.c). */
-struct vzt_update_result;
-int vzt_update_print(const struct vzt_ctx *ctx, const struct vzt_update_result *r, bool dry_run);
