@@ -200,9 +200,10 @@ static json_object *template_entry(json_object *index, const struct vzt_manifest
   return t;
 }
 
-/* What the formats need, from an index entry and one of its builds;
- * e->image is the caller's to free. */
-static void entry_view(json_object *index, json_object *t, json_object *b, struct vzt_publish_entry *e)
+/* What the formats need, from an index entry and one of its builds; *image
+ * (e->image) is the caller's to free. */
+static void entry_view(json_object *index, json_object *t, json_object *b, struct vzt_publish_entry *e,
+                       char **image)
 {
   *e = (struct vzt_publish_entry){
       .name = vzt_index_str(t, "name"),
@@ -225,8 +226,9 @@ static void entry_view(json_object *index, json_object *t, json_object *b, struc
   };
   /* Worked out from the name, so builds published before it was recorded
    * get their own LXC key too. */
-  e->image = vzt_publish_image_name(e->name ? e->name : "", e->distribution, e->release, e->architecture,
-                                    e->variant);
+  *image = vzt_publish_image_name(e->name ? e->name : "", e->distribution, e->release, e->architecture,
+                                  e->variant);
+  e->image = *image;
 }
 
 static struct staged *stage_dir(struct publish_run *run, const char *final, struct vzt_error **err)
@@ -301,8 +303,8 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
 
   /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
   struct vzt_publish_entry e;
-  entry_view(run->index, t, b, &e);
-  _cleanup_free_ char *image = e.image;
+  _cleanup_free_ char *image = NULL;
+  entry_view(run->index, t, b, &e, &image);
   /* pveam names the downloaded file after Location's last part: a second
    * name of the same bytes that carries the version (a hard link). */
   _cleanup_free_ char *pve_name = vzt_publish_pve_name(&e);
@@ -448,8 +450,8 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
       }
       if (good && vzt_index_str(b, "build") && !strcmp(good, vzt_index_str(b, "build")) && vzt_index_str(b, "md5")) {
         struct vzt_publish_entry e;
-        entry_view(run->index, t, b, &e);
-        _cleanup_free_ char *image = e.image;
+        _cleanup_free_ char *image = NULL;
+        entry_view(run->index, t, b, &e, &image);
         _cleanup_free_ char *stanza = vzt_publish_aplinfo_stanza(&e);
         _cleanup_free_ char *line = vzt_publish_lxc_line(&e);
         char *na = vzt_strdupf("%s%s%s", aplinfo, *aplinfo ? "\n" : "", stanza);

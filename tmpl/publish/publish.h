@@ -65,7 +65,7 @@ struct vzt_publish_entry {
   uint64_t size;
   const char *md5, *sha512;      /* of the archive, for aplinfo */
   const char *pve_archive;       /* the archive under Proxmox's name (NULL: archive) */
-  char *image;                   /* a golden image's own name ("acme-web"); NULL for a plain template */
+  const char *image;             /* a golden image's own name ("acme-web"); NULL for a plain template */
   const char *base_url;          /* NULL: unknown, aplinfo has no Infopage */
   const char *maintainer;        /* NULL: aplinfo has no Maintainer */
   time_t epoch;
