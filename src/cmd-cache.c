@@ -53,7 +53,7 @@ static void usage(FILE *f)
           "builds to finish, and builds wait for them.\n\n"
           "  -v, --verbose     list: each template's blobs\n"
           "      --keep DAYS   gc: keep index data touched within DAYS days\n"
-          "      --max-size SIZE  gc: remove the oldest templates until the cache is under SIZE\n"
+          "      --max-size SIZE  gc: then the oldest templates, until under SIZE\n"
           "      --all         clean: the templates too\n"
           "  -n, --dry-run     gc, rm, clean: say what would be removed, remove nothing\n"
           "      --json        machine-readable output on stdout\n"

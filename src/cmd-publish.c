@@ -27,10 +27,12 @@ static void usage(FILE *f)
           "      --gpg-homedir DIR  the GnuPG home holding KEY (default: $GNUPGHOME)\n"
           "      --keep N           builds kept per template name (default %d); last-good\n"
           "                         is always kept\n"
-          "      --base-url URL     where DIR is served (http:// or https://): aplinfo.dat's\n"
-          "                         Infopage links are absolute (pveam's GUI); kept for later runs\n"
-          "      --maintainer 'NAME <MAIL>'  aplinfo.dat's Maintainer (default: the --sign\n"
-          "                         key's user id); kept for later runs\n"
+          "      --base-url URL     where DIR is served (http:// or https://): makes\n"
+          "                         aplinfo.dat's Infopage links absolute (pveam's GUI);\n"
+          "                         kept for later runs\n"
+          "      --maintainer 'NAME <MAIL>'\n"
+          "                         aplinfo.dat's Maintainer (default: the --sign key's\n"
+          "                         user id); kept for later runs\n"
           "  -h, --help             this help\n\n"
           "Exit status: 0 published, 3 a template failed verification, 1 failed, 2 usage.\n",
           VZT_PUBLISH_KEEP_DEFAULT);
