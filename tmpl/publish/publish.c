@@ -309,7 +309,8 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
    * name of the same bytes that carries the version (a hard link). */
   _cleanup_free_ char *pve_name = vzt_publish_pve_name(&e);
   _cleanup_free_ char *pve_dst = vzt_strdupf("%s/%s/%s", dir, s->tmp, pve_name);
-  if (link(dst, pve_dst) < 0)
+  /* A file system without hard links gets a link by name, beside the archive. */
+  if (link(dst, pve_dst) < 0 && symlink(m->archive_file, pve_dst) < 0)
     return vzt_fail_errno(err, errno, "cannot link %s to %s", dst, pve_dst);
   _cleanup_free_ char *pve_archive = vzt_strdupf("%s/%s", final, pve_name);
   jset(b, "pve_archive", pve_archive);
