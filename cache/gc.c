@@ -445,3 +445,36 @@ struct vzt_cache_area vzt_cache_usage_total(const struct vzt_cache_usage *u)
     add(&t, v[i]->bytes, v[i]->files);
   return t;
 }
+
+/* One file of a template: counted, and unlinked unless dry_run; a missing one is no error. */
+static int remove_template_file(int dfd, const char *dir, const char *file, bool dry_run,
+                                struct vzt_cache_area *freed, struct vzt_error **err)
+{
+  struct stat st;
+  if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : vzt_fail_errno(err, errno, "cannot stat %s/%s", dir, file);
+  if (!dry_run && unlinkat(dfd, file, 0) < 0 && errno != ENOENT)
+    return vzt_fail_errno(err, errno, "cannot remove %s/%s", dir, file);
+  add(freed, (uint64_t) st.st_size, 1);
+  return 0;
+}
+
+int vzt_cache_template_remove(struct vzt_cache *c, const char *name, const char *archive_file, bool dry_run,
+                              struct vzt_cache_area *freed, struct vzt_error **err)
+{
+  _cleanup_free_ char *dir = NULL;
+  _cleanup_close_ int dfd = -1;
+  if (vzt_cache_templates_open(c, &dir, &dfd, err) < 0)
+    return -1;
+  _cleanup_free_ char *manifest = vzt_strdupf("%s.json", name);
+  _cleanup_free_ char *archive = archive_file && *archive_file && !strchr(archive_file, '/') && archive_file[0] != '.'
+                                     ? vzt_strdup(archive_file)
+                                     : vzt_strdupf("%s.tar.zst", name);
+  _cleanup_free_ char *sums = vzt_cache_sums_name(name, false);
+  _cleanup_free_ char *sig = vzt_cache_sums_name(name, true);
+  const char *files[] = {manifest, archive, sums, sig};
+  for (size_t i = 0; i < VZT_ARRAY_SIZE(files); i++)
+    if (remove_template_file(dfd, dir, files[i], dry_run, freed, err) < 0)
+      return -1;
+  return 0;
+}

@@ -61,3 +61,13 @@ int vzt_cache_clean(struct vzt_cache *c, bool all, bool dry_run, struct vzt_gc_r
 
 /* Sum of every area. */
 struct vzt_cache_area vzt_cache_usage_total(const struct vzt_cache_usage *u);
+
+/* Removes the template name from templates/: its manifest first (from then
+ * on no reader sees the template), then archive_file and the signed list and
+ * signature kept beside a downloaded one. Adds what went (or, dry_run, would
+ * go) to freed. The caller holds the exclusive lock and has checked that name
+ * is a cached template. deploy's unpacked trees stay (they may be the lower
+ * layers of mounted overlays), and so do the package blobs: gc removes those
+ * once no template lists them. */
+int vzt_cache_template_remove(struct vzt_cache *c, const char *name, const char *archive_file, bool dry_run,
+                              struct vzt_cache_area *freed, struct vzt_error **err);

@@ -70,3 +70,28 @@ int vzt_gpg_sign_detached(const char *homedir, const char *keyid, const char *da
     *fingerprint = vzt_strdup(r->signatures->fpr ? r->signatures->fpr : key->fpr);
   return 0;
 }
+
+int vzt_gpg_signer_uid(const char *homedir, const char *keyid, char **uid, struct vzt_error **err)
+{
+  _cleanup_gpgme_ctx_ gpgme_ctx_t ctx = NULL;
+  _cleanup_gpgme_key_ gpgme_key_t key = NULL;
+  *uid = NULL;
+  if (!gpgme_check_version(NULL))
+    return vzt_fail(err, "gpgme library is unusable");
+  gpgme_error_t ge = gpgme_new(&ctx);
+  if (!ge)
+    ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
+  if (!ge && homedir)
+    ge = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir);
+  if (!ge)
+    ge = gpgme_get_key(ctx, keyid, &key, 1);
+  if (ge)
+    return vzt_fail(err, "no secret key \"%s\" in %s: %s (see gpg --list-secret-keys)", keyid,
+                    homedir ? homedir : "the GnuPG home ($GNUPGHOME)", gpgme_strerror(ge));
+  for (gpgme_user_id_t u = key->uids; u; u = u->next)
+    if (!u->revoked && !u->invalid && u->uid) {
+      *uid = vzt_strdup(u->uid);
+      break;
+    }
+  return 0;
+}

@@ -28,3 +28,7 @@ void vzt_gpg_result_free(struct vzt_gpg_result *r);
  * *fingerprint (may be NULL) gets the signing key's fingerprint. */
 int vzt_gpg_sign_detached(const char *homedir, const char *keyid, const char *data, size_t len,
                           char **sig, size_t *siglen, char **fingerprint, struct vzt_error **err);
+
+/* The first user id ("Name <mail>") of the secret key keyid in homedir
+ * (NULL: as gpg picks); *uid NULL when the key has none. */
+int vzt_gpg_signer_uid(const char *homedir, const char *keyid, char **uid, struct vzt_error **err);

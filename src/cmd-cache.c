@@ -8,7 +8,9 @@
 #include "lib/strutil.h"
 #include "lib/json-out.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -22,7 +24,8 @@ static void usage(FILE *f)
 {
   fprintf(f,
           "Usage: vztmpl cache list [-v] [--json]\n"
-          "       vztmpl cache gc [--keep DAYS] [-n] [--json]\n"
+          "       vztmpl cache gc [--keep DAYS] [--max-size SIZE] [-n] [--json]\n"
+          "       vztmpl cache rm [-n] [--json] TEMPLATE...\n"
           "       vztmpl cache clean [--all] [-n] [--json]\n\n"
           "list   sizes by kind (package blobs used by templates or by none, index\n"
           "       blobs, parsed indices, signed Release files, templates, work\n"
@@ -35,15 +38,25 @@ static void usage(FILE *f)
           "       files. Templates, releases/ and unpacked/ stay, so every cached\n"
           "       template still verifies and `build --offline` of it still works\n"
           "       while its index data is kept.\n"
+          "       --max-size SIZE (bytes, or with K, M, G, T: 20G) then removes\n"
+          "       templates, oldest first (by when they were built), and the package\n"
+          "       blobs only they listed, until the whole cache is under SIZE. A\n"
+          "       template whose tree deploy keeps in unpacked/ (overlay, reflink)\n"
+          "       is in use and stays.\n"
+          "rm     removes each TEMPLATE (a name as `vztmpl list templates` prints it):\n"
+          "       manifest, archive and the signed list beside a downloaded one; its\n"
+          "       package blobs go at the next gc. Nothing is removed if one name is\n"
+          "       not a cached template.\n"
           "clean  removes everything but the templates (blobs, parsed indices,\n"
           "       releases, work directories); --all removes the templates too.\n"
           "       unpacked/ (deploy's trees, maybe under mounted overlays) stays.\n\n"
-          "gc and clean take the cache's exclusive lock: they wait for running\n"
+          "gc, rm and clean take the cache's exclusive lock: they wait for running\n"
           "builds to finish, and builds wait for them.\n\n"
           "  -v, --verbose     list: each template's blobs\n"
           "      --keep DAYS   gc: keep index data touched within DAYS days\n"
+          "      --max-size SIZE  gc: then the oldest templates, until under SIZE\n"
           "      --all         clean: the templates too\n"
-          "  -n, --dry-run     gc, clean: say what would be removed, remove nothing\n"
+          "  -n, --dry-run     gc, rm, clean: say what would be removed, remove nothing\n"
           "      --json        machine-readable output on stdout\n"
           "  -h, --help        this help\n",
           DEFAULT_KEEP_DAYS);
@@ -301,7 +314,7 @@ static int open_exclusive(struct vzt_ctx *ctx, struct vzt_cache **c, struct vzt_
 }
 
 static void report_freed(const char *verb, const struct vzt_gc_result *r, bool json, const char *dir,
-                         size_t templates)
+                         size_t templates, char *const *removed)
 {
   struct vzt_cache_area total = vzt_cache_usage_total(&r->freed);
   char b1[32], b2[32];
@@ -309,6 +322,10 @@ static void report_freed(const char *verb, const struct vzt_gc_result *r, bool j
     json_object *o = json_object_new_object();
     json_object_object_add(o, "cache", json_object_new_string(dir));
     json_object_object_add(o, "dry_run", json_object_new_boolean(!strcmp(verb, "would free")));
+    json_object *rm = json_object_new_array();
+    for (char *const *p = removed; p && *p; p++)
+      json_object_array_add(rm, json_object_new_string(*p));
+    json_object_object_add(o, "removed_templates", rm);
     json_object_object_add(o, "freed", areas_json(&r->freed));
     json_object *k = json_object_new_object();
     json_object_object_add(k, "bytes", json_object_new_int64((int64_t) r->kept.bytes));
@@ -318,6 +335,8 @@ static void report_freed(const char *verb, const struct vzt_gc_result *r, bool j
     vzt_json_print_put(o);
     return;
   }
+  for (char *const *p = removed; p && *p; p++)
+    printf("%s template %s\n", strcmp(verb, "would free") ? "removed" : "would remove", *p);
   printf("%s %s in %llu files:\n", verb, human(total.bytes, b1), (unsigned long long) total.files);
   for (size_t i = 0; i < VZT_ARRAY_SIZE(areas); i++) {
     const struct vzt_cache_area *a = area_of(&r->freed, i);
@@ -330,7 +349,142 @@ static void report_freed(const char *verb, const struct vzt_gc_result *r, bool j
            human(r->kept.bytes, b1), templates, templates == 1 ? "" : "s");
 }
 
-static int cache_gc(struct vzt_ctx *ctx, bool json, unsigned keep_days, bool dry_run)
+static size_t strv_len(char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+/* Blobs of the templates not marked as removed. */
+static char **remaining_blobs(const struct templates *t, const bool *removed)
+{
+  char **v = calloc(1, sizeof(char *));
+  for (size_t i = 0; i < t->n; i++)
+    for (size_t j = 0; !removed[i] && j < t->v[i].npackages; j++)
+      if (t->v[i].packages[j].sha256)
+        vzt_strv_push(&v, t->v[i].packages[j].sha256);
+  return v;
+}
+
+/* deploy keeps unpacked/<archive sha256>[+uid<shift>] as the lower layer of
+ * overlays and the source of reflinks: such a template is in use. */
+static bool template_in_use(struct vzt_cache *c, const struct vzt_manifest *m)
+{
+  if (!m->archive_sha256)
+    return false;
+  _cleanup_free_ char *dir = vzt_cache_path(c, "unpacked");
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  size_t n = strlen(m->archive_sha256);
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (!strncasecmp(de->d_name, m->archive_sha256, n) && (!de->d_name[n] || de->d_name[n] == '+'))
+      return true;
+  return false;
+}
+
+struct by_age {
+  size_t i;
+  time_t mtime;
+};
+
+static int by_age_cmp(const void *a, const void *b)
+{
+  const struct by_age *x = a, *y = b;
+  return x->mtime < y->mtime ? -1 : x->mtime > y->mtime ? 1 : (x->i > y->i) - (x->i < y->i);
+}
+
+static void area_add(struct vzt_cache_area *a, const struct vzt_cache_area *b)
+{
+  a->bytes += b->bytes;
+  a->files += b->files;
+}
+
+static void usage_add(struct vzt_cache_usage *a, const struct vzt_cache_usage *b)
+{
+  area_add(&a->referenced, &b->referenced);
+  area_add(&a->unreferenced, &b->unreferenced);
+  area_add(&a->indices, &b->indices);
+  area_add(&a->parsed, &b->parsed);
+  area_add(&a->releases, &b->releases);
+  area_add(&a->templates, &b->templates);
+  area_add(&a->tmp, &b->tmp);
+  area_add(&a->partial, &b->partial);
+  area_add(&a->unpacked, &b->unpacked);
+}
+
+/* After the ordinary gc (r): picks templates, oldest first and not in use,
+ * until the cache would be under max_size, counting each one's files and the
+ * blobs only it listed; then removes them and their blobs (unless dry_run).
+ * The names go to *removed, what they free into r. */
+static int shrink_to(struct vzt_cache *c, const struct templates *t, uint64_t max_size, unsigned keep_days,
+                     bool dry_run, struct vzt_gc_result *r, char ***removed, struct vzt_error **err)
+{
+  _cleanup_strv_ char **refs = referenced_blobs(t);
+  struct vzt_cache_usage now, later;
+  if (vzt_cache_usage(c, refs, &now, err) < 0)
+    return -1;
+  /* A dry run removed nothing yet: what the ordinary gc would free is gone too. */
+  uint64_t size = vzt_cache_usage_total(&now).bytes - (dry_run ? vzt_cache_usage_total(&r->freed).bytes : 0);
+  uint64_t unref_base = now.unreferenced.bytes, unref_files = now.unreferenced.files;
+  _cleanup_free_ bool *gone = calloc(t->n + 1, sizeof(bool));
+  _cleanup_free_ struct by_age *order = calloc(t->n + 1, sizeof(*order));
+  if (!gone || !order)
+    abort();
+  size_t nc = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    struct stat st;
+    if (template_in_use(c, &t->v[i]))
+      continue;
+    order[nc++] = (struct by_age){i, stat(t->paths[i], &st) == 0 ? st.st_mtime : 0};
+  }
+  qsort(order, nc, sizeof(*order), by_age_cmp);
+  struct vzt_cache_area files = {0}, blobs = {0};
+  for (size_t k = 0; k < nc && size > max_size; k++) {
+    const struct vzt_manifest *m = &t->v[order[k].i];
+    struct vzt_cache_area these = {0};
+    if (vzt_cache_template_remove(c, m->name, m->archive_file, true, &these, err) < 0)
+      return -1;
+    gone[order[k].i] = true;
+    vzt_strv_push(removed, m->name);
+    _cleanup_strv_ char **left = remaining_blobs(t, gone);
+    if (vzt_cache_usage(c, left, &later, err) < 0)
+      return -1;
+    area_add(&files, &these);
+    uint64_t freed_blobs = later.unreferenced.bytes - unref_base;
+    size = vzt_cache_usage_total(&now).bytes - (dry_run ? vzt_cache_usage_total(&r->freed).bytes : 0) -
+           files.bytes - freed_blobs;
+    blobs = (struct vzt_cache_area){freed_blobs, later.unreferenced.files - unref_files};
+  }
+  if (size > max_size) {
+    char b1[32], b2[32];
+    vzt_warn("the cache stays at %s, over --max-size %s: the rest is templates in use by deploy's unpacked "
+             "trees, those trees, and index data (see `vztmpl cache list`; `cache rm`, `cache clean` remove more)",
+             human(size, b1), human(max_size, b2));
+  }
+  if (!**removed)
+    return 0;
+  if (dry_run) {
+    area_add(&r->freed.templates, &files);
+    area_add(&r->freed.unreferenced, &blobs);
+    return 0;
+  }
+  struct vzt_gc_result r2;
+  for (size_t i = 0; i < t->n; i++)
+    if (gone[i] && vzt_cache_template_remove(c, t->v[i].name, t->v[i].archive_file, false, &r->freed.templates,
+                                             err) < 0)
+      return -1;
+  _cleanup_strv_ char **left = remaining_blobs(t, gone);
+  struct vzt_gc_opts o = {.referenced = left, .keep_days = keep_days};
+  if (vzt_cache_gc(c, &o, &r2, err) < 0)
+    return -1;
+  usage_add(&r->freed, &r2.freed);
+  r->kept = r2.kept;
+  return 0;
+}
+
+static int cache_gc(struct vzt_ctx *ctx, bool json, unsigned keep_days, bool dry_run, uint64_t max_size)
 {
   struct vzt_error *err = NULL;
   struct vzt_cache *c = NULL;
@@ -339,16 +493,95 @@ static int cache_gc(struct vzt_ctx *ctx, bool json, unsigned keep_days, bool dry
   struct templates t;
   struct vzt_gc_result r;
   int status = 0;
+  _cleanup_strv_ char **removed = calloc(1, sizeof(char *));
   if (load_templates(c, true, &t, &err) < 0) {
     status = vzt_ctx_report(&err);
   } else {
     _cleanup_strv_ char **refs = referenced_blobs(&t);
     struct vzt_gc_opts o = {.referenced = refs, .keep_days = keep_days, .dry_run = dry_run};
-    if (vzt_cache_gc(c, &o, &r, &err) < 0)
+    if (vzt_cache_gc(c, &o, &r, &err) < 0 ||
+        (max_size && shrink_to(c, &t, max_size, keep_days, dry_run, &r, &removed, &err) < 0))
       status = vzt_ctx_report(&err);
     else
-      report_freed(dry_run ? "would free" : "freed", &r, json, vzt_cache_dir(c), t.n);
+      report_freed(dry_run ? "would free" : "freed", &r, json, vzt_cache_dir(c), t.n - strv_len(removed),
+                   removed);
   }
+  templates_clear(&t);
+  vzt_cache_close(c);
+  return status;
+}
+
+/* --- rm --- */
+
+/* "a, b, c" of the cached templates' names, or "none". */
+static char *names_of(const struct templates *t)
+{
+  char *s = vzt_strdup("");
+  for (size_t i = 0; i < t->n; i++) {
+    char *n = vzt_strdupf("%s%s%s", s, i ? ", " : "", t->v[i].name);
+    free(s);
+    s = n;
+  }
+  if (!*s) {
+    free(s);
+    s = vzt_strdup("none");
+  }
+  return s;
+}
+
+/* A manifest that does not load (and so is not among the templates) can still be removed by name. */
+static bool manifest_exists(const char *dir, const char *name)
+{
+  _cleanup_free_ char *path = vzt_strdupf("%s/%s.json", dir, name);
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cache_rm(struct vzt_ctx *ctx, bool json, bool dry_run, char **names)
+{
+  struct vzt_error *err = NULL;
+  struct vzt_cache *c = NULL;
+  if (open_exclusive(ctx, &c, &err) < 0)
+    return vzt_ctx_report(&err);
+  struct templates t;
+  load_templates(c, false, &t, &err);
+  int status = 0;
+  _cleanup_free_ ssize_t *which = calloc(strv_len(names) + 1, sizeof(ssize_t));
+  _cleanup_free_ char *templates_dir = vzt_cache_path(c, "templates");
+  if (!which)
+    abort();
+  /* Every name is checked before anything goes: all or nothing. */
+  for (size_t k = 0; names[k] && status == 0; k++) {
+    const char *name = names[k];
+    which[k] = -1;
+    for (size_t i = 0; i < t.n; i++)
+      if (!strcmp(t.v[i].name, name))
+        which[k] = (ssize_t) i;
+    bool plain = *name && name[0] != '.' && !strchr(name, '/');
+    if (!plain) {
+      vzt_refuse(&err, "\"%s\" is not a template name (a name as `vztmpl list templates` prints it, not a path)",
+                 name);
+      status = vzt_ctx_report(&err);
+    } else if (which[k] < 0 && !manifest_exists(templates_dir, name)) {
+      _cleanup_free_ char *have = names_of(&t);
+      fprintf(stderr, "vztmpl cache rm: no template %s in the cache %s; it has: %s\n", name, vzt_cache_dir(c),
+              have);
+      status = VZT_EXIT_USAGE;
+    }
+  }
+  struct vzt_gc_result r;
+  memset(&r, 0, sizeof(r));
+  _cleanup_strv_ char **removed = calloc(1, sizeof(char *));
+  for (size_t k = 0; status == 0 && names[k]; k++) {
+    /* A manifest that does not load names no archive: the usual one. */
+    const char *archive = which[k] >= 0 ? t.v[which[k]].archive_file : NULL;
+    if (vzt_cache_template_remove(c, names[k], archive, dry_run, &r.freed.templates, &err) < 0)
+      status = vzt_ctx_report(&err);
+    else
+      vzt_strv_push(&removed, names[k]);
+  }
+  if (status == 0)
+    report_freed(dry_run ? "would free" : "freed", &r, json, vzt_cache_dir(c), 0, removed);
   templates_clear(&t);
   vzt_cache_close(c);
   return status;
@@ -365,17 +598,45 @@ static int cache_clean(struct vzt_ctx *ctx, bool json, bool all, bool dry_run)
   if (vzt_cache_clean(c, all, dry_run, &r, &err) < 0)
     status = vzt_ctx_report(&err);
   else
-    report_freed(dry_run ? "would free" : "freed", &r, json, vzt_cache_dir(c), 0);
+    report_freed(dry_run ? "would free" : "freed", &r, json, vzt_cache_dir(c), 0, NULL);
   vzt_cache_close(c);
   return status;
 }
 
+/* "20G", "512M", "1.5T", "4096": K, M, G, T are powers of 1024 (a trailing
+ * "B" or "iB" is allowed). */
+static int parse_size(const char *s, uint64_t *out)
+{
+  char *end;
+  if (!*s || *s == '-')
+    return -1;
+  double v = strtod(s, &end);
+  if (end == s || v < 0)
+    return -1;
+  double mult = 1;
+  const char *units = "KMGT";
+  const char *u = *end ? strchr(units, toupper((unsigned char) *end)) : NULL;
+  if (u && *end) {
+    for (const char *p = units; p <= u; p++)
+      mult *= 1024;
+    end++;
+    if (!strcmp(end, "iB") || !strcmp(end, "B"))
+      end += strlen(end);
+  } else if (!strcmp(end, "B"))
+    end++;
+  if (*end || v * mult >= 1.8e19)
+    return -1;
+  *out = (uint64_t) (v * mult);
+  return 0;
+}
+
 int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_KEEP = 256, OPT_ALL, OPT_JSON };
+  enum { OPT_KEEP = 256, OPT_ALL, OPT_JSON, OPT_MAX_SIZE };
   static const struct option opts[] = {
       {"verbose", no_argument, NULL, 'v'},
       {"keep", required_argument, NULL, OPT_KEEP},
+      {"max-size", required_argument, NULL, OPT_MAX_SIZE},
       {"all", no_argument, NULL, OPT_ALL},
       {"dry-run", no_argument, NULL, 'n'},
       {"json", no_argument, NULL, OPT_JSON},
@@ -385,6 +646,7 @@ int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
   bool json = ctx->json, verbose = ctx->verbosity >= VZT_LOG_DEBUG, all = false, dry_run = false;
   bool keep_given = false;
   unsigned keep_days = DEFAULT_KEEP_DAYS;
+  uint64_t max_size = 0;
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "vnh", opts)) != -1) {
     switch (c) {
@@ -400,6 +662,13 @@ int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
       keep_given = true;
       break;
     }
+    case OPT_MAX_SIZE:
+      if (parse_size(optarg, &max_size) < 0 || max_size == 0) {
+        fprintf(stderr, "vztmpl cache: --max-size wants a size above 0: bytes, or a number with K, M, G "
+                        "or T (20G)\n");
+        return VZT_EXIT_USAGE;
+      }
+      break;
     case OPT_ALL: all = true; break;
     case 'n': dry_run = true; break;
     case OPT_JSON: json = true; break;
@@ -410,22 +679,28 @@ int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv)
   json |= ctx->json; /* global options may follow the command */
   verbose |= ctx->verbosity >= VZT_LOG_DEBUG;
   const char *sub = optind < argc ? argv[optind] : NULL;
-  if (!sub || argc - optind != 1) {
+  bool is_rm = sub && !strcmp(sub, "rm");
+  if (!sub || (is_rm ? argc - optind < 2 : argc - optind != 1)) {
+    if (is_rm)
+      fprintf(stderr, "vztmpl cache rm: name the templates to remove (`vztmpl list templates`)\n\n");
     usage(stderr);
     return VZT_EXIT_USAGE;
   }
   bool is_list = !strcmp(sub, "list"), is_gc = !strcmp(sub, "gc"), is_clean = !strcmp(sub, "clean");
-  if (!is_list && !is_gc && !is_clean) {
-    fprintf(stderr, "vztmpl cache: unknown subcommand \"%s\" (list, gc or clean)\n", sub);
+  if (!is_list && !is_gc && !is_clean && !is_rm) {
+    fprintf(stderr, "vztmpl cache: unknown subcommand \"%s\" (list, gc, rm or clean)\n", sub);
     return VZT_EXIT_USAGE;
   }
-  if ((keep_given && !is_gc) || (all && !is_clean) || (dry_run && is_list)) {
-    fprintf(stderr, "vztmpl cache %s: --keep is for gc, --all for clean, -n for gc and clean\n", sub);
+  if (((keep_given || max_size) && !is_gc) || (all && !is_clean) || (dry_run && is_list)) {
+    fprintf(stderr, "vztmpl cache %s: --keep and --max-size are for gc, --all for clean, -n for gc, rm and "
+                    "clean\n", sub);
     return VZT_EXIT_USAGE;
   }
   if (is_list)
     return cache_list(ctx, json, verbose);
   if (is_gc)
-    return cache_gc(ctx, json, keep_days, dry_run);
+    return cache_gc(ctx, json, keep_days, dry_run, max_size);
+  if (is_rm)
+    return cache_rm(ctx, json, dry_run, argv + optind + 1);
   return cache_clean(ctx, json, all, dry_run);
 }

@@ -27,6 +27,12 @@ static void usage(FILE *f)
           "      --gpg-homedir DIR  the GnuPG home holding KEY (default: $GNUPGHOME)\n"
           "      --keep N           builds kept per template name (default %d); last-good\n"
           "                         is always kept\n"
+          "      --base-url URL     where DIR is served (http:// or https://): makes\n"
+          "                         aplinfo.dat's Infopage links absolute (pveam's GUI);\n"
+          "                         kept for later runs\n"
+          "      --maintainer 'NAME <MAIL>'\n"
+          "                         aplinfo.dat's Maintainer (default: the --sign key's\n"
+          "                         user id); kept for later runs\n"
           "  -h, --help             this help\n\n"
           "Exit status: 0 published, 3 a template failed verification, 1 failed, 2 usage.\n",
           VZT_PUBLISH_KEEP_DEFAULT);
@@ -48,11 +54,13 @@ static char **cached_manifests(struct vzt_cache *cache)
 
 int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_SIGN = 256, OPT_HOMEDIR, OPT_KEEP };
+  enum { OPT_SIGN = 256, OPT_HOMEDIR, OPT_KEEP, OPT_BASE_URL, OPT_MAINTAINER };
   static const struct option opts[] = {
       {"sign", required_argument, NULL, OPT_SIGN},
       {"gpg-homedir", required_argument, NULL, OPT_HOMEDIR},
       {"keep", required_argument, NULL, OPT_KEEP},
+      {"base-url", required_argument, NULL, OPT_BASE_URL},
+      {"maintainer", required_argument, NULL, OPT_MAINTAINER},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
@@ -72,6 +80,21 @@ int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
       o.keep = (int) n;
       break;
     }
+    case OPT_BASE_URL:
+      if (vzt_publish_check_base_url(optarg) < 0) {
+        fprintf(stderr, "vztmpl publish: --base-url wants the http:// or https:// URL DIR is served at, "
+                        "without blanks\n");
+        return VZT_EXIT_USAGE;
+      }
+      o.base_url = optarg;
+      break;
+    case OPT_MAINTAINER:
+      if (vzt_publish_check_maintainer(optarg) < 0) {
+        fprintf(stderr, "vztmpl publish: --maintainer wants 'Name <user@host>' on one line\n");
+        return VZT_EXIT_USAGE;
+      }
+      o.maintainer = optarg;
+      break;
     case 'h': usage(stdout); return 0;
     default: return VZT_EXIT_USAGE;
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpl/archive-io.h"
@@ -17,6 +18,7 @@
 #include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 #include "lib/strutil.h"
 
 #define CONVERT_CHUNK (1024 * 1024)
@@ -100,6 +102,11 @@ static la_ssize_t convert_write_cb(struct archive *a, void *data, const void *bu
   return (la_ssize_t) len;
 }
 
+static void progress_endp(struct vzt_progress **p)
+{
+  vzt_progress_end(*p);
+}
+
 static void digest_freep(struct vzt_digest **d)
 {
   if (*d)
@@ -115,7 +122,8 @@ static bool is_zstd(int fd)
          magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd;
 }
 
-static int copy_bytes(int in, const char *src, struct convert_out *o, struct vzt_error **err)
+static int copy_bytes(int in, const char *src, struct convert_out *o, struct vzt_progress *bar,
+                      struct vzt_error **err)
 {
   _cleanup_free_ char *buf = malloc(CONVERT_CHUNK);
   if (!buf)
@@ -133,6 +141,7 @@ static int copy_bytes(int in, const char *src, struct convert_out *o, struct vzt
     vzt_digest_update(o->digest, buf, (size_t) n);
     o->size += (uint64_t) n;
     off += n;
+    vzt_progress_set(bar, (uint64_t) off);
   }
 }
 
@@ -199,8 +208,13 @@ int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, i
   if (in < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", src);
 
+  /* The source's bytes read so far: they measure the work whatever the target. */
+  struct stat st;
+  _cleanup_free_ char *label = vzt_strdupf("Writing %s", vzt_pack_format_ext(fmt));
+  __attribute__((cleanup(progress_endp))) struct vzt_progress *bar =
+      vzt_progress_begin(label, fstat(in, &st) == 0 ? (uint64_t) st.st_size : 0, true);
   if (fmt == VZT_PACK_ZST && is_zstd(in)) {
-    if (copy_bytes(in, src, &o, err) < 0)
+    if (copy_bytes(in, src, &o, bar, err) < 0)
       return -1;
   } else {
     /* "raw": the decompressed stream as one entry, so the tar bytes pass
@@ -246,6 +260,8 @@ int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, i
                              : vzt_fail(err, "cannot compress to %s: %s", vzt_pack_format_ext(fmt),
                                         archive_error_string(w));
       res->unpacked_size += (uint64_t) n;
+      la_int64_t consumed = archive_filter_bytes(r, -1);
+      vzt_progress_set(bar, consumed > 0 ? (uint64_t) consumed : 0);
     }
     if (archive_write_close(w) != ARCHIVE_OK)
       return o.write_errno ? vzt_fail_errno(err, o.write_errno, "cannot write the %s archive",

@@ -410,6 +410,7 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   _cleanup_close_ int rootfd = -1;
   struct pack_out o = {.fd = out_fd};
   struct pack_count acc = {0, 0};
+  struct vzt_progress *bar = NULL;
   int ret = -1;
 
   memset(res, 0, sizeof(*res));
@@ -477,9 +478,16 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
     goto out;
   }
 
+  uint64_t data_bytes = 0;
   for (size_t i = 0; i < t.n; i++)
+    if (S_ISREG(t.v[i].mode) && t.v[i].link == PACK_NONE)
+      data_bytes += t.v[i].size;
+  bar = vzt_progress_begin("Packing", data_bytes, true);
+  for (size_t i = 0; i < t.n; i++) {
     if (pack_write_entry(a, ae, &o, rootfd, root, &t, i, epoch, buf, &acc, err) < 0)
       goto out;
+    vzt_progress_set(bar, acc.unpacked);
+  }
   if (archive_write_close(a) != ARCHIVE_OK) {
     pack_archive_error(a, &o, err, "the end", "");
     goto out;
@@ -497,6 +505,7 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   ret = 0;
 
 out:
+  vzt_progress_end(bar);
   if (o.digest)
     vzt_digest_free(o.digest);
   vzt_error_free(&o.err);

@@ -291,8 +291,22 @@ static void take_strv(char ***mine, char ***theirs)
   }
 }
 
+/* "acme-web" from ".../acme-web.conf". */
+static char *name_from_path(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  char *stem = vzt_strdup(slash ? slash + 1 : path);
+  if (vzt_endswith(stem, ".conf") && strlen(stem) > strlen(".conf"))
+    stem[strlen(stem) - strlen(".conf")] = 0;
+  return stem;
+}
+
 int vzt_recipe_inherit(struct vzt_recipe *r, const char *recipes_dir, struct vzt_error **err)
 {
+  /* A golden image is not its base: without "name =" it is named after its
+   * own file, so its templates never take (and overwrite) the base's name. */
+  if (r->base && !r->name)
+    r->name = name_from_path(r->path);
   for (int depth = 0; r->base; depth++) {
     if (depth == 8)
       return vzt_fail(err, "%s: bases nest deeper than 8 (a loop?)", r->path);

@@ -33,7 +33,7 @@ make_key other
 SITE="$T/srv/good"
 mkdir -p "$T/srv"
 start=$(date +%s)
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid --base-url https://tmpl.example/good "$A"
 echo "publish: $(grep '^Published' "$T/stderr") in $(($(date +%s) - start)) s"
 (cd "$SITE" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the published files"
 gpgv --keyring "$T/pub.gpg" "$SITE/SHA256SUMS.gpg" "$SITE/SHA256SUMS" 2>/dev/null || fail "SHA256SUMS.gpg does not verify with gpgv"
@@ -276,8 +276,12 @@ for rec in records:
     for k in ("package", "type", "os", "version", "infopage", "location", "md5sum", "sha512sum", "headline"):
         assert res.get(k), "missing " + k
     assert res["type"] == "lxc" and res["section"] == "system", res
+    assert res["infopage"].startswith("https://tmpl.example/good/templates/"), res["infopage"]
+    assert re.match(r"^[^<>]+ <[^@<>]+@[^@<>]+>$", res["maintainer"]), res["maintainer"]
     template = re.sub(r".*/([^/]+\.tar\.(gz|xz|zst))$", r"\1", res["location"])
     assert template.endswith(".tar.zst") and "/" not in template, template
+    # Proxmox's own naming: the version in the file name, so builds differ.
+    assert template == f"{res['os']}-minbase_{res['version']}_amd64.tar.zst", template
     assert not re.match(r"^[a-zA-Z]+://", res["location"])
     data = urllib.request.urlopen(source + "/" + res["location"]).read()
     assert hashlib.md5(data).hexdigest() == res["md5sum"], "md5sum"

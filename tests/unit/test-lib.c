@@ -6,6 +6,7 @@
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 #include "lib/strutil.h"
 
 #include "tests/unit/unit.h"
@@ -193,6 +194,58 @@ START_TEST(read_file_max_refuses_devices_and_large_files)
 }
 END_TEST
 
+START_TEST(progress_line_has_rate_and_time_left)
+{
+  char line[256];
+  /* 50 of 100 MiB at 5 MiB/s: 10 s left. */
+  vzt_progress_format(line, sizeof(line), "Downloading", 50ull << 20, 100ull << 20, true, 10.0, 5.0 * 1048576);
+  ck_assert_msg(strstr(line, " 50% 50 MiB/100 MiB"), "%s", line);
+  ck_assert_msg(strstr(line, "5.0 MiB/s"), "%s", line);
+  ck_assert_msg(strstr(line, "0:10 left"), "%s", line);
+  /* An hour and more, in h:mm:ss. */
+  vzt_progress_format(line, sizeof(line), "Downloading", 0, 3723ull << 20, true, 1.0, 1048576);
+  ck_assert_msg(strstr(line, "1:02:03 left") && strstr(line, "1.0 MiB/s"), "%s", line);
+  /* No rate known yet: neither rate nor time left. */
+  vzt_progress_format(line, sizeof(line), "Downloading", 0, 100, true, 0.2, 0);
+  ck_assert_msg(!strstr(line, "/s") && !strstr(line, "left"), "%s", line);
+  /* A count: time left, no byte rate. */
+  vzt_progress_format(line, sizeof(line), "Unpacking", 30, 90, false, 3.0, 10.0);
+  ck_assert_msg(strstr(line, " 33% 30/90") && strstr(line, "0:06 left") && !strstr(line, "/s"), "%s", line);
+  /* Done: no time left shown. */
+  vzt_progress_format(line, sizeof(line), "Unpacking", 90, 90, false, 9.0, 10.0);
+  ck_assert_msg(strstr(line, "100%") && !strstr(line, "left"), "%s", line);
+  /* No total: the time so far. */
+  vzt_progress_format(line, sizeof(line), "Configuring 88 packages", 0, 0, false, 75.4, 0);
+  ck_assert_msg(strstr(line, "Configuring 88 packages") && strstr(line, "1:15") && !strstr(line, "%"), "%s", line);
+}
+END_TEST
+
+/* stderr not a terminal: a whole bar's life, long enough to be drawn, prints nothing. */
+START_TEST(progress_is_silent_without_a_terminal)
+{
+  char path[] = "/tmp/vzt-progress.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  int saved = dup(STDERR_FILENO);
+  ck_assert_int_ge(saved, 0);
+  ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+  vzt_log_setup(VZT_LOG_INFO, true);
+  struct vzt_progress *p = vzt_progress_begin("Downloading", 1000, true);
+  double t0 = vzt_now();
+  for (uint64_t i = 0; vzt_now() - t0 < 1.5; i++)
+    vzt_progress_set(p, i % 1000);
+  vzt_progress_end(p);
+  fflush(stderr);
+  ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+  close(saved);
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  ck_assert_int_eq(st.st_size, 0);
+  close(fd);
+  unlink(path);
+}
+END_TEST
+
 START_TEST(first_error_wins_and_prefix)
 {
   struct vzt_error *err = NULL;
@@ -271,6 +324,8 @@ int main(void)
   /* AddressSanitizer reports an impossible size itself and exits 1. */
   tcase_add_test_raise_signal(tc, allocation_failure_is_loud, SIGABRT);
 #endif
+  tcase_add_test(tc, progress_line_has_rate_and_time_left);
+  tcase_add_test(tc, progress_is_silent_without_a_terminal);
   suite_add_tcase(s, tc);
   return vzt_unit_run(s);
 }

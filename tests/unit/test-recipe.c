@@ -154,6 +154,20 @@ START_TEST(a_golden_recipe_inherits_its_base)
   vzt_recipe_free(r);
   unlink(path);
   free(path);
+  /* Without "name =" a golden image is named after its file, never its base. */
+  path = write_recipe("[template]\nbase = debian:12\nvariant = minbase\n");
+  char *conf = vzt_strdupf("%s-acme-web.conf", path);
+  ck_assert_int_eq(rename(path, conf), 0);
+  ck_assert_int_eq(vzt_recipe_load(conf, &r, &err), 0);
+  ck_assert_msg(vzt_recipe_inherit(r, RECIPES, &err) == 0, "%s", err ? err->msg : "");
+  char *want = vzt_strdupf("%s-acme-web", strrchr(path, '/') + 1);
+  ck_assert_ptr_nonnull(r->name);
+  ck_assert_str_eq(r->name, want);
+  free(want);
+  vzt_recipe_free(r);
+  unlink(conf);
+  free(conf);
+  free(path);
   path = write_recipe("[template]\nbase = debian:99\n");
   ck_assert_int_eq(vzt_recipe_load(path, &r, &err), 0);
   ck_assert_int_eq(vzt_recipe_inherit(r, RECIPES, &err), -1);

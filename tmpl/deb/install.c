@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Maintainer scripts must not start services while we build. */
@@ -163,6 +164,32 @@ static int unpack_all(const char *root, Solvable **order, size_t n, char *const 
   return ret;
 }
 
+/* The workers leave one stanza per package they unpacked ("000042"): their
+ * count is how far the unpacking is. Called from the progress thread while
+ * workers are being cloned, so nothing here allocates (a malloc lock held at
+ * a raw clone would stay held in the child): getdents64 into a stack buffer. */
+static uint64_t count_unpacked(void *data)
+{
+  int fd = openat(*(const int *) data, "var/lib/dpkg/vztmpl-unpacked", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  uint64_t n = 0;
+  char buf[8192] __attribute__((aligned(8)));
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (got <= 0)
+      break;
+    for (long off = 0; off < got;) {
+      const struct dirent64 *de = (const struct dirent64 *) (buf + off);
+      if (strlen(de->d_name) == 6 && strspn(de->d_name, "0123456789") == 6)
+        n++;
+      off += de->d_reclen;
+    }
+  }
+  close(fd);
+  return n;
+}
+
 /* The stanzas the workers left, joined in transaction order into status. */
 static int write_status(int rootfd, size_t n, struct vzt_error **err)
 {
@@ -295,7 +322,11 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   if (usr_links(job, order, n, blobs, &links, err) < 0 || prepare_root(job, rootfd, links, err) < 0)
     return -1;
   double t0 = vzt_now();
-  if (unpack_all(root, order, n, blobs, job->parallel_unpack, err) < 0)
+  struct vzt_progress *bar = vzt_progress_begin("Unpacking", n, false);
+  vzt_progress_poll(bar, count_unpacked, &rootfd);
+  int ur = unpack_all(root, order, n, blobs, job->parallel_unpack, err);
+  vzt_progress_end(bar);
+  if (ur < 0)
     return -1;
   if (write_status(rootfd, n, err) < 0)
     return -1;
@@ -336,6 +367,10 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
     } else
       rseq[nr] = i, rest[nr++] = order[i];
   }
+  /* dpkg runs in the sandbox: the bar shows the time it has taken so far. */
+  _cleanup_free_ char *label = vzt_strdupf("Configuring %zu packages", n);
+  /* With -v the scripts' own output goes to stderr: no bar to cut it up. */
+  bar = vzt_log_verbosity() > VZT_LOG_INFO ? NULL : vzt_progress_begin(label, 0, false);
   double ts = vzt_now();
   int r = run_preinsts(job, root, rootfd, essential, eseq, ne, env, err);
   vzt_debug("preinst of %zu Essential packages: %.1f s", ne, vzt_now() - ts);
@@ -351,6 +386,7 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
   if (r == 0)
     r = vzt_target_run(job->target, argv, env, false, "dpkg --configure -a in the new root", err);
+  vzt_progress_end(bar);
   vzt_debug("configuring the others: %.1f s", vzt_now() - ts);
   free(essential);
   free(rest);

@@ -27,41 +27,96 @@ static const char *lxc_variant(const struct vzt_publish_entry *e)
   return e->variant && *e->variant ? e->variant : "default";
 }
 
+/* A golden image is its own distribution in LXC's index ("lxc-create -t
+ * download -- -d acme-web -r bookworm"): under the base's key, asking for
+ * plain Debian would give the firm's image. */
+static const char *lxc_distribution(const struct vzt_publish_entry *e)
+{
+  return e->image ? e->image : e->distribution;
+}
+
+char *vzt_publish_image_name(const char *name, const char *distribution, const char *release,
+                             const char *architecture, const char *variant)
+{
+  _cleanup_free_ char *plain = vzt_strdupf("%s-%s-%s", distribution, release, architecture);
+  _cleanup_free_ char *plain_variant = vzt_strdupf("%s-%s", plain, variant ? variant : "");
+  if (!strcmp(name, plain) || (variant && !strcmp(name, plain_variant)))
+    return NULL;
+  _cleanup_free_ char *suffix = vzt_strdupf("-%s", architecture);
+  char *image = vzt_strdup(name);
+  if (vzt_endswith(image, suffix) && strlen(image) > strlen(suffix))
+    image[strlen(image) - strlen(suffix)] = 0;
+  return image;
+}
+
+/* Proxmox's version: digits first, no "_" (it separates the name's parts). */
+static char *pve_version(const struct vzt_publish_entry *e)
+{
+  char *v = vzt_strdup(e->build ? e->build : "0");
+  for (char *p = v; *p; p++)
+    if (*p == '-')
+      *p = '.';
+  return v;
+}
+
+char *vzt_publish_pve_name(const struct vzt_publish_entry *e)
+{
+  _cleanup_free_ char *version = pve_version(e);
+  _cleanup_free_ char *stem = e->image ? vzt_strdup(e->image)
+                              : e->variant && *e->variant
+                                  ? vzt_strdupf("%s-%s-%s", e->distribution, e->release, e->variant)
+                                  : vzt_strdupf("%s-%s", e->distribution, e->release);
+  return vzt_strdupf("%s_%s-1_%s.tar.zst", stem, version, e->deb_architecture);
+}
+
 char *vzt_publish_aplinfo_stanza(const struct vzt_publish_entry *e)
 {
   /* pveam wants Package, Type (lxc), OS, Version (starting with a digit) and
-   * Infopage; Location relative to the index is resolved against its URL;
-   * Description runs to the end of the stanza, so it comes last. */
+   * Infopage; Location relative to the index is resolved against its URL,
+   * and its file name is the template's name on the Proxmox host, so it
+   * carries the version. The GUI shows Infopage as a link: absolute or
+   * nothing. Description runs to the end of the stanza, so it comes last. */
   _cleanup_free_ char *variant = e->variant ? vzt_strdupf(" %s", e->variant) : vzt_strdup("");
   _cleanup_free_ char *codename = e->codename ? vzt_strdupf(" (%s)", e->codename) : vzt_strdup("");
+  _cleanup_free_ char *version = pve_version(e);
+  const char *base = e->base_url ? e->base_url : "";
+  size_t bl = strlen(base);
+  while (bl && base[bl - 1] == '/')
+    bl--;
+  _cleanup_free_ char *maintainer = e->maintainer ? vzt_strdupf("Maintainer: %s\n", e->maintainer) : vzt_strdup("");
+  _cleanup_free_ char *infopage = e->base_url ? vzt_strdupf("Infopage: %.*s/%.*s.json\n", (int) bl, base,
+                                                            (int) (strlen(e->archive) - strlen(".tar.zst")),
+                                                            e->archive)
+                                              : vzt_strdup("");
+  _cleanup_free_ char *what = e->image ? vzt_strdupf("%s, a golden image on ", e->image) : vzt_strdup("");
   return vzt_strdupf("Package: %s\n"
-                     "Version: %s\n"
+                     "Version: %s-1\n"
                      "Type: lxc\n"
                      "OS: %s-%s\n"
                      "Section: system\n"
-                     "Maintainer: vztmpl\n"
+                     "%s"
                      "Architecture: %s\n"
                      "Location: %s\n"
                      "md5sum: %s\n"
                      "sha512sum: %s\n"
-                     "Infopage: %.*s.json\n"
-                     "Description: %s %s%s%s for %s\n"
+                     "%s"
+                     "Description: %s%s %s%s%s for %s\n"
                      " Built by vztmpl, build %s; sha256 %s. The manifest beside it lists every package.\n",
-                     e->name, e->build, e->distribution, e->release, e->deb_architecture, e->archive,
-                     e->md5, e->sha512, (int) (strlen(e->archive) - strlen(".tar.zst")), e->archive,
+                     e->name, version, e->distribution, e->release, maintainer, e->deb_architecture,
+                     e->pve_archive ? e->pve_archive : e->archive, e->md5, e->sha512, infopage, what,
                      e->distribution, e->release, codename, variant, e->architecture, e->build, e->sha256);
 }
 
 char *vzt_publish_lxc_dir(const struct vzt_publish_entry *e)
 {
-  return vzt_strdupf("images/%s/%s/%s/%s/%s", e->distribution, lxc_release(e), e->deb_architecture,
+  return vzt_strdupf("images/%s/%s/%s/%s/%s", lxc_distribution(e), lxc_release(e), e->deb_architecture,
                      lxc_variant(e), e->build);
 }
 
 char *vzt_publish_lxc_line(const struct vzt_publish_entry *e)
 {
   _cleanup_free_ char *dir = vzt_publish_lxc_dir(e);
-  return vzt_strdupf("%s;%s;%s;%s;%s;/%s/\n", e->distribution, lxc_release(e), e->deb_architecture,
+  return vzt_strdupf("%s;%s;%s;%s;%s;/%s/\n", lxc_distribution(e), lxc_release(e), e->deb_architecture,
                      lxc_variant(e), e->build, dir);
 }
 
@@ -100,7 +155,7 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, st
                                                  e->architecture);
   _cleanup_free_ char *message = vzt_strdupf("You just created a %s %s %s container (vztmpl template %s, "
                                              "build %s).\n",
-                                             e->distribution, lxc_release(e), e->deb_architecture,
+                                             lxc_distribution(e), lxc_release(e), e->deb_architecture,
                                              e->name, e->build);
   /* The cached copy lxc-download keeps is re-fetched after this. */
   _cleanup_free_ char *expiry = vzt_strdupf("%lld\n", (long long) e->epoch + 30 * 86400);

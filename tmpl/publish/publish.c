@@ -201,8 +201,10 @@ static json_object *template_entry(json_object *index, const struct vzt_manifest
   return t;
 }
 
-/* What the formats need, from an index entry and one of its builds. */
-static void entry_view(json_object *t, json_object *b, struct vzt_publish_entry *e)
+/* What the formats need, from an index entry and one of its builds; *image
+ * (e->image) is the caller's to free. */
+static void entry_view(json_object *index, json_object *t, json_object *b, struct vzt_publish_entry *e,
+                       char **image)
 {
   *e = (struct vzt_publish_entry){
       .name = vzt_index_str(t, "name"),
@@ -218,8 +220,16 @@ static void entry_view(json_object *t, json_object *b, struct vzt_publish_entry 
       .size = (uint64_t) jint(b, "size"),
       .md5 = vzt_index_str(b, "md5"),
       .sha512 = vzt_index_str(b, "sha512"),
+      .pve_archive = vzt_index_str(b, "pve_archive"),
+      .base_url = vzt_index_str(index, "base_url"),
+      .maintainer = vzt_index_str(index, "maintainer"),
       .epoch = (time_t) jint(b, "source_date_epoch"),
   };
+  /* Worked out from the name, so builds published before it was recorded
+   * get their own LXC key too. */
+  *image = vzt_publish_image_name(e->name ? e->name : "", e->distribution, e->release, e->architecture,
+                                  e->variant);
+  e->image = *image;
 }
 
 static struct staged *stage_dir(struct publish_run *run, const char *final, struct vzt_error **err)
@@ -294,7 +304,18 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
 
   /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
   struct vzt_publish_entry e;
-  entry_view(t, b, &e);
+  _cleanup_free_ char *image = NULL;
+  entry_view(run->index, t, b, &e, &image);
+  /* pveam names the downloaded file after Location's last part: a second
+   * name of the same bytes that carries the version (a hard link). */
+  _cleanup_free_ char *pve_name = vzt_publish_pve_name(&e);
+  _cleanup_free_ char *pve_dst = vzt_strdupf("%s/%s/%s", dir, s->tmp, pve_name);
+  /* A file system without hard links gets a link by name, beside the archive. */
+  if (link(dst, pve_dst) < 0 && symlink(m->archive_file, pve_dst) < 0)
+    return vzt_fail_errno(err, errno, "cannot link %s to %s", dst, pve_dst);
+  _cleanup_free_ char *pve_archive = vzt_strdupf("%s/%s", final, pve_name);
+  jset(b, "pve_archive", pve_archive);
+  e.pve_archive = vzt_index_str(b, "pve_archive");
   _cleanup_free_ char *lxc_final = vzt_publish_lxc_dir(&e);
   struct staged *ls = stage_dir(run, lxc_final, err);
   if (!ls)
@@ -431,7 +452,8 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
       }
       if (good && vzt_index_str(b, "build") && !strcmp(good, vzt_index_str(b, "build")) && vzt_index_str(b, "md5")) {
         struct vzt_publish_entry e;
-        entry_view(t, b, &e);
+        _cleanup_free_ char *image = NULL;
+        entry_view(run->index, t, b, &e, &image);
         _cleanup_free_ char *stanza = vzt_publish_aplinfo_stanza(&e);
         _cleanup_free_ char *line = vzt_publish_lxc_line(&e);
         char *na = vzt_strdupf("%s%s%s", aplinfo, *aplinfo ? "\n" : "", stanza);
@@ -588,6 +610,46 @@ static int lock_dir(struct publish_run *run, struct vzt_error **err)
   return 0;
 }
 
+/* Where DIR is served and who maintains it: given once, kept in index.json
+ * for later runs; the maintainer defaults to the signing key's user id. */
+static int remember_aplinfo_fields(struct publish_run *run, struct vzt_error **err)
+{
+  const struct vzt_publish_opts *o = run->o;
+  if (o->base_url)
+    jset(run->index, "base_url", o->base_url);
+  if (o->maintainer)
+    jset(run->index, "maintainer", o->maintainer);
+  else if (o->sign_key && !vzt_index_str(run->index, "maintainer")) {
+    _cleanup_free_ char *uid = NULL;
+    if (vzt_gpg_signer_uid(o->gpg_homedir, o->sign_key, &uid, err) < 0)
+      return -1;
+    if (uid && vzt_publish_check_maintainer(uid) == 0)
+      jset(run->index, "maintainer", uid);
+  }
+  return 0;
+}
+
+int vzt_publish_check_base_url(const char *url)
+{
+  if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+    return -1;
+  for (const char *p = url; *p; p++)
+    if ((unsigned char) *p <= ' ' || *p == 0x7f)
+      return -1;
+  return 0;
+}
+
+int vzt_publish_check_maintainer(const char *s)
+{
+  /* One line of aplinfo: nothing that could end it or start another field. */
+  for (const char *p = s; *p; p++)
+    if ((unsigned char) *p < ' ' || *p == 0x7f)
+      return -1;
+  const char *lt = strchr(s, '<'), *at = lt ? strchr(lt, '@') : NULL;
+  const char *gt = at ? strchr(at, '>') : NULL;
+  return lt && lt > s && at && at > lt + 1 && gt && gt > at + 1 && !gt[1] ? 0 : -1;
+}
+
 static int publish_one(struct publish_run *run, const char *path, struct vzt_publish_result *r,
                        struct vzt_error **err)
 {
@@ -649,6 +711,12 @@ int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, 
     return -1;
   if (load_index(&run, err) < 0)
     return -1;
+  if (remember_aplinfo_fields(&run, err) < 0)
+    return -1;
+  if (!vzt_index_str(run.index, "base_url"))
+    vzt_warn("aplinfo.dat gets no Infopage links (a relative one is broken in Proxmox's GUI, and pveam "
+             "may skip records without one): give publish --base-url URL, where %s is served",
+             o->dir);
   /* A planted link among the directories is refused before any work. */
   if (vzt_mkdirat_p_nofollow(run.dirfd, "templates", 0755, err) < 0 ||
       vzt_mkdirat_p_nofollow(run.dirfd, "meta/1.0", 0755, err) < 0)

@@ -25,6 +25,8 @@ struct vzt_publish_opts {
   const char *gpg_homedir; /* NULL: $GNUPGHOME */
   int keep;                /* builds kept per template name; >= 1 */
   int threads;             /* for xz; 0 = CPUs */
+  const char *base_url;    /* where DIR is served: aplinfo's Infopage is absolute (remembered in index.json) */
+  const char *maintainer;  /* "Name <mail>" for aplinfo (remembered); NULL: the signing key's user id */
 };
 
 struct vzt_publish_result {
@@ -43,6 +45,11 @@ struct vzt_publish_result {
 int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, struct vzt_error **err);
 void vzt_publish_result_clear(struct vzt_publish_result *r);
 
+/* 0 when url is an http(s) URL without blanks or control characters, for
+ * --base-url; 0 when s is "Name <user@host>" on one line, for --maintainer. */
+int vzt_publish_check_base_url(const char *url);
+int vzt_publish_check_maintainer(const char *s);
+
 /* "<YYYYmmdd>-<HHMMSS>-<12 hex of the archive's sha256>": the build's
  * SOURCE_DATE_EPOCH in UTC and its content, so the same bytes are the same
  * build and the ids sort by date. */
@@ -57,8 +64,20 @@ struct vzt_publish_entry {
   const char *sha256;
   uint64_t size;
   const char *md5, *sha512;      /* of the archive, for aplinfo */
+  const char *pve_archive;       /* the archive under Proxmox's name (NULL: archive) */
+  const char *image;             /* a golden image's own name ("acme-web"); NULL for a plain template */
+  const char *base_url;          /* NULL: unknown, aplinfo has no Infopage */
+  const char *maintainer;        /* NULL: aplinfo has no Maintainer */
   time_t epoch;
 };
+/* A golden image's own name: the template name less its architecture, when
+ * that is not the distribution's plain name; NULL for a plain template. */
+char *vzt_publish_image_name(const char *name, const char *distribution, const char *release,
+                             const char *architecture, const char *variant);
+/* "<os>-<release>-<variant>_<version>-1_<arch>.tar.zst" as Proxmox names its
+ * own templates (a golden image: "<image>_<version>-1_<arch>.tar.zst"); the
+ * version is the build's date and hash, so every build has its own name. */
+char *vzt_publish_pve_name(const struct vzt_publish_entry *e);
 /* One aplinfo.dat stanza (Description last: pveam reads it to the end). */
 char *vzt_publish_aplinfo_stanza(const struct vzt_publish_entry *e);
 /* "dist;release;arch;variant;build;/images/.../" as lxc-download reads it. */
