@@ -126,23 +126,64 @@ char *vzt_oci_manifest_json(const struct vzt_oci_image *img)
   return to_string(o);
 }
 
-char *vzt_oci_index_json(const struct vzt_oci_image *imgs, size_t n, const char *tag)
+/* A platform's own tag beside the image's: "12-arm64", "12-armv7". */
+char *vzt_oci_platform_tag(const char *tag, const struct vzt_oci_platform *p)
+{
+  return vzt_strdupf("%s-%s%s", tag, p->architecture, p->variant ? p->variant : "");
+}
+
+static json_object *manifest_entry(const struct vzt_oci_image *img, const char *ref)
+{
+  json_object *d = json_object_new_object();
+  if (ref) {
+    json_object *an = json_object_new_object();
+    add_str(an, "org.opencontainers.image.ref.name", ref);
+    json_object_object_add(d, "annotations", an);
+  }
+  add_str(d, "digest", img->manifest.digest);
+  add_str(d, "mediaType", VZT_OCI_MEDIA_MANIFEST);
+  json_object_object_add(d, "platform", platform(&img->platform));
+  json_object_object_add(d, "size", json_object_new_int64((int64_t) img->manifest.size));
+  return d;
+}
+
+static char *index_json(json_object *ms)
 {
   json_object *o = json_object_new_object();
-  json_object *ms = json_object_new_array();
-  for (size_t i = 0; i < n; i++) {
-    json_object *d = json_object_new_object();
-    json_object *an = json_object_new_object();
-    add_str(an, "org.opencontainers.image.ref.name", tag);
-    json_object_object_add(d, "annotations", an);
-    add_str(d, "digest", imgs[i].manifest.digest);
-    add_str(d, "mediaType", VZT_OCI_MEDIA_MANIFEST);
-    json_object_object_add(d, "platform", platform(&imgs[i].platform));
-    json_object_object_add(d, "size", json_object_new_int64((int64_t) imgs[i].manifest.size));
-    json_object_array_add(ms, d);
-  }
   json_object_object_add(o, "manifests", ms);
   add_str(o, "mediaType", VZT_OCI_MEDIA_INDEX);
   json_object_object_add(o, "schemaVersion", json_object_new_int(2));
   return to_string(o);
+}
+
+char *vzt_oci_platforms_json(const struct vzt_oci_image *imgs, size_t n)
+{
+  json_object *ms = json_object_new_array();
+  for (size_t i = 0; i < n; i++)
+    json_object_array_add(ms, manifest_entry(&imgs[i], NULL));
+  return index_json(ms);
+}
+
+char *vzt_oci_index_json(const struct vzt_oci_image *imgs, size_t n, const char *tag,
+                         const struct vzt_oci_blob *platforms)
+{
+  json_object *ms = json_object_new_array();
+  if (!platforms) {
+    json_object_array_add(ms, manifest_entry(&imgs[0], tag));
+    return index_json(ms);
+  }
+  for (size_t i = 0; i < n; i++) {
+    _cleanup_free_ char *ref = vzt_oci_platform_tag(tag, &imgs[i].platform);
+    json_object_array_add(ms, manifest_entry(&imgs[i], ref));
+  }
+  json_object *d = descriptor(VZT_OCI_MEDIA_INDEX, platforms);
+  json_object *an = json_object_new_object();
+  add_str(an, "org.opencontainers.image.ref.name", tag);
+  /* Sorted keys: annotations come first. */
+  json_object *sorted = json_object_new_object();
+  json_object_object_add(sorted, "annotations", an);
+  json_object_object_foreach(d, k, v) json_object_object_add(sorted, k, json_object_get(v));
+  json_object_put(d);
+  json_object_array_add(ms, sorted);
+  return index_json(ms);
 }

@@ -49,7 +49,16 @@ void vzt_oci_time(time_t t, char out[32]);
 /* The canonical (sorted keys, no spaces) JSON documents; the caller frees them. */
 char *vzt_oci_config_json(const struct vzt_oci_image *img);
 char *vzt_oci_manifest_json(const struct vzt_oci_image *img);
-char *vzt_oci_index_json(const struct vzt_oci_image *imgs, size_t n, const char *tag);
+/* The platforms' image index: a manifest per template, each with its platform. */
+char *vzt_oci_platforms_json(const struct vzt_oci_image *imgs, size_t n);
+/* The layout's index.json. One template: its manifest, tagged, with its
+ * platform. Several: each manifest with its platform and a tag of its own
+ * (vzt_oci_platform_tag), then the platforms' index (the blob `platforms`)
+ * under the tag, so that a reader given the tag picks its own platform
+ * and every tag names one thing. */
+char *vzt_oci_index_json(const struct vzt_oci_image *imgs, size_t n, const char *tag,
+                         const struct vzt_oci_blob *platforms);
+char *vzt_oci_platform_tag(const char *tag, const struct vzt_oci_platform *p);
 #define VZT_OCI_LAYOUT_JSON "{\"imageLayoutVersion\":\"1.0.0\"}"
 
 /* Makes the layout's blobs/sha256 directory under dirfd. */

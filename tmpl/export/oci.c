@@ -146,7 +146,13 @@ static int make_tmp(struct oci_job *j, struct vzt_error **err)
 static int finish(struct oci_job *j, struct vzt_error **err)
 {
   qsort(j->imgs, j->n, sizeof(*j->imgs), cmp_platform);
-  _cleanup_free_ char *index = vzt_oci_index_json(j->imgs, j->n, j->tag);
+  struct vzt_oci_blob platforms;
+  if (j->n > 1) {
+    _cleanup_free_ char *pj = vzt_oci_platforms_json(j->imgs, j->n);
+    if (vzt_oci_put_blob(j->dirfd, pj, strlen(pj), &platforms, err) < 0)
+      return -1;
+  }
+  _cleanup_free_ char *index = vzt_oci_index_json(j->imgs, j->n, j->tag, j->n > 1 ? &platforms : NULL);
   if (vzt_atomic_write_file(j->dirfd, "index.json", index, strlen(index), 0644, err) < 0)
     return -1;
   if (!j->archive) {
