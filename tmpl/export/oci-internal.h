@@ -44,6 +44,9 @@ struct vzt_oci_image {
 
 /* The platform of a canonical architecture name (x86_64 -> amd64); -1 when OCI has no name for it. */
 int vzt_oci_platform_of(const char *arch, struct vzt_oci_platform *p);
+/* Whether two templates are builds of one recipe (distribution, release,
+ * variant), the only ones one image index holds. */
+bool vzt_oci_same_recipe(const struct vzt_manifest *a, const struct vzt_manifest *b);
 /* RFC 3339 in UTC, as OCI's created fields want it; out holds 21 bytes. */
 void vzt_oci_time(time_t t, char out[32]);
 /* The canonical (sorted keys, no spaces) JSON documents; the caller frees them. */

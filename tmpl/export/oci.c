@@ -42,6 +42,11 @@ static bool same(const char *a, const char *b)
   return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+bool vzt_oci_same_recipe(const struct vzt_manifest *a, const struct vzt_manifest *b)
+{
+  return same(a->distribution, b->distribution) && same(a->release, b->release) && same(a->variant, b->variant);
+}
+
 static int cmp_platform(const void *a, const void *b)
 {
   const struct vzt_oci_image *x = a, *y = b;
@@ -66,8 +71,7 @@ static int load_templates(struct oci_job *j, struct vzt_error **err)
     if (vzt_oci_platform_of(m->architecture, &j->imgs[i].platform) < 0)
       return vzt_fail(err, "%s: OCI has no platform name for the architecture %s", m->name,
                       m->architecture ? m->architecture : "(none)");
-    if (!same(m->distribution, first->distribution) || !same(m->release, first->release) ||
-        !same(m->variant, first->variant))
+    if (!vzt_oci_same_recipe(first, m))
       return vzt_usage_error(err, "%s and %s are not builds of one recipe (distribution, release and variant differ); "
                                   "export them as separate images",
                              first->name, m->name);
