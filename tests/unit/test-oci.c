@@ -339,7 +339,7 @@ START_TEST(test_layer_changed_refused)
   struct vzt_manifest m = manifest("x86_64");
   struct vzt_oci_image img = {.m = &m};
   _cleanup_error_ struct vzt_error *err = NULL;
-  ck_assert_int_eq(vzt_oci_put_layer(dirfd_, zst, D64("0") + 7,
+  ck_assert_int_eq(vzt_oci_put_layer(dirfd_, zst, &D64("0")[7],
                                      &img, &err),
                    -1);
   ck_assert_int_eq(err->status, VZT_EXIT_REFUSED);
