@@ -54,18 +54,37 @@ static int cmp_platform(const void *a, const void *b)
   return c ? c : strcmp(x->platform.variant ? x->platform.variant : "", y->platform.variant ? y->platform.variant : "");
 }
 
+/* The manifest is read once: its bytes become the blob, and the copy in
+ * the layout is what the image is made from, so the blob, the
+ * annotations and the layer's expected hash agree even if the cache's
+ * .json is replaced meanwhile (a rebuild). */
+static int load_manifest(struct oci_job *j, size_t i, struct vzt_error **err)
+{
+  const char *path = j->req->manifests[i];
+  struct vzt_oci_image *img = &j->imgs[i];
+  _cleanup_free_ char *json = NULL;
+  size_t len;
+  if (vzt_read_file_max(path, VZT_LIMIT_MANIFEST, &json, &len, err) < 0 ||
+      vzt_oci_put_blob(j->dirfd, json, len, &img->vztmpl, err) < 0)
+    return -1;
+  _cleanup_free_ char *copy = vzt_strdupf("%s/blobs/sha256/%s", j->tmp, img->vztmpl.digest + strlen("sha256:"));
+  if (vzt_manifest_load(copy, &j->ms[i], err) < 0)
+    return vzt_error_prefix(err, "%s", path);
+  img->m = &j->ms[i];
+  img->gzip = j->req->layer && !strcmp(j->req->layer, "gzip");
+  return 0;
+}
+
 /* One image index holds one recipe's builds, one per architecture: another
  * distribution, release or variant is another image, and two builds of one
  * platform leave a reader nothing to choose by. */
 static int load_templates(struct oci_job *j, struct vzt_error **err)
 {
   for (size_t i = 0; i < j->n; i++) {
-    const char *path = j->req->manifests[i];
-    if (vzt_manifest_load(path, &j->ms[i], err) < 0)
+    if (load_manifest(j, i, err) < 0)
       return -1;
+    const char *path = j->req->manifests[i];
     struct vzt_manifest *m = &j->ms[i], *first = &j->ms[0];
-    j->imgs[i].m = m;
-    j->imgs[i].gzip = j->req->layer && !strcmp(j->req->layer, "gzip");
     if (!m->archive_file || !m->archive_sha256)
       return vzt_refuse(err, "%s names no archive and hash", path);
     if (vzt_oci_platform_of(m->architecture, &j->imgs[i].platform) < 0)
@@ -91,16 +110,11 @@ static char *archive_path(const char *manifest_path, const struct vzt_manifest *
   return vzt_path_join(dirname(dir), m->archive_file);
 }
 
-/* The layer, the vztmpl manifest, the config and the OCI manifest of one template. */
+/* The layer, the config and the OCI manifest of one template. */
 static int write_image(struct oci_job *j, size_t i, struct vzt_error **err)
 {
   struct vzt_oci_image *img = &j->imgs[i];
   const char *mpath = j->req->manifests[i];
-  _cleanup_free_ char *json = NULL;
-  size_t len;
-  if (vzt_read_file_max(mpath, VZT_LIMIT_MANIFEST, &json, &len, err) < 0 ||
-      vzt_oci_put_blob(j->dirfd, json, len, &img->vztmpl, err) < 0)
-    return -1;
   _cleanup_free_ char *archive = archive_path(mpath, img->m);
   vzt_info("%s: writing the %s layer", img->m->name, img->gzip ? "gzip" : "zstd");
   if (vzt_oci_put_layer(j->dirfd, archive, img->m->archive_sha256, img, err) < 0 ||
@@ -193,11 +207,9 @@ int vzt_export_oci(const struct vzt_export_request *req, struct vzt_error **err)
     vzt_fail_errno(err, ENOMEM, "cannot list the templates");
     goto out;
   }
-  if (load_templates(&j, err) < 0)
+  if (make_tmp(&j, err) < 0 || load_templates(&j, err) < 0)
     goto out;
   j.tag = req->tag ? req->tag : j.ms[0].release && tag_ok(j.ms[0].release) ? j.ms[0].release : j.ms[0].name;
-  if (make_tmp(&j, err) < 0)
-    goto out;
   for (size_t i = 0; i < j.n; i++)
     if (write_image(&j, i, err) < 0)
       goto out;
