@@ -75,16 +75,14 @@ expect_exit 0 skopeo inspect --raw "oci:$T/g:vzt-test"
   fail "gzip layer media type: $(cat "$T/stdout")"
 GL=$(blob "$T/g" "$(jq -r '.layers[0].digest' "$T/stdout")")
 gzip -t "$GL" || fail "the gzip layer is not gzip"
-expect_exit 0 "$VZTMPL" -C "$CACHE" export --format oci --layer gzip --tag vzt-test -o "$T/g2" "$X86"
-diff -r "$T/g" "$T/g2" >/dev/null || fail "two gzip exports differ"
 expect_exit 0 umoci unpack --image "$T/g:vzt-test" "$T/bundle"
 expect_exit 0 "$VZTMPL" -C "$CACHE" deploy "$X86" "$T/ct"
 tree_list "$T/bundle/rootfs" >"$T/umoci.list"
 tree_list "$T/ct" >"$T/deploy.list"
 diff -u "$T/deploy.list" "$T/umoci.list" >&2 || fail "umoci's rootfs differs from deploy's (metadata)"
 diff -r --no-dereference "$T/ct" "$T/bundle/rootfs" >&2 || fail "umoci's rootfs differs from deploy's (contents)"
-rm -rf "$T/bundle" "$T/ct" "$T/g2"
-echo "gzip layer: reproducible; umoci unpack gives deploy's tree ($(wc -l <"$T/deploy.list") paths: type, mode, owner, link, size, contents)"
+rm -rf "$T/bundle" "$T/ct"
+echo "gzip layer (reproducible: tests/unit/test-oci.c): umoci unpack gives deploy's tree ($(wc -l <"$T/deploy.list") paths: type, mode, owner, link, size, contents)"
 
 # --- podman load ---
 if command -v podman >/dev/null; then
@@ -101,10 +99,11 @@ else
 fi
 
 # --- amd64 and arm64 as one image: a platform per manifest ---
-# The real arm64 Debian 12 minbase (a cache hit after test-foreign-arch.sh,
-# about 30 s of qemu-user otherwise).
-if [ -f /usr/share/binfmts/qemu-aarch64 ]; then
-  expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
+# The real arm64 Debian 12 minbase: the one test-foreign-arch.sh leaves in
+# the cache (export verifies it), else built here (about 30 s of qemu-user).
+"$VZTMPL" -C "$CACHE" list templates 2>/dev/null | grep -q '^debian-12-aarch64-minbase ' && have_arm=1 || have_arm=
+if [ -n "$have_arm" ] || [ -f /usr/share/binfmts/qemu-aarch64 ]; then
+  [ -n "$have_arm" ] || expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
   cp "$CACHE/templates/debian-12-aarch64-minbase.json" "$CACHE/templates/debian-12-aarch64-minbase.tar.zst" "$T/tpl/"
   ARM="$T/tpl/debian-12-aarch64-minbase.json"
   expect_exit 0 "$VZTMPL" -C "$CACHE" export --format oci -o "$T/m" "$ARM" "$X86"
