@@ -201,6 +201,7 @@ compare "app-a web-user needs-old filedep-user weak-app rich-user base-sys"
 # The urpmi family resolves with the same rules: the same packages as an
 # urpmi media (a synthesis as genhdlist2 writes it, without weak
 # dependencies), against dnf's choice without them.
+# shellcheck disable=SC2046 # the package files are words without spaces
 urpmi_media_from_rpms "$T/root/media" gzip $(find "$T/root/par" -name '*.rpm' | sort)
 echo "root sets on an urpmi media, vztmpl against dnf"
 for roots in "app-a" "webserver" "old-tool" "needs-old" "filedep-user" "ver-old-user" \
