@@ -372,7 +372,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   if (load_indices(&job, ops, err) < 0)
     goto out;
   /* Weak dependencies: as the recipe says, else not (debootstrap's
-   * default, and the container images Fedora and Mageia build). */
+   * default, and Fedora's container image kickstart). */
   struct vzt_resolve_opts ropts = {.arch = job.arch_name, .weak = sel.weak > 0};
   int resolved = vzt_resolve(job.pool, &ropts, job.base_names, sel.install, sel.exclude, &trans,
                              err);
