@@ -3,8 +3,8 @@
 # small packages built by rpmbuild (a name and a mere provider of it,
 # virtual provides as roots, obsoletes, a file dependency only filelists
 # resolve, recommends, suggests and supplements, versioned and epoch'd
-# requirements, two architectures, rich dependencies, a conflict to steer
-# around) in one repository with a signed repomd.xml; for a dozen root sets,
+# requirements, a newest version that cannot be installed, two
+# architectures, rich dependencies, a conflict to steer around) in one repository with a signed repomd.xml; for a dozen root sets,
 # with weak dependencies on and off (the recipe's weak = yes|no, dnf's
 # install_weak_deps), the names, versions and architectures of
 # `vztmpl build --dry-run` must equal those dnf would install into an empty
@@ -84,6 +84,9 @@ pkg ver-lib 2.0-1
 pkg ver-old-user 1.0-1 x86_64 "Requires: ver-lib < 2.0"
 pkg epoch-pkg 1:1.0-1
 pkg epoch-pkg 5.0-1
+# The newest version cannot be installed: the one before it is taken.
+pkg newest-broken 1.0-1
+pkg newest-broken 2.0-1 x86_64 "Requires: nowhere-three"
 # Two architectures: the better one wins over a higher version.
 pkg archpkg 1.0-1 x86_64
 pkg archpkg 2.0-1 i686
@@ -142,8 +145,10 @@ RECIPE
 # dnf_pick ROOTS WEAK: what dnf would install into an empty root, as sorted
 # "name evr arch" lines.
 mkdir -p "$T/dnfroot" "$T/reposd"
+# best=False as Fedora's (and Debian's) dnf.conf says.
 cat >"$T/dnf.conf" <<CONF
 [main]
+best=False
 gpgcheck=0
 cachedir=$T/dnfcache
 reposdir=$T/reposd
@@ -158,8 +163,9 @@ dnf_pick() {
     install --assumeno $1 >"$T/dnf.out" 2>"$T/dnf.err" || true
   grep -q "Operation aborted" "$T/dnf.out" "$T/dnf.err" ||
     { cat "$T/dnf.out" "$T/dnf.err" >&2; fail "dnf could not resolve \"$1\""; }
-  # The table's rows: " name arch evr repo size".
-  awk '/^Installing/ { on = 1; next } /^Transaction Summary/ { on = 0 }
+  # The rows of the table's Installing sections: " name arch evr repo size"
+  # (not those of "Skipping packages with broken dependencies").
+  awk '/^Installing/ { on = 1; next } /^[A-Z]/ { on = 0 }
        on && NF >= 5 && $4 == "par" { print $1, $3, $2 }' "$T/dnf.out" | sed 's/ 0:/ /' | sort
 }
 
@@ -192,6 +198,7 @@ compare "weak-app"
 ! grep -q "file lists" "$T/vzt.err" || fail "file lists loaded for weak-app, which needs none"
 compare "ver-old-user"
 compare "epoch-pkg ver-lib"
+compare "newest-broken"
 compare "archpkg arch-only32"
 compare "rich-user"
 compare "base-sys conf-user"
