@@ -66,6 +66,10 @@ pkg app-a 1.0-1 x86_64 "Requires: libfoo"
 # A virtual name only provided.
 pkg httpd-lite 1.0-1 x86_64 "Provides: webserver"
 pkg web-user 1.0-1 noarch "Requires: webserver"
+# Two providers of one virtual name.
+pkg mta-big 1.0-1 x86_64 "Provides: mta"
+pkg mta-small 1.0-1 x86_64 "Provides: mta"
+pkg mail-user 1.0-1 noarch "Requires: mta"
 # A package renamed: the new name obsoletes and provides the old.
 pkg old-tool 1.0-1
 pkg new-tool 2.0-1 x86_64 "Obsoletes: old-tool < 2.0" "Provides: old-tool = 2.0-1"
@@ -188,6 +192,9 @@ echo "root sets, vztmpl against dnf, weak dependencies off and on"
 compare "app-a"
 compare "webserver"
 compare "web-user"
+compare "mta"
+compare "mail-user"
+compare "mail-user mta-small"
 compare "old-tool"
 compare "needs-old"
 compare "filedep-user"
