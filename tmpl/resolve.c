@@ -233,13 +233,17 @@ static int report_problems(Solver *solv, const char *arch, struct vzt_error **er
 }
 
 /* The pool's own architecture when the caller does not name it: the one
- * with the best score (libsolv gives the first of the policy 1). */
+ * libsolv scores best, leaving out the architecture-independent ones. */
 static const char *pool_arch(Pool *pool)
 {
-  for (Id a = 1; pool->id2arch && a <= pool->lastarch; a++)
-    if (pool->id2arch[a] == 1)
-      return pool_id2str(pool, a);
-  return "this architecture";
+  Id best = 0;
+  for (Id a = 1; pool->id2arch && a <= pool->lastarch; a++) {
+    if (!pool->id2arch[a] || a == ARCH_NOARCH || a == ARCH_ALL || a == ARCH_ANY)
+      continue;
+    if (!best || pool->id2arch[a] < pool->id2arch[best])
+      best = a;
+  }
+  return best ? pool_id2str(pool, best) : "this architecture";
 }
 
 int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *base,

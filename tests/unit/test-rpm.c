@@ -251,6 +251,9 @@ START_TEST(primary_in_rpm_semantics)
   struct vzt_error *err = NULL;
   ck_assert_int_eq(vzt_resolve(pool, NULL, NULL, install, NULL, &t, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "/bin/sh"));
+  /* Every missing dependency, with the pool's architecture. */
+  ck_assert_msg(strstr(err->msg, "app-2-1.noarch needs /bin/sh, which nothing for x86_64 provides"),
+                "%s", err->msg);
   vzt_error_free(&err);
   pool_free(pool);
   pool = primary_pool("aarch64");
