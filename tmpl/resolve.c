@@ -84,21 +84,16 @@ static void add_obsoleters(Pool *pool, Id name, Queue *candidates)
  * target cannot install; NULL when there are none. */
 static char *other_arches(Pool *pool, Id name)
 {
-  char *list = NULL;
+  _cleanup_strv_ char **arches = calloc(1, sizeof(char *));
   Id p;
   Solvable *s;
   FOR_POOL_SOLVABLES(p) {
     s = pool->solvables + p;
-    if (s->name != name || pool_installable(pool, s))
-      continue;
-    const char *a = pool_id2str(pool, s->arch);
-    if (list && strstr(list, a))
-      continue;
-    char *next = list ? vzt_strdupf("%s, %s", list, a) : vzt_strdup(a);
-    free(list);
-    list = next;
+    if (s->name == name && !pool_installable(pool, s) &&
+        !vzt_strv_contains(arches, pool_id2str(pool, s->arch)))
+      vzt_strv_push(&arches, pool_id2str(pool, s->arch));
   }
-  return list;
+  return arches[0] ? vzt_strv_join(arches, ", ") : NULL;
 }
 
 /* One root: by name; for rpm pools, as dnf takes a word, also by what it
