@@ -376,8 +376,9 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   struct vzt_resolve_opts ropts = {.arch = job.arch_name, .weak = sel.weak > 0};
   int resolved = vzt_resolve(job.pool, &ropts, job.base_names, sel.install, sel.exclude, &trans,
                              err);
-  if (resolved < 0 && ops->complete) {
-    /* Perhaps for want of an index only loaded when needed: try once more. */
+  if (resolved < 0 && trans.missing_files && ops->complete) {
+    /* A file dependency perhaps only an index loaded when needed (rpm-md's
+     * file lists) resolves: try once more with it. */
     struct vzt_error *more = NULL;
     int loaded = ops->complete(&job, &more);
     if (loaded != 0) {

@@ -149,9 +149,11 @@ static void add_roots(Pool *pool, Queue *job, char *const *names, Id how, const 
   }
 }
 
-/* The requirements of p that nothing installable provides. */
-static void append_unprovided(Pool *pool, Id p, const char *arch, char **msg)
+/* The requirements of p that nothing installable provides; returns how
+ * many of them are files. */
+static int append_unprovided(Pool *pool, Id p, const char *arch, char **msg)
 {
+  int files = 0;
   Solvable *s = pool->solvables + p;
   Queue reqs;
   queue_init(&reqs);
@@ -165,14 +167,17 @@ static void append_unprovided(Pool *pool, Id p, const char *arch, char **msg)
                                             pool_solvable2str(pool, s), pool_dep2str(pool, dep),
                                             arch);
     append_line(msg, line);
+    files += !ISRELDEP(dep) && pool_id2str(pool, dep)[0] == '/';
   }
   queue_free(&reqs);
+  return files;
 }
 
 /* libsolv reports one reason per problem; a package may lack several
  * dependencies, and all of them are for the recipe's author to see. */
-static void append_all_unprovided(Solver *solv, const char *arch, char **msg)
+static int append_all_unprovided(Solver *solv, const char *arch, char **msg)
 {
+  int files = 0;
   Pool *pool = solv->pool;
   Map seen;
   map_init(&seen, pool->nsolvables);
@@ -186,11 +191,12 @@ static void append_all_unprovided(Solver *solv, const char *arch, char **msg)
       if (type != SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP || source <= 0 || MAPTST(&seen, source))
         continue;
       MAPSET(&seen, source);
-      append_unprovided(pool, source, arch, msg);
+      files += append_unprovided(pool, source, arch, msg);
     }
   }
   queue_free(&rules);
   map_free(&seen);
+  return files;
 }
 
 /* The solver flags libdnf sets: no vendor lock, orphans kept, "best" within
@@ -204,7 +210,8 @@ static void set_dnf_flags(Solver *solv)
   solver_set_flag(solv, SOLVER_FLAG_YUM_OBSOLETES, 1);
 }
 
-static int report_problems(Solver *solv, const char *arch, struct vzt_error **err)
+static int report_problems(Solver *solv, const char *arch, struct vzt_transaction *out,
+                           struct vzt_error **err)
 {
   int count = solver_problem_count(solv);
   char *msg = vzt_strdupf("cannot resolve the package set (%d problem%s):", count,
@@ -215,7 +222,7 @@ static int report_problems(Solver *solv, const char *arch, struct vzt_error **er
     msg = next;
   }
   char *unprovided = NULL;
-  append_all_unprovided(solv, arch, &unprovided);
+  out->missing_files = append_all_unprovided(solv, arch, &unprovided) > 0;
   if (unprovided) {
     char *next = vzt_strdupf("%s\nmissing dependencies:%s", msg, unprovided);
     free(msg);
@@ -268,7 +275,7 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
     set_dnf_flags(solv);
   solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !weak);
   if (solver_solve(solv, &job) != 0) {
-    int ret = report_problems(solv, arch, err);
+    int ret = report_problems(solv, arch, out, err);
     solver_free(solv);
     queue_free(&job);
     return ret;

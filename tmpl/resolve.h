@@ -8,6 +8,7 @@
 struct vzt_transaction {
   Solvable **order; /* install order: dependencies (Pre-Depends first) before dependents */
   size_t n;
+  bool missing_files; /* on failure: some dependency nothing provides is a file */
 };
 
 /* How to resolve, beyond what the pool's family implies. */

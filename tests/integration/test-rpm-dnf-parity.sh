@@ -9,7 +9,7 @@
 # install_weak_deps), the names, versions and architectures of
 # `vztmpl build --dry-run` must equal those dnf would install into an empty
 # root. Also: unresolvable roots name every missing dependency and the
-# architecture.
+# architecture; the file lists are loaded only for a missing file.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
 command -v rpmbuild >/dev/null || skip "needs rpmbuild (Debian package rpm)"
@@ -278,11 +278,13 @@ echo "unresolvable roots: every one is named, with the architecture it lacks"
 unresolvable "armonly base-sys no-such-package"
 expect_stderr "armonly (requested): not built for x86_64, only for aarch64"
 expect_stderr "no-such-package (requested): in no loaded index for x86_64"
+! grep -q "file lists" "$T/stderr" || fail "file lists loaded for roots that do not exist"
 echo "  refused, naming armonly (only for aarch64) and no-such-package"
 
 echo "unresolvable dependencies: every missing one is named"
 unresolvable "broken"
 expect_stderr "needs nowhere-one, which nothing for x86_64 provides"
 expect_stderr "needs nowhere-two >= 3, which nothing for x86_64 provides"
+! grep -q "file lists" "$T/stderr" || fail "file lists loaded though no file dependency is missing"
 echo "  refused, naming nowhere-one and nowhere-two >= 3"
 echo "took $(($(date +%s) - start))s"
