@@ -143,8 +143,8 @@ static void add_roots(Pool *pool, Queue *job, char *const *names, Id how, const 
     Id id = pool_str2id(pool, names[i], 0);
     _cleanup_free_ char *others = id ? other_arches(pool, id) : NULL;
     _cleanup_free_ char *line =
-        others ? vzt_strdupf("%s (%s): not built for %s, only for %s", names[i], role, arch, others)
-               : vzt_strdupf("%s (%s): in no loaded index for %s", names[i], role, arch);
+        others ? vzt_strdupf("%s (%s) for %s: built only for %s", names[i], role, arch, others)
+               : vzt_strdupf("%s (%s) for %s", names[i], role, arch);
     append_line(missing, line);
   }
 }
@@ -265,7 +265,8 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
   add_roots(pool, &job, install, SOLVER_INSTALL, "requested", arch, &missing);
   if (missing) {
     queue_free(&job);
-    return vzt_fail(err, "packages in no loaded index:%s", missing);
+    return vzt_fail(err, "no loaded index has these packages (check their names, and the "
+                         "repositories' suites and components):%s", missing);
   }
   bool rpm = pool->disttype == DISTTYPE_RPM;
   if (!rpm)
