@@ -1,17 +1,20 @@
 #!/bin/sh
-# The rpm-md family picks the same packages as dnf for the same roots: ~30
+# The RPM families pick the same packages as dnf for the same roots: ~35
 # small packages built by rpmbuild (a name and a mere provider of it,
-# virtual provides as roots, obsoletes, a file dependency only filelists
-# resolve, recommends, suggests and supplements, versioned and epoch'd
-# requirements, a newest version that cannot be installed, two
-# architectures, rich dependencies, a conflict to steer around) in one repository with a signed repomd.xml; for a dozen root sets,
-# with weak dependencies on and off (the recipe's weak = yes|no, dnf's
-# install_weak_deps), the names, versions and architectures of
-# `vztmpl build --dry-run` must equal those dnf would install into an empty
-# root. Also: unresolvable roots name every missing dependency and the
-# architecture; the file lists are loaded only for a missing file.
+# virtual provides as roots, two providers of one, obsoletes, a file
+# dependency only the file lists resolve, recommends, suggests and
+# supplements, versioned and epoch'd requirements, a newest version that
+# cannot be installed, two architectures, rich dependencies, a conflict to
+# steer around) and a comps group, in one rpm-md repository with a signed
+# repomd.xml; for over a dozen root sets, with weak dependencies on and off
+# (the recipe's weak = yes|no, dnf's install_weak_deps), the names,
+# versions and architectures of `vztmpl build --dry-run` must equal those
+# dnf would install into an empty root; the same on an urpmi media of the
+# same packages. Also: unresolvable roots and dependencies are all named,
+# with the architecture; the file lists are loaded only for a missing file.
 . "$(dirname "$0")/testlib.sh"
 . "$(dirname "$0")/rpmlib.sh"
+BASE=
 command -v rpmbuild >/dev/null || skip "needs rpmbuild (Debian package rpm)"
 command -v createrepo_c >/dev/null || skip "needs createrepo_c (Debian package createrepo-c)"
 command -v dnf >/dev/null || skip "needs dnf (Debian package dnf)"
@@ -109,7 +112,20 @@ pkg conf-user 1.0-1 x86_64 "Requires: cprov"
 pkg broken 1.0-1 x86_64 "Requires: nowhere-one" "Requires: nowhere-two >= 3"
 mkdir -p "$T/root"
 mv "$T/repo" "$T/root/par"
-createrepo_c --quiet "$T/root/par" || fail "createrepo_c"
+# A comps group: mandatory packages, default ones (one no repository has)
+# and an optional one.
+cat >"$T/comps.xml" <<'COMPS'
+<?xml version="1.0" encoding="UTF-8"?>
+<comps><group><id>core</id><name>Core</name><packagelist>
+<packagereq type="mandatory">base-sys</packagereq>
+<packagereq type="mandatory">app-a</packagereq>
+<packagereq type="default">weak-app</packagereq>
+<packagereq type="default">not-in-any-repo</packagereq>
+<packagereq type="default">mta-small</packagereq>
+<packagereq type="optional">rich-user</packagereq>
+</packagelist></group></comps>
+COMPS
+createrepo_c --quiet -g "$T/comps.xml" "$T/root/par" || fail "createrepo_c"
 make_key good 2>"$T/gpg.log"
 gpg --batch --yes --quiet --local-user good@test.invalid --armor --detach-sign \
   -o "$T/root/par/repodata/repomd.xml.asc" "$T/root/par/repodata/repomd.xml"
@@ -134,7 +150,7 @@ keyring = $T/good.gpg
 keys = $FPR
 package-signature = none
 [packages]
-base = none
+base = ${BASE:-none}
 weak = $2
 [variant base]
 install = $1
@@ -164,10 +180,11 @@ dnf_pick() {
   dnf -c "$T/dnf.conf" --installroot="$T/dnfroot" --releasever=1 --forcearch=x86_64 \
     --setopt=reposdir="$T/reposd" --repofrompath=par,"$T/root/par" \
     --setopt=install_weak_deps=$w --setopt=logdir="$T" --nogpgcheck --noplugins \
-    install --assumeno $1 >"$T/dnf.out" 2>"$T/dnf.err" || true
+    install --assumeno ${BASE:+"$BASE"} $1 >"$T/dnf.out" 2>"$T/dnf.err" || true
   grep -q "Operation aborted" "$T/dnf.out" "$T/dnf.err" ||
-    { cat "$T/dnf.out" "$T/dnf.err" >&2; fail "dnf could not resolve \"$1\""; }
-  # The rows of the table's Installing sections: " name arch evr repo size"
+    { cat "$T/dnf.out" "$T/dnf.err" >&2; fail "dnf could not resolve \"${BASE:+$BASE }$1\""; }
+  # The rows of the table's Installing sections (for a group too):
+  # " name arch evr repo size"
   # (not those of "Skipping packages with broken dependencies").
   awk '/^Installing/ { on = 1; next } /^[A-Z]/ { on = 0 }
        on && NF >= 5 && $4 == "par" { print $1, $3, $2 }' "$T/dnf.out" | sed 's/ 0:/ /' | sort
@@ -179,9 +196,9 @@ compare() { # ROOTS
     vzt "$1" $weak >"$T/a"
     dnf_pick "$1" $weak >"$T/b"
     if cmp -s "$T/a" "$T/b"; then
-      echo "  [$1] weak=$weak: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
+      echo "  [${BASE:+$BASE }$1] weak=$weak: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
     else
-      echo "  [$1] weak=$weak: DIFFERENT (< vztmpl, > dnf):"
+      echo "  [${BASE:+$BASE }$1] weak=$weak: DIFFERENT (< vztmpl, > dnf):"
       diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
       differ=$((differ + 1))
     fi
@@ -210,6 +227,11 @@ compare "archpkg arch-only32"
 compare "rich-user"
 compare "base-sys conf-user"
 compare "app-a web-user needs-old filedep-user weak-app rich-user base-sys"
+# The group's mandatory and default packages are installed (a default one
+# no repository has is left out), its optional ones are not.
+BASE=@core
+compare "web-user"
+BASE=
 [ "$differ" = 0 ] || fail "$differ root sets resolve differently from dnf"
 
 # The urpmi family resolves with the same rules: the same packages as an
