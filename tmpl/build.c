@@ -371,7 +371,24 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   vzt_info("Resolving %s (%s, variant %s)", m->name, recipe->path, variant);
   if (load_indices(&job, ops, err) < 0)
     goto out;
-  if (vzt_resolve(job.pool, job.base_names, sel.install, sel.exclude, &trans, err) < 0) {
+  /* Weak dependencies: as the recipe says, else not (debootstrap's
+   * default, and Fedora's container image kickstart). */
+  struct vzt_resolve_opts ropts = {.arch = job.arch_name, .weak = sel.weak > 0};
+  int resolved = vzt_resolve(job.pool, &ropts, job.base_names, sel.install, sel.exclude, &trans,
+                             err);
+  if (resolved < 0 && trans.missing_files && ops->complete) {
+    /* A file dependency perhaps only an index loaded when needed (rpm-md's
+     * file lists) resolves: try once more with it. */
+    struct vzt_error *more = NULL;
+    int loaded = ops->complete(&job, &more);
+    if (loaded != 0) {
+      vzt_error_free(err);
+      *err = more;
+      resolved = loaded < 0 ? -1 : vzt_resolve(job.pool, &ropts, job.base_names, sel.install,
+                                               sel.exclude, &trans, err);
+    }
+  }
+  if (resolved < 0) {
     vzt_error_prefix(err, "%s for %s", recipe->path, job.arch_name);
     goto out;
   }

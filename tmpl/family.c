@@ -25,6 +25,8 @@ void vzt_family_job_clear(struct vzt_family_job *job)
       Repo *repo = job->pool->repos[i];
       struct vzt_family_repo *fr = repo ? repo->appdata : NULL;
       if (fr) {
+        if (fr->clear)
+          fr->clear(fr);
         vzt_strv_free(fr->mirrors);
         free(fr->label);
         free(fr);

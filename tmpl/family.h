@@ -40,6 +40,8 @@ struct vzt_family_job {
 struct vzt_family_repo {
   char **mirrors;     /* base URLs in failover order */
   char *label;        /* "main trixie/main" for messages */
+  /* Frees what a family keeps beyond these two; NULL: nothing. */
+  void (*clear)(struct vzt_family_repo *fr);
 };
 
 /* What a package database says of one entry. */
@@ -76,6 +78,11 @@ struct vzt_family_ops {
   const char *(*arch_name)(const struct vzt_arch *a);
   /* Fetch, verify and load one [repository] of the recipe into job->pool. */
   int (*load_repo)(struct vzt_family_job *job, const struct vzt_repo *repo, struct vzt_error **err);
+  /* When the package set does not resolve for want of a file dependency:
+   * loads what the indices turn out to need beyond what load_repo took
+   * (rpm-md: the file lists). 1: loaded more, resolve again; 0: nothing to
+   * add. NULL: nothing ever. */
+  int (*complete)(struct vzt_family_job *job, struct vzt_error **err);
   /* Install the ordered transaction into root: unpack payloads, register the
    * packages with the target's package manager, run its scripts in the sandbox. */
   int (*install)(struct vzt_family_job *job, const char *root, Solvable **order, size_t n,

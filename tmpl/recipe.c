@@ -151,8 +151,12 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return 1;
   }
   if (!is_list_key(name, "install") && !is_list_key(name, "exclude") && strcmp(name, "base") &&
-      strcmp(name, "extends")) {
+      strcmp(name, "weak") && strcmp(name, "extends")) {
     set_error(st, "unknown key \"%s\" in [%s]", name, section);
+    return 1;
+  }
+  if (!strcmp(name, "weak") && strcmp(value, "yes") && strcmp(value, "no")) {
+    set_error(st, "weak = %s in [%s]: say yes or no", value, section);
     return 1;
   }
   r->entries = realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
@@ -375,6 +379,9 @@ static void apply_entries(const struct vzt_recipe *r, const char *owner, const c
       free(sel->base);
       sel->base = strcmp(e->value, "none") ? vzt_strdup(e->value) : NULL;
       continue;
+    } else if (!strcmp(e->key, "weak")) {
+      sel->weak = !strcmp(e->value, "yes");
+      continue;
     }
     if (!list)
       continue;
@@ -398,6 +405,7 @@ int vzt_recipe_select(const struct vzt_recipe *r, const char *variant, const cha
                       struct vzt_selection *sel, struct vzt_error **err)
 {
   memset(sel, 0, sizeof(*sel));
+  sel->weak = -1;
   _cleanup_free_ char *variants = vzt_strv_join(r->variants, ", ");
   _cleanup_free_ char *archs = vzt_strv_join(r->architectures, " ");
   if (!vzt_strv_contains(r->variants, variant))

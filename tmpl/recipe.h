@@ -22,7 +22,7 @@ struct vzt_repo {
  * [hooks]) are kept the same way with section "@files" and so on. */
 struct vzt_recipe_entry {
   char *section; /* "packages" or the variant name */
-  char *key;     /* install, install.<arch>, exclude, exclude.<arch>, base, extends */
+  char *key;     /* install, install.<arch>, exclude, exclude.<arch>, base, weak, extends */
   char *value;
 };
 
@@ -49,6 +49,7 @@ struct vzt_selection {
   char *base;       /* the family's base set keyword, e.g. "required"; NULL for none */
   char **install;
   char **exclude;
+  int weak;         /* follow weak dependencies: 1 yes, 0 no, -1 the recipe does not say */
 };
 
 /* Finds a recipe by "debian", "debian:12", "debian:bookworm" or a path. */

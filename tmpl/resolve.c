@@ -1,4 +1,5 @@
-/* Dependency resolution with libsolv: from names to an ordered transaction. */
+/* Dependency resolution with libsolv: from names to an ordered transaction,
+ * with the rules of each family's own tool (apt, dnf). */
 #include "config.h"
 #include "tmpl/resolve.h"
 #include "lib/cleanup.h"
@@ -22,11 +23,20 @@ static bool name_exists(Pool *pool, Id name)
   return false;
 }
 
+/* msg += "\n  " line, for error texts built up line by line. */
+static void append_line(char **msg, const char *line)
+{
+  char *next = vzt_strdupf("%s\n  %s", *msg ? *msg : "", line);
+  free(*msg);
+  *msg = next;
+}
+
 /* apt, and so debootstrap, satisfy a dependency on a name with the package of
  * that name when one exists, not with another package that merely Provides it
  * (libelogind0 provides libsystemd0). libsolv would weigh both; disfavouring
  * the mere providers gives apt's choice. It is done by name so that every
- * version of a disfavoured package ranks alike and the highest still wins. */
+ * version of a disfavoured package ranks alike and the highest still wins.
+ * dnf has no such rule: it takes the best provider, whatever its name. */
 static void disfavor_mere_providers(Pool *pool, Queue *job)
 {
   Map done;
@@ -46,52 +56,227 @@ static void disfavor_mere_providers(Pool *pool, Queue *job)
   map_free(&done);
 }
 
-static int add_names(Pool *pool, Queue *job, char *const *names, Id how, const char *role,
-                     struct vzt_error **err)
+/* dnf installs a name together with what obsoletes it ("old-tool" brings
+ * its renamed successor): the packages of that name and every package
+ * whose Obsoletes match one of them, for the solver to choose from. */
+static void add_obsoleters(Pool *pool, Id name, Queue *candidates)
 {
-  for (size_t i = 0; names && names[i]; i++) {
-    Id id = pool_str2id(pool, names[i], 0);
-    if (!id || !name_exists(pool, id)) {
-      if (how & SOLVER_LOCK)
-        continue; /* excluding what does not exist is already true */
-      return vzt_fail(err, "package %s (%s) is not in any loaded index for %s", names[i], role,
-                      pool_id2str(pool, pool->solvables[SYSTEMSOLVABLE].arch ?
-                                            pool->solvables[SYSTEMSOLVABLE].arch : 1));
-    }
-    queue_push2(job, how | SOLVER_SOLVABLE_NAME, id);
+  Id p, pp;
+  FOR_PROVIDES(p, pp, name)
+    if (pool->solvables[p].name == name)
+      queue_pushunique(candidates, p);
+  int named = candidates->count;
+  Solvable *s;
+  FOR_POOL_SOLVABLES(p) {
+    s = pool->solvables + p;
+    if (!s->repo || !s->obsoletes || s->name == name || !pool_installable(pool, s))
+      continue;
+    for (Id *obs = s->repo->idarraydata + s->obsoletes; *obs; obs++)
+      for (int i = 0; i < named; i++)
+        if (pool_match_nevr(pool, pool->solvables + candidates->elements[i], *obs)) {
+          queue_pushunique(candidates, p);
+          break;
+        }
   }
-  return 0;
 }
 
-int vzt_resolve(Pool *pool, char *const *base, char *const *install, char *const *exclude,
-                struct vzt_transaction *out, struct vzt_error **err)
+/* "only for aarch64, i686": the architectures a name exists for that the
+ * target cannot install; NULL when there are none. */
+static char *other_arches(Pool *pool, Id name)
+{
+  _cleanup_strv_ char **arches = calloc(1, sizeof(char *));
+  Id p;
+  Solvable *s;
+  FOR_POOL_SOLVABLES(p) {
+    s = pool->solvables + p;
+    if (s->name == name && !pool_installable(pool, s) &&
+        !vzt_strv_contains(arches, pool_id2str(pool, s->arch)))
+      vzt_strv_push(&arches, pool_id2str(pool, s->arch));
+  }
+  return arches[0] ? vzt_strv_join(arches, ", ") : NULL;
+}
+
+/* One root: by name; for rpm pools, as dnf takes a word, also by what it
+ * provides or, for a path, the package holding that file. 0 when nothing
+ * matches. */
+static int root_job(Pool *pool, const char *word, Id how, Queue *job)
+{
+  Id id = pool_str2id(pool, word, 0);
+  bool rpm = pool->disttype == DISTTYPE_RPM;
+  if (id && name_exists(pool, id)) {
+    Queue candidates;
+    queue_init(&candidates);
+    if (rpm && !(how & SOLVER_LOCK))
+      add_obsoleters(pool, id, &candidates);
+    Id p, pp;
+    int named = 0;
+    FOR_PROVIDES(p, pp, id)
+      named += pool->solvables[p].name == id;
+    if (candidates.count > named)
+      queue_push2(job, how | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &candidates));
+    else
+      queue_push2(job, how | SOLVER_SOLVABLE_NAME, id);
+    queue_free(&candidates);
+    return 1;
+  }
+  if (!rpm || (how & SOLVER_LOCK))
+    return 0;
+  Queue sel;
+  queue_init(&sel);
+  int flags = SELECTION_PROVIDES | (word[0] == '/' ? SELECTION_FILELIST : 0);
+  selection_make(pool, &sel, word, flags);
+  int found = sel.count > 0;
+  for (int i = 0; i < sel.count; i += 2)
+    queue_push2(job, how | sel.elements[i], sel.elements[i + 1]);
+  queue_free(&sel);
+  return found;
+}
+
+/* Every root that matches nothing is named at once, with the architectures
+ * it exists for when only the target's is missing. */
+static void add_roots(Pool *pool, Queue *job, char *const *names, Id how, const char *role,
+                      const char *arch, char **missing)
+{
+  for (size_t i = 0; names && names[i]; i++) {
+    if (root_job(pool, names[i], how, job) || (how & SOLVER_LOCK))
+      continue; /* excluding what does not exist is already true */
+    Id id = pool_str2id(pool, names[i], 0);
+    _cleanup_free_ char *others = id ? other_arches(pool, id) : NULL;
+    _cleanup_free_ char *line =
+        others ? vzt_strdupf("%s (%s) for %s: built only for %s", names[i], role, arch, others)
+               : vzt_strdupf("%s (%s) for %s", names[i], role, arch);
+    append_line(missing, line);
+  }
+}
+
+/* The requirements of p that nothing installable provides; returns how
+ * many of them are files. */
+static int append_unprovided(Pool *pool, Id p, const char *arch, char **msg)
+{
+  int files = 0;
+  Solvable *s = pool->solvables + p;
+  Queue reqs;
+  queue_init(&reqs);
+  solvable_lookup_deparray(s, SOLVABLE_REQUIRES, &reqs, -1);
+  for (int i = 0; i < reqs.count; i++) {
+    Id dep = reqs.elements[i];
+    /* An unprovided dependency's list is the empty one, not none. */
+    if (dep == SOLVABLE_PREREQMARKER || pool->whatprovidesdata[pool_whatprovides(pool, dep)])
+      continue;
+    _cleanup_free_ char *line = vzt_strdupf("%s needs %s, which nothing for %s provides",
+                                            pool_solvable2str(pool, s), pool_dep2str(pool, dep),
+                                            arch);
+    append_line(msg, line);
+    files += !ISRELDEP(dep) && pool_id2str(pool, dep)[0] == '/';
+  }
+  queue_free(&reqs);
+  return files;
+}
+
+/* libsolv reports one reason per problem; a package may lack several
+ * dependencies, and all of them are for the recipe's author to see. */
+static int append_all_unprovided(Solver *solv, const char *arch, char **msg)
+{
+  int files = 0;
+  Pool *pool = solv->pool;
+  Map seen;
+  map_init(&seen, pool->nsolvables);
+  Queue rules;
+  queue_init(&rules);
+  for (Id problem = 1; problem <= (Id) solver_problem_count(solv); problem++) {
+    solver_findallproblemrules(solv, problem, &rules);
+    for (int i = 0; i < rules.count; i++) {
+      Id source, target, dep;
+      SolverRuleinfo type = solver_ruleinfo(solv, rules.elements[i], &source, &target, &dep);
+      if (type != SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP || source <= 0 || MAPTST(&seen, source))
+        continue;
+      MAPSET(&seen, source);
+      files += append_unprovided(pool, source, arch, msg);
+    }
+  }
+  queue_free(&rules);
+  map_free(&seen);
+  return files;
+}
+
+/* The solver flags libdnf sets: no vendor lock, orphans kept, "best" within
+ * the policy (no architecture change), and package splits through
+ * Obsoletes as yum took them. */
+static void set_dnf_flags(Solver *solv)
+{
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_VENDORCHANGE, 1);
+  solver_set_flag(solv, SOLVER_FLAG_KEEP_ORPHANS, 1);
+  solver_set_flag(solv, SOLVER_FLAG_BEST_OBEY_POLICY, 1);
+  solver_set_flag(solv, SOLVER_FLAG_YUM_OBSOLETES, 1);
+}
+
+static int report_problems(Solver *solv, const char *arch, struct vzt_transaction *out,
+                           struct vzt_error **err)
+{
+  int count = solver_problem_count(solv);
+  char *msg = vzt_strdupf("cannot resolve the package set (%d problem%s):", count,
+                          count == 1 ? "" : "s");
+  for (Id problem = 1; problem <= count; problem++) {
+    char *next = vzt_strdupf("%s\n  %s", msg, solver_problem2str(solv, problem));
+    free(msg);
+    msg = next;
+  }
+  char *unprovided = NULL;
+  out->missing_files = append_all_unprovided(solv, arch, &unprovided) > 0;
+  if (unprovided) {
+    char *next = vzt_strdupf("%s\nmissing dependencies:%s", msg, unprovided);
+    free(msg);
+    free(unprovided);
+    msg = next;
+  }
+  int ret = vzt_fail(err, "%s", msg);
+  free(msg);
+  return ret;
+}
+
+/* The pool's own architecture when the caller does not name it: the one
+ * libsolv scores best, leaving out the architecture-independent ones. */
+static const char *pool_arch(Pool *pool)
+{
+  Id best = 0;
+  for (Id a = 1; pool->id2arch && a <= pool->lastarch; a++) {
+    if (!pool->id2arch[a] || a == ARCH_NOARCH || a == ARCH_ALL || a == ARCH_ANY)
+      continue;
+    if (!best || pool->id2arch[a] < pool->id2arch[best])
+      best = a;
+  }
+  return best ? pool_id2str(pool, best) : "this architecture";
+}
+
+int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *base,
+                char *const *install, char *const *exclude, struct vzt_transaction *out,
+                struct vzt_error **err)
 {
   memset(out, 0, sizeof(*out));
   pool_addfileprovides(pool);
   pool_createwhatprovides(pool);
+  const char *arch = opts && opts->arch ? opts->arch : pool_arch(pool);
+  bool weak = opts && opts->weak;
   Queue job;
   queue_init(&job);
-  int ret = 0;
-  if (add_names(pool, &job, exclude, SOLVER_LOCK, "excluded", err) < 0 ||
-      add_names(pool, &job, base, SOLVER_INSTALL, "base set", err) < 0 ||
-      add_names(pool, &job, install, SOLVER_INSTALL, "requested", err) < 0) {
+  _cleanup_free_ char *missing = NULL;
+  add_roots(pool, &job, exclude, SOLVER_LOCK, "excluded", arch, &missing);
+  add_roots(pool, &job, base, SOLVER_INSTALL, "base set", arch, &missing);
+  add_roots(pool, &job, install, SOLVER_INSTALL, "requested", arch, &missing);
+  if (missing) {
     queue_free(&job);
-    return -1;
+    return vzt_fail(err, "no loaded index has these packages (check their names, and the "
+                         "repositories' suites and components):%s", missing);
   }
-  disfavor_mere_providers(pool, &job);
+  bool rpm = pool->disttype == DISTTYPE_RPM;
+  if (!rpm)
+    disfavor_mere_providers(pool, &job);
   Solver *solv = solver_create(pool);
-  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+  if (rpm)
+    set_dnf_flags(solv);
+  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !weak);
   if (solver_solve(solv, &job) != 0) {
-    int count = solver_problem_count(solv);
-    char *msg = vzt_strdupf("cannot resolve the package set (%d problem%s):", count,
-                            count == 1 ? "" : "s");
-    for (Id problem = 1; problem <= count; problem++) {
-      char *next = vzt_strdupf("%s\n  %s", msg, solver_problem2str(solv, problem));
-      free(msg);
-      msg = next;
-    }
-    ret = vzt_fail(err, "%s", msg);
-    free(msg);
+    int ret = report_problems(solv, arch, out, err);
     solver_free(solv);
     queue_free(&job);
     return ret;
@@ -107,7 +292,7 @@ int vzt_resolve(Pool *pool, char *const *base, char *const *install, char *const
   transaction_free(trans);
   solver_free(solv);
   queue_free(&job);
-  return ret;
+  return 0;
 }
 
 void vzt_transaction_clear(struct vzt_transaction *t)

@@ -28,7 +28,7 @@ void fuzz_walk_index(Pool *pool, Repo *repo, char *const *base)
   char *none[] = {NULL};
   struct vzt_transaction t = {0};
   struct vzt_error *err = NULL;
-  if (vzt_resolve(pool, base ? base : none, install, none, &t, &err) == 0)
+  if (vzt_resolve(pool, NULL, base ? base : none, install, none, &t, &err) == 0)
     vzt_transaction_clear(&t);
   vzt_error_free(&err);
 }

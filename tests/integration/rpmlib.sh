@@ -100,7 +100,8 @@ _urpmi_write_synthesis() {
 # urpmi_media_from_rpms DIR COMPRESSOR RPM...: real packages copied into DIR
 # and a synthesis written from their headers (as genhdlist2 writes it:
 # provides, with the files some package requires; requires without rpmlib()
-# ones; summary, file size, and @info@ with epoch, size and group last),
+# ones; obsoletes and conflicts; summary, file size, and @info@ with epoch,
+# size and group last),
 # compressed by COMPRESSOR, with its MD5SUM.
 urpmi_media_from_rpms() {
   dir=$1 comp=$2; shift 2
@@ -116,6 +117,10 @@ urpmi_media_from_rpms() {
     } | paste -sd@ | sed 's/^/@provides@/'
     reqs=$(rpm -qp --requires "$f" | grep -v '^rpmlib(' | sort -u | deps | paste -sd@)
     [ -z "$reqs" ] || echo "@requires@$reqs"
+    for kind in obsoletes conflicts; do
+      deps=$(rpm -qp --"$kind" "$f" | deps | paste -sd@)
+      [ -z "$deps" ] || echo "@$kind@$deps"
+    done
     rpm -qp --qf '@summary@%{SUMMARY}\n' "$f"
     echo "@filesize@$(stat -c %s "$f")"
     rpm -qp --qf '@info@%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}@%{EPOCH}@%{SIZE}@%{GROUP}\n' "$f" |

@@ -147,7 +147,7 @@ START_TEST(resolution_prefers_real_packages_highest_versions_and_orders)
   char *none[] = {NULL};
   struct vzt_transaction t;
   struct vzt_error *err = NULL;
-  ck_assert_msg(vzt_resolve(pool, none, install, none, &t, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert_msg(vzt_resolve(pool, NULL, none, install, none, &t, &err) == 0, "%s", err ? err->msg : "");
   ck_assert_uint_eq(t.n, 5); /* app base libc6 awk exim4 */
   ck_assert_str_eq(find(pool, &t, "libc6", NULL), "2.36-9+deb12u4");
   ck_assert_ptr_nonnull(find(pool, &t, "awk", NULL));        /* the real awk, not aaa-awk */
@@ -170,20 +170,20 @@ START_TEST(resolution_errors_name_the_package)
   char *missing[] = {"nosuch", NULL};
   struct vzt_transaction t;
   struct vzt_error *err = NULL;
-  ck_assert_int_eq(vzt_resolve(pool, none, missing, none, &t, &err), -1);
+  ck_assert_int_eq(vzt_resolve(pool, NULL, none, missing, none, &t, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "nosuch"));
   vzt_error_free(&err);
   pool_free(pool);
   pool = test_pool();
   char *app[] = {"app", NULL};
   char *excl[] = {"base", NULL};
-  ck_assert_int_eq(vzt_resolve(pool, none, app, excl, &t, &err), -1);
+  ck_assert_int_eq(vzt_resolve(pool, NULL, none, app, excl, &t, &err), -1);
   ck_assert_ptr_nonnull(strstr(err->msg, "cannot resolve"));
   vzt_error_free(&err);
   pool_free(pool);
   pool = test_pool();
   char *foreign[] = {"other-arch", NULL};
-  ck_assert_int_eq(vzt_resolve(pool, none, foreign, none, &t, &err), -1);
+  ck_assert_int_eq(vzt_resolve(pool, NULL, none, foreign, none, &t, &err), -1);
   vzt_error_free(&err);
   pool_free(pool);
 }

@@ -112,6 +112,41 @@ START_TEST(bad_recipes_are_refused_with_their_name)
   expect_bad(GOOD_HEAD "[repository main]\nfamily = deb\nsuites = s\n", "needs mirror");
   expect_bad(GOOD_HEAD GOOD_REPO "this is not ini\n", "syntax error");
   expect_bad(GOOD_HEAD "variants = a b\ndefault-variant = c\n" GOOD_REPO, "default-variant c");
+  expect_bad(GOOD_HEAD GOOD_REPO "[packages]\nweak = maybe\n", "say yes or no");
+}
+END_TEST
+
+/* weak: unsaid is -1 (the family's default); a variant's setting replaces
+ * the one it extends. */
+START_TEST(weak_dependencies_setting_per_variant)
+{
+  char *path = write_recipe(GOOD_HEAD "variants = plain full\n" GOOD_REPO
+                            "[variant plain]\n[variant full]\nweak = yes\n");
+  struct vzt_recipe *r = NULL;
+  struct vzt_error *err = NULL;
+  ck_assert_msg(vzt_recipe_load(path, &r, &err) == 0, "%s", err ? err->msg : "");
+  struct vzt_selection sel;
+  ck_assert_int_eq(vzt_recipe_select(r, "plain", "amd64", &sel, &err), 0);
+  ck_assert_int_eq(sel.weak, -1);
+  vzt_selection_clear(&sel);
+  ck_assert_int_eq(vzt_recipe_select(r, "full", "amd64", &sel, &err), 0);
+  ck_assert_int_eq(sel.weak, 1);
+  vzt_selection_clear(&sel);
+  vzt_recipe_free(r);
+  unlink(path);
+  free(path);
+  path = write_recipe(GOOD_HEAD "variants = a b\n" GOOD_REPO
+                      "[packages]\nweak = yes\n[variant a]\n[variant b]\nextends = a\nweak = no\n");
+  ck_assert_int_eq(vzt_recipe_load(path, &r, &err), 0);
+  ck_assert_int_eq(vzt_recipe_select(r, "a", "amd64", &sel, &err), 0);
+  ck_assert_int_eq(sel.weak, 1);
+  vzt_selection_clear(&sel);
+  ck_assert_int_eq(vzt_recipe_select(r, "b", "amd64", &sel, &err), 0);
+  ck_assert_int_eq(sel.weak, 0);
+  vzt_selection_clear(&sel);
+  vzt_recipe_free(r);
+  unlink(path);
+  free(path);
 }
 END_TEST
 
@@ -199,6 +234,7 @@ int main(void)
   tcase_add_test(tc, lookup_by_name_release_and_codename);
   tcase_add_test(tc, variants_extend_and_select_per_architecture);
   tcase_add_test(tc, bad_recipes_are_refused_with_their_name);
+  tcase_add_test(tc, weak_dependencies_setting_per_variant);
   tcase_add_test(tc, relative_keyring_is_beside_the_recipe_and_hash_recorded);
   tcase_add_test(tc, a_golden_recipe_inherits_its_base);
   tcase_add_test(tc, architecture_names_map_both_ways);

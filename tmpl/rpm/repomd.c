@@ -68,6 +68,8 @@ int vzt_repomd_parse(Pool *pool, const char *data, size_t len, bool want_group, 
   int found = find_entry(md, "primary", &out->primary, url, err);
   if (found == 0)
     found = vzt_refuse(err, "%s lists no primary metadata", url);
+  if (found > 0 && find_entry(md, "filelists", &out->filelists, url, err) < 0)
+    found = -1;
   /* dnf's preference among the comps file's compressions. */
   static const char *const group_types[] = {"group_zst", "group_xz", "group_gz", "group"};
   for (size_t i = 0; found > 0 && want_group && i < VZT_ARRAY_SIZE(group_types); i++) {
@@ -89,5 +91,6 @@ void vzt_repomd_clear(struct vzt_repomd *m)
 {
   free(m->primary.location);
   free(m->group.location);
+  free(m->filelists.location);
   memset(m, 0, sizeof(*m));
 }

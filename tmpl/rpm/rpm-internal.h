@@ -53,6 +53,7 @@ struct vzt_repomd {
   time_t timestamp;
   struct vzt_repomd_file primary;
   struct vzt_repomd_file group; /* location NULL when none was asked for or published */
+  struct vzt_repomd_file filelists; /* location NULL when none is published */
 };
 
 /* Parses repomd.xml; url names it in errors. No primary entry, or an entry
@@ -74,6 +75,10 @@ int vzt_rpm_index_load(struct vzt_family_job *job, Repo *repo, const char *path,
 struct vzt_rpm_repo {
   struct vzt_family_repo common; /* first: vzt_family_job_clear frees it as one */
   const struct vzt_repo *conf;
+  /* rpm-md: the suite's base path and its file lists (location NULL when
+   * repomd.xml lists none), loaded only when a file dependency needs them. */
+  char *base;
+  struct vzt_repomd_file filelists;
   /* The media's fetched pubkey for "keyring = @media", else empty; in the
    * same allocation, which vzt_family_job_clear frees. */
   char keyring[];

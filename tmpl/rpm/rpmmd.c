@@ -145,6 +145,96 @@ static int load_file(struct vzt_family_job *job, Repo *repo, char **mirrors, con
   return 0;
 }
 
+static void clear_rpmmd_repo(struct vzt_family_repo *fr)
+{
+  struct vzt_rpm_repo *rr = (struct vzt_rpm_repo *) fr;
+  free(rr->base);
+  free(rr->filelists.location);
+}
+
+/* Where the suite's file lists are, for rpmmd_complete. */
+static void keep_filelists(struct vzt_family_repo *fr, const char *base,
+                           struct vzt_repomd_file *filelists)
+{
+  struct vzt_rpm_repo *rr = (struct vzt_rpm_repo *) fr;
+  rr->base = vzt_strdup(base);
+  rr->filelists = *filelists;
+  filelists->location = NULL;
+  fr->clear = clear_rpmmd_repo;
+}
+
+/* The file dependencies nothing loaded provides: primary.xml lists only the
+ * files under /etc and the bin directories, the rest are in the file lists. */
+static void unresolved_files(Pool *pool, Queue *files)
+{
+  pool_addfileprovides(pool);
+  pool_createwhatprovides(pool);
+  Queue reqs;
+  queue_init(&reqs);
+  Id p;
+  Solvable *s;
+  FOR_POOL_SOLVABLES(p) {
+    s = pool->solvables + p;
+    if (!pool_installable(pool, s))
+      continue;
+    solvable_lookup_deparray(s, SOLVABLE_REQUIRES, &reqs, -1);
+    for (int i = 0; i < reqs.count; i++) {
+      Id dep = reqs.elements[i];
+      if (!ISRELDEP(dep) && pool_id2str(pool, dep)[0] == '/' &&
+          !pool->whatprovidesdata[pool_whatprovides(pool, dep)])
+        queue_pushunique(files, dep);
+    }
+  }
+  queue_free(&reqs);
+}
+
+static int extend_with_filelists(struct vzt_family_job *job, Repo *repo, struct vzt_error **err)
+{
+  struct vzt_rpm_repo *rr = repo->appdata;
+  const struct vzt_repomd_file *f = &rr->filelists;
+  if (!f->location)
+    return 0;
+  _cleanup_strv_ char **urls = vzt_rpm_urls(rr->common.mirrors, ".", f->location);
+  _cleanup_free_ char *label = vzt_strdupf("Index %s filelists", rr->base);
+  _cleanup_free_ char *path = NULL;
+  char sha256[VZT_DIGEST_HEX_MAX];
+  if (vzt_rpm_fetch_checked(job, urls, f->type, f->hex, f->size, label, &path, sha256, err) < 0)
+    return -1;
+  FILE *fp = vzt_rpm_open_decompressed(path, err);
+  if (!fp)
+    return vzt_error_prefix(err, "%s", urls[0]);
+  int r = repo_add_rpmmd(repo, fp, NULL, REPO_EXTEND_SOLVABLES);
+  fclose(fp);
+  if (r != 0)
+    return vzt_refuse(err, "cannot parse %s: %s", urls[0], pool_errstr(repo->pool));
+  return 0;
+}
+
+/* dnf loads every repository's file lists; they are large, so they are
+ * loaded here only when the package set does not resolve and some file
+ * dependency is unresolved. */
+static int rpmmd_complete(struct vzt_family_job *job, struct vzt_error **err)
+{
+  Pool *pool = job->pool;
+  Queue files;
+  queue_init(&files);
+  unresolved_files(pool, &files);
+  if (!files.count) {
+    queue_free(&files);
+    return 0;
+  }
+  vzt_info("Loading the file lists: %d file dependenc%s (%s%s) %s in no primary.xml", files.count,
+           files.count == 1 ? "y" : "ies", pool_id2str(pool, files.elements[0]),
+           files.count > 1 ? ", ..." : "", files.count == 1 ? "is" : "are");
+  queue_free(&files);
+  for (int i = 1; i < pool->nrepos; i++) {
+    Repo *repo = pool->repos[i];
+    if (repo && repo->appdata && extend_with_filelists(job, repo, err) < 0)
+      return -1;
+  }
+  return 1;
+}
+
 static void add_base(struct vzt_family_job *job, const char *pkg)
 {
   if (!vzt_strv_contains(job->base_names, pkg))
@@ -217,6 +307,7 @@ static int load_one(struct vzt_family_job *job, const struct vzt_repo *repo, cha
     job->index_date = md.timestamp;
   int ret = 0;
   Repo *r = vzt_rpm_repo_create(job, repo, NULL, mirrors, base, label);
+  keep_filelists(r->appdata, base, &md.filelists);
   if (load_file(job, r, mirrors, base, &md.primary, "primary", err) < 0)
     ret = -1;
   if (!ret && md.group.location) {
@@ -280,6 +371,7 @@ const struct vzt_family_ops vzt_family_rpmmd = {
     .noarch = "noarch",
     .arch_name = rpmmd_arch_name,
     .load_repo = rpmmd_load_repo,
+    .complete = rpmmd_complete,
     .install = vzt_rpm_install,
     .check_packages = vzt_rpm_check_packages,
     .read_installed = vzt_rpm_read_installed,

@@ -5,6 +5,8 @@
 #include "config.h"
 #include "tmpl/rpm/verify.h"
 #include "lib/cleanup.h"
+#include "lib/digest.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include <ctype.h>
@@ -57,6 +59,134 @@ static char *normalize_pin(const char *pin)
   return out;
 }
 
+/* One OpenPGP packet's tag and extent, from its header (both header
+ * formats); -1 for a truncated or partial-length packet, which no key
+ * certificate has. */
+static int packet_at(const uint8_t *p, size_t len, int *tag, size_t *hdr, size_t *body)
+{
+  if (len < 2 || !(p[0] & 0x80))
+    return -1;
+  if (p[0] & 0x40) {
+    *tag = p[0] & 0x3f;
+    if (p[1] < 192)
+      *hdr = 2, *body = p[1];
+    else if (p[1] < 224 && len >= 3)
+      *hdr = 3, *body = ((size_t) (p[1] - 192) << 8) + p[2] + 192;
+    else if (p[1] == 255 && len >= 6)
+      *hdr = 6, *body = (size_t) p[2] << 24 | (size_t) p[3] << 16 | (size_t) p[4] << 8 | p[5];
+    else
+      return -1;
+  } else {
+    *tag = (p[0] >> 2) & 0xf;
+    int n = (p[0] & 3) == 0 ? 1 : (p[0] & 3) == 1 ? 2 : (p[0] & 3) == 2 ? 4 : 0;
+    if (!n || len < (size_t) (1 + n))
+      return -1;
+    *body = 0;
+    for (int i = 0; i < n; i++)
+      *body = *body << 8 | p[1 + i];
+    *hdr = 1 + (size_t) n;
+  }
+  return *hdr + *body <= len ? 0 : -1;
+}
+
+/* A V4 key packet's fingerprint (SHA-1 of 0x99, the body's length and the
+ * body, RFC 4880 12.2), upper-case hex; "" for other versions. */
+static void v4_fingerprint(const uint8_t *body, size_t len, char *hex)
+{
+  hex[0] = '\0';
+  if (!len || body[0] != 4 || len > 0xffff)
+    return;
+  uint8_t head[3] = {0x99, (uint8_t) (len >> 8), (uint8_t) len};
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA1);
+  vzt_digest_update(d, head, sizeof(head));
+  vzt_digest_update(d, body, len);
+  vzt_digest_finish(d, hex);
+  for (char *c = hex; *c; c++)
+    *c = (char) toupper((unsigned char) *c);
+}
+
+/* The fingerprints of a certificate's subkeys (public-subkey packets). */
+static char **subkey_fingerprints(const uint8_t *cert, size_t len)
+{
+  char **out = calloc(1, sizeof(char *));
+  for (size_t off = 0; off < len;) {
+    int tag;
+    size_t hdr, body;
+    if (packet_at(cert + off, len - off, &tag, &hdr, &body) < 0)
+      break;
+    char hex[VZT_DIGEST_HEX_MAX];
+    if (tag == 14) {
+      v4_fingerprint(cert + off + hdr, body, hex);
+      if (*hex)
+        vzt_strv_push(&out, hex);
+    }
+    off += hdr + body;
+  }
+  return out;
+}
+
+static bool pin_matches(char *const *pinned, const char *hex)
+{
+  for (size_t i = 0; pinned && pinned[i]; i++) {
+    _cleanup_free_ char *pin = normalize_pin(pinned[i]);
+    if (*hex && !strcmp(pin, hex))
+      return true;
+  }
+  return false;
+}
+
+/* Adds one certificate's keys, its primary and its subkeys, to k when
+ * nothing is pinned or a pin names any of them: a subkey's fingerprint pins
+ * its certificate for packages as it does for signed metadata. Returns
+ * whether it was taken. */
+static bool take_certificate(struct vzt_rpm_keyring *k, const uint8_t *cert, size_t certlen,
+                             const char *primary, char *const *pinned)
+{
+  bool wanted = !pinned || !pinned[0] || pin_matches(pinned, primary);
+  _cleanup_strv_ char **subs_fpr = subkey_fingerprints(cert, certlen);
+  for (size_t i = 0; subs_fpr[i] && !wanted; i++)
+    wanted = pin_matches(pinned, subs_fpr[i]);
+  rpmPubkey key = wanted ? rpmPubkeyNew(cert, certlen) : NULL;
+  if (!key)
+    return false;
+  rpmKeyringAddKey(k->ring, key);
+  int nsub = 0;
+  rpmPubkey *subs = rpmGetSubkeys(key, &nsub);
+  for (int i = 0; i < nsub; i++) {
+    rpmKeyringAddKey(k->ring, subs[i]);
+    rpmPubkeyFree(subs[i]);
+  }
+  free(subs);
+  rpmPubkeyFree(key);
+  vzt_strv_push(&k->fingerprints, primary);
+  return true;
+}
+
+/* The keyring's packets: armored text is decoded by librpm; anything else
+ * is taken as the binary packets `gpg --export` writes. */
+static int read_packets(const char *path, uint8_t **pkts, size_t *len, struct vzt_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t dlen = 0;
+  if (vzt_read_file(path, &data, &dlen, err) < 0)
+    return -1;
+  int tag;
+  size_t hdr, body;
+  if (memmem(data, dlen, "-----BEGIN PGP", 14)) {
+    _cleanup_free_ char *text = vzt_strndup(data, dlen);
+    if (pgpParsePkts(text, pkts, len) > 0 && *len)
+      return 0;
+    free(*pkts);
+    *pkts = NULL;
+  } else if (packet_at((const uint8_t *) data, dlen, &tag, &hdr, &body) == 0 && tag == 6) {
+    *pkts = (uint8_t *) steal_pointer(&data);
+    *len = dlen;
+    return 0;
+  }
+  return vzt_fail(err, "cannot read an OpenPGP public key from %s (neither an armored key block "
+                       "nor binary key packets)", path);
+}
+
 int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_keyring **out,
                          struct vzt_error **err)
 {
@@ -64,10 +194,8 @@ int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_k
     return -1;
   uint8_t *pkts = NULL;
   size_t len = 0;
-  if (pgpReadPkts(path, &pkts, &len) <= 0 || !len) {
-    free(pkts);
-    return vzt_fail(err, "cannot read an OpenPGP public key from %s", path);
-  }
+  if (read_packets(path, &pkts, &len, err) < 0)
+    return -1;
   struct vzt_rpm_keyring *k = calloc(1, sizeof(*k));
   if (!k)
     abort();
@@ -87,25 +215,8 @@ int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_k
         *p = (char) toupper((unsigned char) *p);
     }
     free(fp);
-    bool wanted = !pinned || !pinned[0];
-    for (size_t i = 0; pinned && pinned[i] && !wanted; i++) {
-      _cleanup_free_ char *pin = normalize_pin(pinned[i]);
-      wanted = !strcmp(pin, hex);
-    }
     vzt_strv_push(&seen, hex);
-    rpmPubkey key = wanted ? rpmPubkeyNew(pkts + off, certlen) : NULL;
-    if (key) {
-      rpmKeyringAddKey(k->ring, key);
-      int nsub = 0;
-      rpmPubkey *subs = rpmGetSubkeys(key, &nsub);
-      for (int i = 0; i < nsub; i++) {
-        rpmKeyringAddKey(k->ring, subs[i]);
-        rpmPubkeyFree(subs[i]);
-      }
-      free(subs);
-      rpmPubkeyFree(key);
-      vzt_strv_push(&k->fingerprints, hex);
-    }
+    take_certificate(k, pkts + off, certlen, hex, pinned);
     off += certlen;
   }
   free(pkts);
@@ -148,6 +259,31 @@ static int capture(rpmlogRec rec, rpmlogCallbackData data)
       vzt_strv_push(&c->bad, line);
   }
   return 0;
+}
+
+/* The 16-hex-digit ID of the key that made the header's signature (V4,
+ * else V3), into id (17 bytes); "" when it has none librpm can parse. */
+static void signer_id(Header h, char *id)
+{
+  static const rpmTagVal tags[] = {RPMTAG_RSAHEADER, RPMTAG_DSAHEADER, RPMTAG_SIGPGP,
+                                   RPMTAG_SIGGPG};
+  id[0] = '\0';
+  for (size_t i = 0; h && i < sizeof(tags) / sizeof(tags[0]) && !id[0]; i++) {
+    struct rpmtd_s td;
+    if (!headerGet(h, tags[i], &td, HEADERGET_MINMEM))
+      continue;
+    pgpDigParams sig = NULL;
+    if (pgpPrtParams(td.data, td.count, PGPTAG_SIGNATURE, &sig) == 0 && sig) {
+      const uint8_t *signid = pgpDigParamsSignID(sig);
+      if (signid) {
+        vzt_hex(signid, 8, id);
+        for (char *c = id; *c; c++)
+          *c = (char) toupper((unsigned char) *c);
+      }
+    }
+    pgpDigParamsFree(sig);
+    rpmtdFreeData(&td);
+  }
 }
 
 /* Digests only (package-signature = none): signatures are not looked at,
@@ -193,6 +329,8 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
   bool v3 = h && (headerIsEntry(h, RPMTAG_SIGPGP) || headerIsEntry(h, RPMTAG_SIGGPG));
   bool payload_digest = h && headerIsEntry(h, RPMTAG_PAYLOADDIGEST);
   time_t build_time = h ? (time_t) headerGetNumber(h, RPMTAG_BUILDTIME) : 0;
+  char signer[17];
+  signer_id(h, signer);
   headerFree(h);
   rpmtsFree(ts);
   int ret = 0;
@@ -200,8 +338,12 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
     ret = vzt_refuse(err, "%s is not an RPM package", what);
   else if (rc == RPMRC_FAIL)
     ret = vzt_refuse(err, "%s: header digest or signature BAD", what);
-  else if (want_sig && (rc == RPMRC_NOKEY || rc == RPMRC_NOTTRUSTED))
-    ret = vzt_refuse(err, "%s is signed by a key that is not among the pinned keys", what);
+  else if (want_sig && (rc == RPMRC_NOKEY || rc == RPMRC_NOTTRUSTED)) {
+    _cleanup_free_ char *pins = vzt_strv_join(k->fingerprints, " ");
+    ret = vzt_refuse(err, "%s is signed by key %s, which is not among the pinned keys (%s): pin "
+                          "that key's fingerprint in the repository's keys only if you trust it",
+                     what, *signer ? signer : "(unreadable)", pins);
+  }
   else if (want_sig && !v4 && !v3)
     ret = vzt_refuse(err, "%s has no signature, and its repository requires one "
                           "(package-signature = required)", what);

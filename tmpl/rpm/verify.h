@@ -15,9 +15,10 @@ enum vzt_rpm_sigpolicy {
 int vzt_rpm_sigpolicy_parse(const char *s);
 
 struct vzt_rpm_keyring;
-/* The keys of path (armored or binary, one or more certificates) whose
- * primary fingerprint is among pinned (all of them when pinned is empty),
- * with their subkeys. None left is an error naming the file. */
+/* The keys of path (armored, or binary as `gpg --export` writes it; one or
+ * more certificates) of which the primary or a subkey fingerprint is among
+ * pinned (all of them when pinned is empty), with their subkeys. None left
+ * is a refusal naming the file and the fingerprints it has. */
 int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_keyring **out,
                          struct vzt_error **err);
 void vzt_rpm_keyring_free(struct vzt_rpm_keyring *k);

@@ -1,0 +1,313 @@
+#!/bin/sh
+# The RPM families pick the same packages as dnf for the same roots: ~35
+# small packages built by rpmbuild (a name and a mere provider of it,
+# virtual provides as roots, two providers of one, obsoletes, a file
+# dependency only the file lists resolve, recommends, suggests and
+# supplements, versioned and epoch'd requirements, a newest version that
+# cannot be installed, two architectures, rich dependencies, a conflict to
+# steer around) and a comps group, in one rpm-md repository with a signed
+# repomd.xml; for over a dozen root sets, with weak dependencies on and off
+# (the recipe's weak = yes|no, dnf's install_weak_deps), the names,
+# versions and architectures of `vztmpl build --dry-run` must equal those
+# dnf would install into an empty root; the same on an urpmi media of the
+# same packages. Also: unresolvable roots and dependencies are all named,
+# with the architecture; the file lists are loaded only for a missing file.
+. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/rpmlib.sh"
+BASE=
+command -v rpmbuild >/dev/null || skip "needs rpmbuild (Debian package rpm)"
+command -v createrepo_c >/dev/null || skip "needs createrepo_c (Debian package createrepo-c)"
+command -v dnf >/dev/null || skip "needs dnf (Debian package dnf)"
+[ "$(uname -m)" = x86_64 ] || skip "the package set is built for x86_64 hosts"
+
+# pkg NAME EVR [ARCH] [TAG-LINE...]: one package with a file of its own,
+# /usr/share/par/NAME-VERSION, into $T/repo.
+pkg() {
+  name=$1 evr=$2 arch=${3:-x86_64}
+  if [ $# -ge 3 ]; then shift 3; else shift $#; fi
+  epoch='' ver=${evr%-*} rel=${evr##*-}
+  case $ver in *:*) epoch=${ver%%:*} ver=${ver#*:} ;; esac
+  spec="$T/spec/$name-$evr.$arch"
+  mkdir -p "$T/spec"
+  {
+    echo "Name: $name"
+    [ -z "$epoch" ] || echo "Epoch: $epoch"
+    echo "Version: $ver"
+    echo "Release: $rel"
+    echo "Summary: $name for vztmpl's dnf comparison"
+    echo "License: MIT"
+    [ "$arch" != noarch ] || echo "BuildArch: noarch"
+    for line in "$@"; do echo "$line"; done
+    echo "%description"
+    echo "$name."
+    echo "%install"
+    echo "mkdir -p %{buildroot}/usr/share/par"
+    echo "echo $name >%{buildroot}/usr/share/par/$name-$ver.$arch"
+    case " $* " in *"#ships-opt"*)
+      echo "mkdir -p %{buildroot}/opt/par/data"
+      echo "echo thing >%{buildroot}/opt/par/data/thing" ;;
+    esac
+    echo "%files"
+    echo "/usr/share/par/$name-$ver.$arch"
+    case " $* " in *"#ships-opt"*) echo "/opt/par/data/thing" ;; esac
+  } >"$spec.spec"
+  target=$arch
+  [ "$arch" != noarch ] || target=x86_64
+  rpmbuild --quiet -bb "$spec.spec" --target "$target" \
+    --define "_topdir $T/rpmbuild" --define "_rpmdir $T/repo" --define "_build_id_links none" \
+    --define "debug_package %{nil}" --define "__os_install_post %{nil}" >"$T/rpmbuild.log" 2>&1 ||
+    { cat "$T/rpmbuild.log" >&2; fail "rpmbuild $name"; }
+}
+
+echo "building the package set"
+start=$(date +%s)
+pkg base-sys 1.0-1 x86_64 "Provides: system-base"
+# A name and a package that merely provides it, at a higher version.
+pkg libfoo 1.0-1
+pkg libfoo-ng 2.0-1 x86_64 "Provides: libfoo = 2.0"
+pkg app-a 1.0-1 x86_64 "Requires: libfoo"
+# A virtual name only provided.
+pkg httpd-lite 1.0-1 x86_64 "Provides: webserver"
+pkg web-user 1.0-1 noarch "Requires: webserver"
+# Two providers of one virtual name.
+pkg mta-big 1.0-1 x86_64 "Provides: mta"
+pkg mta-small 1.0-1 x86_64 "Provides: mta"
+pkg mail-user 1.0-1 noarch "Requires: mta"
+# A package renamed: the new name obsoletes and provides the old.
+pkg old-tool 1.0-1
+pkg new-tool 2.0-1 x86_64 "Obsoletes: old-tool < 2.0" "Provides: old-tool = 2.0-1"
+pkg needs-old 1.0-1 noarch "Requires: old-tool"
+# A file dependency outside primary.xml's file list.
+pkg filedep-prov 1.0-1 x86_64 "#ships-opt"
+pkg filedep-user 1.0-1 x86_64 "Requires: /opt/par/data/thing"
+# Weak dependencies.
+pkg weak-app 1.0-1 x86_64 "Recommends: weak-rec" "Suggests: weak-sugg"
+pkg weak-rec 1.0-1
+pkg weak-sugg 1.0-1
+pkg weak-lang 1.0-1 noarch "Supplements: weak-app"
+# Versions and epochs.
+pkg ver-lib 1.0-1
+pkg ver-lib 2.0-1
+pkg ver-old-user 1.0-1 x86_64 "Requires: ver-lib < 2.0"
+pkg epoch-pkg 1:1.0-1
+pkg epoch-pkg 5.0-1
+# The newest version cannot be installed: the one before it is taken.
+pkg newest-broken 1.0-1
+pkg newest-broken 2.0-1 x86_64 "Requires: nowhere-three"
+# Two architectures: the better one wins over a higher version.
+pkg archpkg 1.0-1 x86_64
+pkg archpkg 2.0-1 i686
+pkg arch-only32 1.0-1 i686
+pkg armonly 1.0-1 aarch64
+# Rich dependencies.
+pkg rich-a 1.0-1
+pkg rich-b 1.0-1
+pkg rich-user 1.0-1 x86_64 "Requires: (rich-b or rich-a)" "Requires: (rich-cond if base-sys)"
+pkg rich-cond 1.0-1
+# Two providers, one conflicting with the base.
+pkg cprov-one 1.0-1 x86_64 "Provides: cprov" "Conflicts: base-sys"
+pkg cprov-two 1.0-1 x86_64 "Provides: cprov"
+pkg conf-user 1.0-1 x86_64 "Requires: cprov"
+# Dependencies nothing provides.
+pkg broken 1.0-1 x86_64 "Requires: nowhere-one" "Requires: nowhere-two >= 3"
+mkdir -p "$T/root"
+mv "$T/repo" "$T/root/par"
+# A comps group: mandatory packages, default ones (one no repository has)
+# and an optional one.
+cat >"$T/comps.xml" <<'COMPS'
+<?xml version="1.0" encoding="UTF-8"?>
+<comps><group><id>core</id><name>Core</name><packagelist>
+<packagereq type="mandatory">base-sys</packagereq>
+<packagereq type="mandatory">app-a</packagereq>
+<packagereq type="default">weak-app</packagereq>
+<packagereq type="default">not-in-any-repo</packagereq>
+<packagereq type="default">mta-small</packagereq>
+<packagereq type="optional">rich-user</packagereq>
+</packagelist></group></comps>
+COMPS
+createrepo_c --quiet -g "$T/comps.xml" "$T/root/par" || fail "createrepo_c"
+make_key good 2>"$T/gpg.log"
+gpg --batch --yes --quiet --local-user good@test.invalid --armor --detach-sign \
+  -o "$T/root/par/repodata/repomd.xml.asc" "$T/root/par/repodata/repomd.xml"
+FPR=$(gpg --batch --with-colons --fingerprint good@test.invalid | awk -F: '$1 == "fpr" { print $10; exit }')
+echo "  $(find "$T/root/par" -name '*.rpm' | wc -l) packages in $(($(date +%s) - start))s"
+serve "$T/root"
+
+# vzt ROOTS WEAK: vztmpl's choice as sorted "name evr arch" lines, or its
+# error's last line.
+vzt() {
+  cat >"$T/par.conf" <<RECIPE
+[template]
+distribution = partest
+release = 1
+architectures = x86_64
+variants = base
+[repository par]
+family = rpm-md
+mirror = $URL/par
+suites = .
+keyring = $T/good.gpg
+keys = $FPR
+package-signature = none
+[packages]
+base = ${BASE:-none}
+weak = $2
+[variant base]
+install = $1
+RECIPE
+  if ! "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64 >"$T/vzt.out" 2>"$T/vzt.err"; then
+    echo "vztmpl failed: $(tail -1 "$T/vzt.err")"
+    return
+  fi
+  awk '{ print $1, $2, $3 }' "$T/vzt.out" | sort
+}
+
+# dnf_pick ROOTS WEAK: what dnf would install into an empty root, as sorted
+# "name evr arch" lines.
+mkdir -p "$T/dnfroot" "$T/reposd"
+# best=False as Fedora's (and Debian's) dnf.conf says.
+cat >"$T/dnf.conf" <<CONF
+[main]
+best=False
+gpgcheck=0
+cachedir=$T/dnfcache
+reposdir=$T/reposd
+CONF
+dnf_pick() {
+  w=False
+  [ "$2" = no ] || w=True
+  # shellcheck disable=SC2086 # the roots are words
+  dnf -c "$T/dnf.conf" --installroot="$T/dnfroot" --releasever=1 --forcearch=x86_64 \
+    --setopt=reposdir="$T/reposd" --repofrompath=par,"$T/root/par" \
+    --setopt=install_weak_deps=$w --setopt=logdir="$T" --nogpgcheck --noplugins \
+    install --assumeno ${BASE:+"$BASE"} $1 >"$T/dnf.out" 2>"$T/dnf.err" || true
+  grep -q "Operation aborted" "$T/dnf.out" "$T/dnf.err" ||
+    { cat "$T/dnf.out" "$T/dnf.err" >&2; fail "dnf could not resolve \"${BASE:+$BASE }$1\""; }
+  # The rows of the table's Installing sections (for a group too):
+  # " name arch evr repo size"
+  # (not those of "Skipping packages with broken dependencies").
+  awk '/^Installing/ { on = 1; next } /^[A-Z]/ { on = 0 }
+       on && NF >= 5 && $4 == "par" { print $1, $3, $2 }' "$T/dnf.out" | sed 's/ 0:/ /' | sort
+}
+
+differ=0
+compare() { # ROOTS
+  for weak in no yes; do
+    vzt "$1" $weak >"$T/a"
+    dnf_pick "$1" $weak >"$T/b"
+    if cmp -s "$T/a" "$T/b"; then
+      echo "  [${BASE:+$BASE }$1] weak=$weak: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
+    else
+      echo "  [${BASE:+$BASE }$1] weak=$weak: DIFFERENT (< vztmpl, > dnf):"
+      diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
+      differ=$((differ + 1))
+    fi
+  done
+}
+
+echo "root sets, vztmpl against dnf, weak dependencies off and on"
+compare "app-a"
+compare "webserver"
+compare "web-user"
+compare "mta"
+compare "mail-user"
+compare "mail-user mta-small"
+compare "old-tool"
+compare "needs-old"
+compare "filedep-user"
+grep -q "Loading the file lists: 1 file dependency (/opt/par/data/thing)" "$T/vzt.err" ||
+  { cat "$T/vzt.err" >&2; fail "the log does not say why the file lists were loaded"; }
+echo "  the log says: $(grep "Loading the file lists" "$T/vzt.err")"
+compare "weak-app"
+! grep -q "file lists" "$T/vzt.err" || fail "file lists loaded for weak-app, which needs none"
+compare "ver-old-user"
+compare "epoch-pkg ver-lib"
+compare "newest-broken"
+compare "archpkg arch-only32"
+compare "rich-user"
+compare "base-sys conf-user"
+compare "app-a web-user needs-old filedep-user weak-app rich-user base-sys"
+# The group's mandatory and default packages are installed (a default one
+# no repository has is left out), its optional ones are not.
+BASE=@core
+compare "web-user"
+BASE=
+[ "$differ" = 0 ] || fail "$differ root sets resolve differently from dnf"
+
+# The urpmi family resolves with the same rules: the same packages as an
+# urpmi media (a synthesis as genhdlist2 writes it, without weak
+# dependencies), against dnf's choice without them.
+# shellcheck disable=SC2046 # the package files are words without spaces
+urpmi_media_from_rpms "$T/root/media" gzip $(find "$T/root/par" -name '*.rpm' | sort)
+echo "root sets on an urpmi media, vztmpl against dnf"
+for roots in "app-a" "webserver" "old-tool" "needs-old" "filedep-user" "ver-old-user" \
+    "epoch-pkg ver-lib" "archpkg arch-only32" "base-sys conf-user"; do
+  cat >"$T/par.conf" <<RECIPE
+[template]
+distribution = partest
+release = 1
+architectures = x86_64
+variants = base
+[repository media]
+family = urpmi
+mirror = $URL/media
+suites = .
+keyring = $T/good.gpg
+package-signature = none
+[packages]
+base = none
+[variant base]
+install = $roots
+RECIPE
+  if "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64 >"$T/vzt.out" 2>"$T/vzt.err"; then
+    awk '{ print $1, $2, $3 }' "$T/vzt.out" | sort >"$T/a"
+  else
+    echo "vztmpl failed: $(tail -1 "$T/vzt.err")" >"$T/a"
+  fi
+  dnf_pick "$roots" no >"$T/b"
+  if cmp -s "$T/a" "$T/b"; then
+    echo "  [$roots]: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
+  else
+    echo "  [$roots]: DIFFERENT (< vztmpl, > dnf):"
+    diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
+    differ=$((differ + 1))
+  fi
+done
+[ "$differ" = 0 ] || fail "$differ root sets resolve differently from dnf on urpmi media"
+
+unresolvable() { # ROOTS
+  cat >"$T/par.conf" <<RECIPE
+[template]
+distribution = partest
+release = 1
+architectures = x86_64
+variants = base
+[repository par]
+family = rpm-md
+mirror = $URL/par
+suites = .
+keyring = $T/good.gpg
+keys = $FPR
+package-signature = none
+[packages]
+base = none
+[variant base]
+install = $1
+RECIPE
+  expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64
+}
+echo "unresolvable roots: every one is named, with the architecture it lacks"
+unresolvable "armonly base-sys no-such-package"
+expect_stderr "no loaded index has these packages"
+expect_stderr "armonly (requested) for x86_64: built only for aarch64"
+expect_stderr "no-such-package (requested) for x86_64"
+! grep -q "file lists" "$T/stderr" || fail "file lists loaded for roots that do not exist"
+echo "  refused, naming armonly (only for aarch64) and no-such-package"
+
+echo "unresolvable dependencies: every missing one is named"
+unresolvable "broken"
+expect_stderr "needs nowhere-one, which nothing for x86_64 provides"
+expect_stderr "needs nowhere-two >= 3, which nothing for x86_64 provides"
+! grep -q "file lists" "$T/stderr" || fail "file lists loaded though no file dependency is missing"
+echo "  refused, naming nowhere-one and nowhere-two >= 3"
+echo "took $(($(date +%s) - start))s"
