@@ -8,6 +8,7 @@ int vzt_cmd_list(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_export(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_diff(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_cache(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,107 @@
+/* vztmpl sbom TEMPLATE: a template's software bill of materials (SPDX 2.3 JSON). */
+#include "config.h"
+#include "src/cmd.h"
+#include "tmpl/manifest.h"
+#include "tmpl/sbom/spdx.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+  fprintf(f, "Usage: vztmpl sbom [--format spdx] TEMPLATE\n"
+             "Prints the template's SBOM, an SPDX 2.3 JSON document: the template (its\n"
+             "archive's sha256) and each installed package with its version, supplier,\n"
+             "download URL, purl, SHA-256, declared license and dependencies. Every build\n"
+             "writes it beside the template (<name>.spdx.json); for a template built before\n"
+             "that, or whose SBOM names another archive, it is made again from the manifest\n"
+             "and the archive (its created time is SOURCE_DATE_EPOCH when set, else the\n"
+             "build's). TEMPLATE is a cached name (debian-13-x86_64) or the path of a\n"
+             "template archive or its .json.\n\n"
+             "      --format spdx  the SBOM format (SPDX 2.3 JSON, the only one)\n"
+             "  -h, --help         this help\n");
+}
+
+/* The SBOM file beside the manifest, when it describes this very archive. */
+static char *current_sbom(const char *manifest_path, const struct vzt_manifest *m)
+{
+  _cleanup_free_ char *path = vzt_sbom_path(manifest_path);
+  _cleanup_free_ char *data = NULL;
+  struct vzt_error *err = NULL;
+  if (vzt_read_file(path, &data, NULL, &err) < 0) {
+    vzt_error_free(&err);
+    return NULL;
+  }
+  json_object *doc = json_tokener_parse(data), *ns = NULL;
+  _cleanup_free_ char *want = vzt_strdupf("-%s", m->archive_sha256 ? m->archive_sha256 : "");
+  bool same = doc && json_object_object_get_ex(doc, "documentNamespace", &ns) &&
+              json_object_is_type(ns, json_type_string) && m->archive_sha256 &&
+              vzt_endswith(json_object_get_string(ns), want);
+  json_object_put(doc);
+  return same ? steal_pointer(&data) : NULL;
+}
+
+static int print_sbom(const char *manifest_path, struct vzt_error **err)
+{
+  struct vzt_manifest m;
+  if (vzt_manifest_load(manifest_path, &m, err) < 0)
+    return -1;
+  _cleanup_free_ char *json = current_sbom(manifest_path, &m);
+  int ret = 0;
+  if (!json) {
+    if (!m.archive_file || strchr(m.archive_file, '/') || !m.archive_sha256) {
+      ret = vzt_refuse(err, "%s names no archive beside it to describe; rebuild the template",
+                       manifest_path);
+    } else {
+      _cleanup_free_ char *dir = vzt_strdup(manifest_path);
+      _cleanup_free_ char *archive = vzt_path_join(dirname(dir), m.archive_file);
+      ret = vzt_sbom_spdx(&m, archive, &json, err);
+    }
+  }
+  if (ret == 0 && fputs(json, stdout) == EOF)
+    ret = vzt_fail_errno(err, errno, "cannot write the SBOM to stdout");
+  vzt_manifest_clear(&m);
+  return ret;
+}
+
+int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv)
+{
+  enum { OPT_FORMAT = 256 };
+  static const struct option opts[] = {
+      {"format", required_argument, NULL, OPT_FORMAT}, {"help", no_argument, NULL, 'h'}, {0}};
+  int c;
+  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
+    switch (c) {
+    case 'h': usage(stdout); return 0;
+    case OPT_FORMAT:
+      if (strcmp(optarg, "spdx")) {
+        fprintf(stderr, "vztmpl sbom: --format %s: the SBOM format is spdx (SPDX 2.3 JSON)\n",
+                optarg);
+        return VZT_EXIT_USAGE;
+      }
+      break;
+    default: return VZT_EXIT_USAGE;
+    }
+  if (argc - optind != 1) {
+    fprintf(stderr, "vztmpl sbom: give one TEMPLATE\n");
+    usage(stderr);
+    return VZT_EXIT_USAGE;
+  }
+  const char *template = argv[optind];
+  struct vzt_error *err = NULL;
+  struct vzt_cache *cache = NULL;
+  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+    return vzt_ctx_report(&err);
+  _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, template);
+  int status = 0;
+  if (vzt_ctx_check_template(cache, template, &err) < 0 || print_sbom(path, &err) < 0)
+    status = vzt_ctx_report(&err);
+  vzt_cache_close(cache);
+  return status;
+}
