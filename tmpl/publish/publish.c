@@ -4,6 +4,7 @@
 #include "tmpl/arch.h"
 #include "tmpl/pack.h"
 #include "tmpl/lifecycle/verify.h"
+#include "tmpl/sbom/spdx.h"
 #include "fetch/gpg.h"
 #include "tmpl/publish/index.h"
 #include "lib/cleanup.h"
@@ -245,6 +246,25 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
   return s;
 }
 
+/* The template's SBOM into the staged build (takes dst): the one beside its
+ * manifest, or for a template built before SBOMs one made from the staged
+ * archive. */
+static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, const char *archive,
+                      char *dst, char *sha256, struct vzt_error **err)
+{
+  _cleanup_free_ char *owned = dst;
+  _cleanup_free_ char *src = vzt_sbom_path(manifest_path);
+  uint64_t size;
+  if (access(src, F_OK) == 0)
+    return copy_and_hash(src, dst, sha256, NULL, NULL, &size, err);
+  if (vzt_sbom_write(m, archive, AT_FDCWD, dst, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = open(dst, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", dst);
+  return vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, NULL, err);
+}
+
 /* Copies one verified template into a staged build directory and makes its LXC pair. */
 static int stage_build(struct publish_run *run, const char *manifest_path, const struct vzt_manifest *m,
                        json_object *t, const char *build, json_object **out, struct vzt_error **err)
@@ -270,6 +290,10 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
                       src, sha256, m->archive_sha256);
   if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
     return -1;
+  _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
+  char ssha[VZT_DIGEST_HEX_MAX];
+  if (stage_sbom(manifest_path, m, dst, vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name), ssha, err) < 0)
+    return -1;
 
   json_object *b = json_object_new_object();
   *out = b;
@@ -289,6 +313,9 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   jset(b, "sha512", sha512);
   jset(b, "manifest", manifest);
   jset(b, "manifest_sha256", msha);
+  _cleanup_free_ char *sbom = vzt_strdupf("%s/%s", final, sbom_name);
+  jset(b, "sbom", sbom);
+  jset(b, "sbom_sha256", ssha);
   json_object_object_add(b, "packages", json_object_new_int64((int64_t) m->npackages));
 
   /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
@@ -409,13 +436,15 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     for (size_t j = 0; builds && j < json_object_array_length(builds); j++) {
       json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL;
       json_object_object_get_ex(b, "lxc", &lxc);
-      const char *paths[4] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL};
-      const char *shas[4] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL};
+      const char *paths[5] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL,
+                              vzt_index_str(b, "sbom")};
+      const char *shas[5] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL,
+                             vzt_index_str(b, "sbom_sha256")};
       _cleanup_free_ char *rootfs = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       _cleanup_free_ char *meta = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       paths[2] = rootfs, shas[2] = lxc ? vzt_index_str(lxc, "rootfs_sha256") : NULL;
       paths[3] = meta, shas[3] = lxc ? vzt_index_str(lxc, "meta_sha256") : NULL;
-      for (int k = 0; k < 4; k++) {
+      for (int k = 0; k < 5; k++) {
         if (!paths[k] || !shas[k])
           continue;
         if (nl + 8 >= capl) {
