@@ -1,0 +1,166 @@
+#!/bin/sh
+# A template's SBOM: `vztmpl sbom` on the Debian 12 minbase template is a valid
+# SPDX 2.3 document naming every package of the manifest with its purl and
+# SHA-256, the licenses of its machine-readable copyright files and its
+# dependencies, the same bytes for the same SOURCE_DATE_EPOCH; a build writes
+# it beside the template and beside -o's archive, with each package's URL.
+. "$(dirname "$0")/testlib.sh"
+need_root
+command -v python3 >/dev/null && python3 -c 'import jsonschema' 2>/dev/null ||
+  skip "needs python3-jsonschema to validate the SBOM"
+SCHEMAS=${VZTMPL_SCHEMAS:-$SRC_DIR/../shared/schemas}
+SCHEMA=$SCHEMAS/spdx-2.3.schema.json
+[ -e "$SCHEMA" ] ||
+  skip "the SPDX 2.3 JSON schema is not at $SCHEMA (set VZTMPL_SCHEMAS to the directory that holds it)"
+CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
+TPL=debian-12-x86_64-minbase
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
+
+# A throw-away cache holding only this template: the shared one stays as it is.
+C="$T/c"
+mkdir -p "$C/templates"
+cp -a "$CACHE/templates/$TPL.json" "$CACHE/templates/$TPL.tar.zst" "$C/templates/"
+rm -f "$C/templates/$TPL.spdx.json"
+
+# validate SBOM: against the SPDX 2.3 JSON schema.
+validate() {
+  python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "$1" "$SCHEMA" ||
+    fail "$1 is not valid SPDX 2.3 JSON"
+}
+
+# --- the minbase template, made from its manifest and archive ---
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$C" sbom "$TPL"
+mv "$T/stdout" "$T/one.json"
+validate "$T/one.json"
+echo "sbom $TPL: valid SPDX 2.3 ($(wc -c <"$T/one.json") bytes)"
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$C" sbom --format spdx "$TPL"
+cmp -s "$T/one.json" "$T/stdout" || fail "two runs with the same SOURCE_DATE_EPOCH differ"
+echo "two runs with SOURCE_DATE_EPOCH=1700000000: byte-identical"
+[ ! -e "$C/templates/$TPL.spdx.json" ] || fail "sbom wrote into the cache"
+
+# The copyright files as dpkg installed them: which are machine-readable.
+mkdir "$T/docs"
+tar -C "$T/docs" --zstd -xf "$C/templates/$TPL.tar.zst" --wildcards './usr/share/doc/*/copyright'
+python3 - "$T/one.json" "$C/templates/$TPL.json" "$T/docs/usr/share/doc" <<'PY'
+import json, os, sys
+doc, man, docs = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+def fail(msg): sys.exit("FAIL: " + msg)
+if doc["creationInfo"]["created"] != "2023-11-14T22:13:20Z":
+    fail("created is %s, not SOURCE_DATE_EPOCH's time" % doc["creationInfo"]["created"])
+if not doc["documentNamespace"].endswith(man["archive"]["sha256"]):
+    fail("the namespace %s does not name the archive's sha256" % doc["documentNamespace"])
+if doc["creationInfo"]["creators"][0].split("-")[0] != "Tool: vztmpl":
+    fail("creators: %s" % doc["creationInfo"]["creators"])
+pk = {p["SPDXID"]: p for p in doc["packages"]}
+tpl = pk["SPDXRef-Template"]
+if tpl["checksums"] != [{"algorithm": "SHA256", "checksumValue": man["archive"]["sha256"]}]:
+    fail("the template's checksum is not its archive's")
+by_name = {p["name"]: p for p in doc["packages"] if p["SPDXID"] != "SPDXRef-Template"}
+for m in man["packages"]:
+    p = by_name.get(m["name"])
+    if not p:
+        fail("package %s of the manifest is missing" % m["name"])
+    purls = [r["referenceLocator"] for r in p.get("externalRefs", []) if r["referenceType"] == "purl"]
+    if not purls or not purls[0].startswith("pkg:deb/debian/%s@" % m["name"].replace("+", "%2B")) \
+            or "distro=debian-12" not in purls[0] or "arch=" + m["architecture"] not in purls[0]:
+        fail("package %s: purl %s" % (m["name"], purls))
+    if p["checksums"] != [{"algorithm": "SHA256", "checksumValue": m["sha256"]}]:
+        fail("package %s: checksums %s, the manifest says %s" % (m["name"], p["checksums"], m["sha256"]))
+    if p["versionInfo"] != m["version"] or not p["supplier"].startswith("Organization: "):
+        fail("package %s: version %s, supplier %s" % (m["name"], p["versionInfo"], p["supplier"]))
+if len(by_name) != len(man["packages"]):
+    fail("%d packages in the SBOM, %d in the manifest" % (len(by_name), len(man["packages"])))
+print("all %d packages of the manifest: purl, SHA-256, version, supplier" % len(man["packages"]))
+bash = by_name["bash"]["externalRefs"][0]["referenceLocator"]
+ver = by_name["bash"]["versionInfo"].replace("+", "%2B")
+if bash != "pkg:deb/debian/bash@%s?arch=amd64&distro=debian-12" % ver:
+    fail("bash's purl is %s" % bash)
+
+# Licenses: every package whose copyright file is copyright-format 1.0
+# declares some; the others NOASSERTION.
+dep5 = []
+for name, p in sorted(by_name.items()):
+    path = os.path.join(docs, name, "copyright")
+    if not os.path.exists(path):  # a doc directory that is a link to another package's
+        link = os.path.join(docs, name)
+        path = os.path.join(docs, os.path.basename(os.readlink(link)), "copyright") if os.path.islink(link) else None
+    first = open(path, errors="replace").readline() if path and os.path.exists(path) else ""
+    machine = first.startswith("Format:") and "copyright-format/1.0" in first
+    declared = p["licenseDeclared"]
+    if machine != (declared != "NOASSERTION"):
+        fail("package %s: copyright %s machine-readable, licenseDeclared %s" % (name, "is" if machine else "is not", declared))
+    if machine:
+        dep5.append(name)
+want = {"bash": "GPL-3.0-or-later", "dpkg": "GPL-2.0-or-later", "zlib1g": "Zlib", "tar": "GPL-3.0-or-later"}
+for name, lic in want.items():
+    if lic not in by_name[name]["licenseDeclared"].split(" "):
+        fail("%s declares %s, without %s" % (name, by_name[name]["licenseDeclared"], lic))
+refs = {e["licenseId"] for e in doc.get("hasExtractedLicensingInfos", [])}
+for p in by_name.values():
+    for w in p["licenseDeclared"].replace("(", " ").replace(")", " ").split():
+        if w.startswith("LicenseRef-") and w not in refs:
+            fail("%s uses %s, which hasExtractedLicensingInfos lacks" % (p["name"], w))
+print("licenses: %d of %d packages have machine-readable copyright files and declare "
+      "their licenses (zlib1g %s), the rest NOASSERTION" % (len(dep5), len(by_name), by_name["zlib1g"]["licenseDeclared"]))
+
+# Relationships: the document describes the template, which contains every
+# package; bash depends on what its Depends and Pre-Depends name.
+rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in doc["relationships"]}
+if ("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Template") not in rel:
+    fail("the document does not describe the template")
+for p in by_name.values():
+    if ("SPDXRef-Template", "CONTAINS", p["SPDXID"]) not in rel:
+        fail("the template does not contain %s" % p["name"])
+ids = {p["name"]: p["SPDXID"] for p in by_name.values()}
+for dep in ["libc6", "libtinfo6", "base-files", "debianutils"]:
+    if (ids["bash"], "DEPENDS_ON", ids[dep]) not in rel:
+        fail("bash does not depend on %s" % dep)
+deps = sum(1 for r in rel if r[1] == "DEPENDS_ON")
+print("relationships: DESCRIBES, %d CONTAINS, %d DEPENDS_ON (bash on libc6, libtinfo6, base-files, debianutils)" % (len(by_name), deps))
+PY
+
+# --- a build writes it, beside the template and beside -o ---
+buildable_repo
+write_recipe "$T/test.conf" "$URL" "$T/good.gpg" hello-vzt
+B="$T/b"
+NAME=testdist-1-x86_64
+mkdir "$T/out"
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$B" build "$T/test.conf" -o "$T/out/t.tar.gz"
+SBOM="$B/templates/$NAME.spdx.json"
+[ -s "$SBOM" ] || fail "the build wrote no $SBOM"
+[ -s "$T/out/t.spdx.json" ] || fail "the build wrote no SBOM beside -o's archive"
+validate "$SBOM"
+validate "$T/out/t.spdx.json"
+python3 - "$SBOM" "$T/out/t.spdx.json" "$T/out/t.tar.gz" "$URL" <<'PY'
+import hashlib, json, sys
+doc, out = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def fail(msg): sys.exit("FAIL: " + msg)
+pk = {p["name"]: p for p in doc["packages"]}
+hello = pk["hello-vzt"]
+if hello["downloadLocation"] != sys.argv[4] + "/pool/main/hello-vzt_1.0_all.deb":
+    fail("hello-vzt's downloadLocation is %s" % hello["downloadLocation"])
+if hello["supplier"] != "Organization: vztmpl tests (tests@test.invalid)":
+    fail("hello-vzt's supplier is %s" % hello["supplier"])
+if hello["licenseDeclared"] != "NOASSERTION":
+    fail("hello-vzt has no copyright file but declares %s" % hello["licenseDeclared"])
+rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in doc["relationships"]}
+for dep in ["base-vzt", "hostbase-vzt"]:
+    if (hello["SPDXID"], "DEPENDS_ON", pk[dep]["SPDXID"]) not in rel:
+        fail("hello-vzt does not depend on %s" % dep)
+sha = hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+tpl = [p for p in out["packages"] if p["SPDXID"] == "SPDXRef-Template"][0]
+if tpl["checksums"][0]["checksumValue"] != sha or not out["documentNamespace"].endswith(sha):
+    fail("the SBOM beside -o does not describe -o's archive")
+print("build: %s written, hello-vzt from %s, depending on base-vzt and hostbase-vzt; "
+      "the one beside -o names its .tar.gz" % (sys.argv[1].split("/")[-1], hello["downloadLocation"]))
+PY
+expect_exit 0 "$VZTMPL" -C "$B" sbom "$NAME"
+cmp -s "$T/stdout" "$SBOM" || fail "sbom does not print the SBOM the build wrote"
+mv "$SBOM" "$T/written.json"
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$B" sbom "$NAME"
+cmp -s "$T/stdout" "$T/written.json" || fail "the SBOM made again differs from the build's"
+echo "sbom prints the build's SBOM; made again from manifest and archive: the same bytes"
+expect_exit 0 "$VZTMPL" -C "$B" --json list templates
+python3 -c 'import json, sys; n = [t["name"] for t in json.load(open(sys.argv[1]))]; sys.exit(0 if n == ["testdist-1-x86_64"] else "FAIL: list shows %s" % n)' "$T/stdout"
+echo "list templates: the template only, its SBOM is no manifest"
