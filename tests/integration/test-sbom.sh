@@ -3,7 +3,8 @@
 # SPDX 2.3 document naming every package of the manifest with its purl and
 # SHA-256, the licenses of its machine-readable copyright files and its
 # dependencies, the same bytes for the same SOURCE_DATE_EPOCH; a build writes
-# it beside the template and beside -o's archive, with each package's URL.
+# it beside the template and beside -o's archive, with each package's URL;
+# publish and download carry it under the signed SHA256SUMS.
 . "$(dirname "$0")/testlib.sh"
 need_root
 command -v python3 >/dev/null && python3 -c 'import jsonschema' 2>/dev/null ||
@@ -164,3 +165,26 @@ echo "sbom prints the build's SBOM; made again from manifest and archive: the sa
 expect_exit 0 "$VZTMPL" -C "$B" --json list templates
 python3 -c 'import json, sys; n = [t["name"] for t in json.load(open(sys.argv[1]))]; sys.exit(0 if n == ["testdist-1-x86_64"] else "FAIL: list shows %s" % n)' "$T/stdout"
 echo "list templates: the template only, its SBOM is no manifest"
+
+# --- publish carries it, download fetches it, both checked by the signed list ---
+cp "$T/written.json" "$SBOM"
+expect_exit 0 "$VZTMPL" -C "$B" publish "$T/site" --sign good@test.invalid "$NAME"
+BUILD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["templates"][0]["last_good"])' "$T/site/index.json")
+PUB="templates/$NAME/$BUILD/$NAME.spdx.json"
+cmp -s "$T/site/$PUB" "$T/written.json" || fail "publish did not copy the SBOM to $PUB"
+grep -q "^$(sha256sum "$T/site/$PUB" | cut -d' ' -f1)  $PUB\$" "$T/site/SHA256SUMS" ||
+  fail "SHA256SUMS does not list $PUB"
+python3 - "$T/site/index.json" "$PUB" "$(sha256sum "$T/site/$PUB" | cut -d' ' -f1)" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["templates"][0]["builds"][0]
+if b.get("sbom") != sys.argv[2] or b.get("sbom_sha256") != sys.argv[3]:
+    sys.exit("FAIL: index.json's build says sbom %s, sbom_sha256 %s" % (b.get("sbom"), b.get("sbom_sha256")))
+PY
+expect_exit 0 "$VZTMPL" -C "$T/d" download "$NAME" --from "file://$T/site" --keyring "$T/good.gpg"
+cmp -s "$T/d/templates/$NAME.spdx.json" "$T/written.json" || fail "download did not bring the SBOM"
+echo "publish: $PUB, in SHA256SUMS and index.json; download: the same bytes into the cache"
+# An SBOM changed after signing is refused, and nothing lands in the cache.
+echo ' ' >>"$T/site/$PUB"
+expect_exit 3 "$VZTMPL" -C "$T/d2" download "$NAME" --from "file://$T/site" --keyring "$T/good.gpg"
+[ ! -e "$T/d2/templates/$NAME.json" ] || fail "a download with a changed SBOM left a template"
+echo "download with an SBOM changed after signing: exit 3, cache unchanged"
