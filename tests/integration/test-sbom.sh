@@ -188,3 +188,59 @@ echo ' ' >>"$T/site/$PUB"
 expect_exit 3 "$VZTMPL" -C "$T/d2" download "$NAME" --from "file://$T/site" --keyring "$T/good.gpg"
 [ ! -e "$T/d2/templates/$NAME.json" ] || fail "a download with a changed SBOM left a template"
 echo "download with an SBOM changed after signing: exit 3, cache unchanged"
+
+# --- an RPM template: purls, License tags and Requires from its rpmdb ---
+if ! command -v rpmbuild >/dev/null || ! command -v createrepo_c >/dev/null; then
+  echo "rpm: skipped (needs rpmbuild and createrepo_c, Debian packages rpm and createrepo-c)"
+  exit 0
+fi
+. "$TESTS_DIR/rpmlib.sh"
+stop_server
+rpm_test_packages
+mkdir -p "$T/rpmrepo/main"
+cp "$T"/rpms/*/*.rpm "$T/rpmrepo/main/"
+createrepo_c --quiet "$T/rpmrepo/main" || fail "createrepo_c"
+gpg --batch --yes --quiet --local-user "good@test.invalid" --armor --detach-sign \
+  -o "$T/rpmrepo/main/repodata/repomd.xml.asc" "$T/rpmrepo/main/repodata/repomd.xml"
+FPR=$(gpg --batch --with-colons --fingerprint "good@test.invalid" | awk -F: '$1 == "fpr" { print $10; exit }')
+serve "$T/rpmrepo"
+cat >"$T/rpmtest.conf" <<RECIPE
+[template]
+distribution = rpmtest
+release = 1
+architectures = x86_64
+variants = base
+[repository main]
+family = rpm-md
+mirror = $URL
+suites = main
+keyring = $T/good.gpg
+keys = $FPR
+package-signature = none
+[packages]
+base = none
+[variant base]
+install = app
+RECIPE
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$T/r" build "$T/rpmtest.conf"
+RSBOM="$T/r/templates/rpmtest-1-x86_64.spdx.json"
+validate "$RSBOM"
+python3 - "$RSBOM" "$T/r/templates/rpmtest-1-x86_64.json" "$URL" <<'PY'
+import json, sys
+doc, man = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def fail(msg): sys.exit("FAIL: " + msg)
+pk = {p["name"]: p for p in doc["packages"]}
+for m in man["packages"]:
+    p = pk.get(m["name"])
+    purl = "pkg:rpm/rpmtest/%s@%s?arch=%s&distro=rpmtest-1" % (m["name"], m["version"], m["architecture"])
+    if not p or p["externalRefs"][0]["referenceLocator"] != purl:
+        fail("package %s: %s, wanted purl %s" % (m["name"], p and p["externalRefs"], purl))
+    if p["checksums"][0]["checksumValue"] != m["sha256"] or p["licenseDeclared"] != "MIT":
+        fail("package %s: checksums %s, license %s" % (m["name"], p["checksums"], p["licenseDeclared"]))
+    if not p["downloadLocation"].startswith(sys.argv[3] + "/"):
+        fail("package %s comes from %s" % (m["name"], p["downloadLocation"]))
+rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in doc["relationships"]}
+if (pk["app"]["SPDXID"], "DEPENDS_ON", pk["basesys"]["SPDXID"]) not in rel:
+    fail("app does not depend on basesys")
+print("rpm: %d packages with rpm purls, License MIT from the rpmdb, app DEPENDS_ON basesys" % len(man["packages"]))
+PY
