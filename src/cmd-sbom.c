@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,33 +27,15 @@ static void usage(FILE *f)
              "  -h, --help         this help\n");
 }
 
-/* The SBOM file beside the manifest, when it describes this very archive. */
-static char *current_sbom(const char *manifest_path, const struct vzt_manifest *m)
-{
-  _cleanup_free_ char *path = vzt_sbom_path(manifest_path);
-  _cleanup_free_ char *data = NULL;
-  struct vzt_error *err = NULL;
-  if (vzt_read_file(path, &data, NULL, &err) < 0) {
-    vzt_error_free(&err);
-    return NULL;
-  }
-  json_object *doc = json_tokener_parse(data), *ns = NULL;
-  _cleanup_free_ char *want = vzt_strdupf("-%s", m->archive_sha256 ? m->archive_sha256 : "");
-  bool same = doc && json_object_object_get_ex(doc, "documentNamespace", &ns) &&
-              json_object_is_type(ns, json_type_string) && m->archive_sha256 &&
-              vzt_endswith(json_object_get_string(ns), want);
-  json_object_put(doc);
-  return same ? steal_pointer(&data) : NULL;
-}
-
 static int print_sbom(const char *manifest_path, struct vzt_error **err)
 {
   struct vzt_manifest m;
   if (vzt_manifest_load(manifest_path, &m, err) < 0)
     return -1;
-  _cleanup_free_ char *json = current_sbom(manifest_path, &m);
+  _cleanup_free_ char *sbom = vzt_sbom_path(manifest_path);
+  _cleanup_free_ char *json = NULL;
   int ret = 0;
-  if (!json) {
+  if (!vzt_sbom_read_current(sbom, &m, &json)) {
     if (!m.archive_file || strchr(m.archive_file, '/') || !m.archive_sha256) {
       ret = vzt_refuse(err, "%s names no archive beside it to describe; rebuild the template",
                        manifest_path);

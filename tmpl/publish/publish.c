@@ -247,22 +247,22 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
 }
 
 /* The template's SBOM into the staged build (takes dst): the one beside its
- * manifest, or for a template built before SBOMs one made from the staged
- * archive. */
+ * manifest, or, for a template built before SBOMs (or rebuilt by a vztmpl
+ * that wrote none), one made from the staged archive. */
 static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, const char *archive,
                       char *dst, char *sha256, struct vzt_error **err)
 {
   _cleanup_free_ char *owned = dst;
   _cleanup_free_ char *src = vzt_sbom_path(manifest_path);
-  uint64_t size;
-  if (access(src, F_OK) == 0)
-    return copy_and_hash(src, dst, sha256, NULL, NULL, &size, err);
-  if (vzt_sbom_write(m, archive, AT_FDCWD, dst, err) < 0)
+  _cleanup_free_ char *json = NULL;
+  if (!vzt_sbom_read_current(src, m, &json) && vzt_sbom_spdx(m, archive, &json, err) < 0)
     return -1;
-  _cleanup_close_ int fd = open(dst, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return vzt_fail_errno(err, errno, "cannot read %s", dst);
-  return vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, NULL, err);
+  if (vzt_write_file_atomic(AT_FDCWD, dst, json, strlen(json), 0644, err) < 0)
+    return -1;
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, json, strlen(json));
+  vzt_digest_finish(d, sha256);
+  return 0;
 }
 
 /* Copies one verified template into a staged build directory and makes its LXC pair. */

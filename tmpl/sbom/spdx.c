@@ -10,6 +10,7 @@
 #include "tmpl/pack.h"
 #include "lib/atomic-file.h"
 #include "lib/cleanup.h"
+#include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include <ctype.h>
@@ -480,6 +481,27 @@ int vzt_sbom_write(const struct vzt_manifest *m, const char *archive, int dirfd,
   if (vzt_sbom_spdx(m, archive, &json, err) < 0)
     return vzt_error_prefix(err, "writing the SBOM %s", name);
   return vzt_atomic_write_file(dirfd, name, json, strlen(json), 0644, err);
+}
+
+int vzt_sbom_read_current(const char *path, const struct vzt_manifest *m, char **json)
+{
+  *json = NULL;
+  _cleanup_free_ char *data = NULL;
+  struct vzt_error *err = NULL;
+  if (!m->archive_sha256 || vzt_read_file(path, &data, NULL, &err) < 0) {
+    vzt_error_free(&err);
+    return 0;
+  }
+  json_object *doc = json_tokener_parse(data), *ns = NULL;
+  _cleanup_free_ char *want = vzt_strdupf("-%s", m->archive_sha256);
+  bool same = doc && json_object_object_get_ex(doc, "documentNamespace", &ns) &&
+              json_object_is_type(ns, json_type_string) &&
+              vzt_endswith(json_object_get_string(ns), want);
+  json_object_put(doc);
+  if (!same)
+    return 0;
+  *json = steal_pointer(&data);
+  return 1;
 }
 
 char *vzt_sbom_path(const char *template_path)
