@@ -21,11 +21,14 @@
 
 #define DOC_DIR "usr/share/doc/"
 #define COPYRIGHT_MAX (4 << 20)
+#define COPYRIGHTS_MAX (64 << 20)
 #define NOASSERTION "NOASSERTION"
 
 /* The copyright files of a Debian template, read out of its archive. */
 struct doc_scan {
   const char *archive;
+  const struct vzt_manifest *m; /* only its packages' files are kept ... */
+  size_t total;                 /* ... up to COPYRIGHTS_MAX bytes in all */
   char **dirs, **texts;     /* /usr/share/doc/<dir>/copyright and its text */
   char **links, **targets;  /* /usr/share/doc/<link> -> <target> (a package sharing another's) */
 };
@@ -56,6 +59,24 @@ static const char *rel_path(const char *p)
   return p;
 }
 
+static ssize_t strv_index(char *const *v, const char *s)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    if (!strcmp(v[i], s))
+      return (ssize_t) i;
+  return -1;
+}
+
+/* Whether name is a package of the manifest: only theirs are kept. */
+static bool is_package(const struct vzt_manifest *m, const char *name, size_t len)
+{
+  for (size_t i = 0; i < m->npackages; i++)
+    if (m->packages[i].name && strlen(m->packages[i].name) == len &&
+        !strncmp(m->packages[i].name, name, len))
+      return true;
+  return false;
+}
+
 static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, struct vzt_error **err)
 {
   struct doc_scan *s = arg;
@@ -64,13 +85,19 @@ static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, stru
     return 0;
   p += strlen(DOC_DIR);
   const char *slash = strchr(p, '/');
-  if (!slash && archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e)) {
+  if (!slash && archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e) &&
+      is_package(s->m, p, strlen(p))) {
     /* "bash" or "/usr/share/doc/bash" or "../bash/": the last component. */
     _cleanup_free_ char *t = vzt_strdup(archive_entry_symlink(e));
     for (size_t l = strlen(t); l && t[l - 1] == '/'; l--)
       t[l - 1] = 0;
     const char *base = strrchr(t, '/') ? strrchr(t, '/') + 1 : t;
-    if (*base) {
+    /* A name given twice in the archive: the last entry, as tar -x leaves it. */
+    ssize_t at = strv_index(s->links, p);
+    if (*base && at >= 0) {
+      free(s->targets[at]);
+      s->targets[at] = vzt_strdup(base);
+    } else if (*base) {
       vzt_strv_push(&s->links, p);
       vzt_strv_push(&s->targets, base);
     }
@@ -78,8 +105,12 @@ static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, stru
   }
   la_int64_t size = archive_entry_size(e);
   if (!slash || strcmp(slash, "/copyright") || archive_entry_filetype(e) != AE_IFREG || size < 0 ||
-      size > COPYRIGHT_MAX)
+      size > COPYRIGHT_MAX || s->total + (size_t) size > COPYRIGHTS_MAX)
     return 0;
+  if (!is_package(s->m, p, (size_t) (slash - p)))
+    return 0;
+  s->total += (size_t) size;
+  _cleanup_free_ char *dir = vzt_strndup(p, (size_t) (slash - p));
   _cleanup_free_ char *text = malloc((size_t) size + 1);
   if (!text)
     abort();
@@ -87,7 +118,12 @@ static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, stru
     return vzt_refuse(err, "%s: cannot read /%s%s: %s", s->archive, DOC_DIR, p,
                       archive_error_string(a));
   text[size] = 0;
-  _cleanup_free_ char *dir = vzt_strndup(p, (size_t) (slash - p));
+  ssize_t at = strv_index(s->dirs, dir);
+  if (at >= 0) {
+    free(s->texts[at]);
+    s->texts[at] = steal_pointer(&text);
+    return 0;
+  }
   vzt_strv_push(&s->dirs, dir);
   vzt_strv_push_take(&s->texts, steal_pointer(&text));
   return 0;
@@ -99,14 +135,6 @@ static void doc_scan_clear(struct doc_scan *s)
   vzt_strv_free(s->texts);
   vzt_strv_free(s->links);
   vzt_strv_free(s->targets);
-}
-
-static ssize_t strv_index(char *const *v, const char *s)
-{
-  for (size_t i = 0; v && v[i]; i++)
-    if (!strcmp(v[i], s))
-      return (ssize_t) i;
-  return -1;
 }
 
 /* The copyright file of package name: its own, or the one of the package its
@@ -450,7 +478,7 @@ int vzt_sbom_spdx(const struct vzt_manifest *m, const char *archive, char **json
   struct vzt_installed db;
   if (vzt_family_read_installed(m, archive, &ops, &db, err) < 0)
     return -1;
-  struct sbom_build b = {.m = m, .deb = !strcmp(ops->name, "deb"), .docs = {.archive = archive}};
+  struct sbom_build b = {.m = m, .deb = !strcmp(ops->name, "deb"), .docs = {.archive = archive, .m = m}};
   if (b.deb && vzt_archive_walk(archive, visit_doc, &b.docs, err) < 0) {
     vzt_installed_clear(&db);
     build_clear(&b);
