@@ -81,13 +81,12 @@ static char *spdx_id(const char *name)
   return NULL;
 }
 
-/* LicenseRef-<name> with a '+' spelt "-or-later" and the rest of what SPDX
- * forbids in an id turned into '-'. */
-static char *license_ref(const char *name, char ***ref_ids, char ***ref_names)
+char *vzt_dep5_license_ref(const char *name, char ***ref_ids, char ***ref_names)
 {
   size_t len = strlen(name);
   bool later = len > 1 && name[len - 1] == '+';
-  char *id = vzt_strdupf("LicenseRef-%.*s%s", (int) (len - later), name, later ? "-or-later" : "");
+  char *id = vzt_strdupf("LicenseRef-%.*s%s", (int) (len - later), name,
+                         later ? "-or-later" : len ? "" : "unnamed");
   for (char *p = id + strlen("LicenseRef-"); *p; p++)
     if (!isalnum((unsigned char) *p) && *p != '.' && *p != '-')
       *p = '-';
@@ -106,7 +105,7 @@ char *vzt_dep5_to_spdx(const char *license, char ***ref_ids, char ***ref_names)
     whole = !strcasecmp(*w, "with");
   if (whole) {
     _cleanup_free_ char *id = spdx_id(copy);
-    return id ? steal_pointer(&id) : license_ref(copy, ref_ids, ref_names);
+    return id ? steal_pointer(&id) : vzt_dep5_license_ref(copy, ref_ids, ref_names);
   }
   _cleanup_strv_ char **out = calloc(1, sizeof(char *));
   for (char **w = words; *w; w++) {
@@ -116,7 +115,7 @@ char *vzt_dep5_to_spdx(const char *license, char ***ref_ids, char ***ref_names)
       continue;
     }
     char *id = spdx_id(*w);
-    vzt_strv_push_take(&out, id ? id : license_ref(*w, ref_ids, ref_names));
+    vzt_strv_push_take(&out, id ? id : vzt_dep5_license_ref(*w, ref_ids, ref_names));
   }
   return vzt_strv_join(out, " ");
 }

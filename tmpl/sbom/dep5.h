@@ -22,6 +22,10 @@ const char *vzt_dep5_text(const struct vzt_dep5 *d, const char *name);
  * are pushed onto *ref_ids and *ref_names. An expression with an exception
  * or commas becomes one LicenseRef. */
 char *vzt_dep5_to_spdx(const char *license, char ***ref_ids, char ***ref_names);
+/* LicenseRef-<name>, SPDX's id for a license it does not list ('+' spelt
+ * "-or-later", other characters an id cannot hold as '-'); pushed onto
+ * *ref_ids and name onto *ref_names. */
+char *vzt_dep5_license_ref(const char *name, char ***ref_ids, char ***ref_names);
 /* All of d's licenses as one SPDX expression, joined with AND (compound
  * ones in parentheses); NULL when d names none. */
 char *vzt_dep5_declared(const struct vzt_dep5 *d, char ***ref_ids, char ***ref_names);

@@ -298,19 +298,9 @@ static char *declared_license(struct sbom_build *b, const struct sbom_pkg *p)
       return NULL;
     if (spdx_like(tag))
       return vzt_strdup(tag);
-    char *id = vzt_dep5_to_spdx(tag, &ids, &names);
+    /* Not SPDX ("GPLv2+ and BSD"): the whole tag as one LicenseRef. */
+    char *id = vzt_dep5_license_ref(tag, &ids, &names);
     add_refs(b, ids, names, NULL);
-    /* Not SPDX: the whole tag as one LicenseRef, whose text is the tag. */
-    if (strchr(id, ' ')) {
-      free(id);
-      vzt_strv_free(ids);
-      vzt_strv_free(names);
-      ids = calloc(1, sizeof(char *));
-      names = calloc(1, sizeof(char *));
-      _cleanup_free_ char *whole = vzt_strdupf("%s, as rpm's License tag", tag);
-      id = vzt_dep5_to_spdx(whole, &ids, &names);
-      add_refs(b, ids, names, NULL);
-    }
     return id;
   }
   const char *text = copyright_of(&b->docs, p->mp->name);
@@ -350,7 +340,8 @@ static json_object *package(struct sbom_build *b, const struct sbom_pkg *p)
   json_object_object_add(o, "supplier", supplier(p->ip ? p->ip->supplier : NULL));
   json_object_object_add(o, "downloadLocation", jstr(p->mp->url));
   json_object_object_add(o, "filesAnalyzed", json_object_new_boolean(false));
-  json_object_object_add(o, "checksums", checksums(p->mp->sha256));
+  if (p->mp->sha256) /* urpmi's synthesis gives none */
+    json_object_object_add(o, "checksums", checksums(p->mp->sha256));
   json_object_object_add(o, "licenseConcluded", jstr(NULL));
   json_object_object_add(o, "licenseDeclared", jstr(license));
   json_object_object_add(o, "copyrightText", jstr(NULL));
