@@ -40,6 +40,15 @@ cmp -s "$T/one.json" "$T/stdout" || fail "two runs with the same SOURCE_DATE_EPO
 echo "two runs with SOURCE_DATE_EPOCH=1700000000: byte-identical"
 [ ! -e "$C/templates/$TPL.spdx.json" ] || fail "sbom wrote into the cache"
 
+# An archive that is not the one its manifest names is refused (exit 3).
+mkdir -p "$T/bad/templates"
+cp -a "$C/templates/$TPL.json" "$C/templates/$TPL.tar.zst" "$T/bad/templates/"
+corrupt_byte "$T/bad/templates/$TPL.tar.zst" 100000
+expect_exit 3 "$VZTMPL" -C "$T/bad" sbom "$TPL"
+expect_stderr "its manifest says"
+[ ! -s "$T/stdout" ] || fail "sbom printed something for a damaged archive"
+echo "sbom of an archive its manifest does not vouch for: exit 3, nothing printed"
+
 # The copyright files as dpkg installed them: which are machine-readable.
 mkdir "$T/docs"
 tar -C "$T/docs" --zstd -xf "$C/templates/$TPL.tar.zst" --wildcards './usr/share/doc/*/copyright'

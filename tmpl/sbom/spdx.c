@@ -10,13 +10,17 @@
 #include "tmpl/pack.h"
 #include "lib/atomic-file.h"
 #include "lib/cleanup.h"
+#include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define DOC_DIR "usr/share/doc/"
@@ -458,6 +462,23 @@ static void build_clear(struct sbom_build *b)
   vzt_strv_free(b->ref_texts);
 }
 
+/* The document vouches for the archive by the manifest's sha256: what it
+ * lists must come from those very bytes. */
+static int check_archive(const struct vzt_manifest *m, const char *archive, struct vzt_error **err)
+{
+  _cleanup_close_ int fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", archive);
+  char hex[VZT_DIGEST_HEX_MAX];
+  if (vzt_digest_fd(fd, VZT_DIGEST_SHA256, hex, NULL, err) < 0)
+    return -1;
+  if (strcasecmp(hex, m->archive_sha256))
+    return vzt_refuse(err, "%s has sha256 %s, its manifest says %s: refusing to describe it "
+                           "(vztmpl verify says more; rebuild or download it again)",
+                      archive, hex, m->archive_sha256);
+  return 0;
+}
+
 int vzt_sbom_spdx(const struct vzt_manifest *m, const char *archive, char **json,
                   struct vzt_error **err)
 {
@@ -465,6 +486,8 @@ int vzt_sbom_spdx(const struct vzt_manifest *m, const char *archive, char **json
     return vzt_refuse(err, "%s: its manifest records no name, release or archive sha256 to "
                            "describe it by; rebuild the template",
                       archive);
+  if (check_archive(m, archive, err) < 0)
+    return -1;
   const struct vzt_family_ops *ops = NULL;
   struct vzt_installed db;
   if (vzt_family_read_installed(m, archive, &ops, &db, err) < 0)
