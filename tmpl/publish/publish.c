@@ -246,13 +246,12 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
   return s;
 }
 
-/* The template's SBOM into the staged build (takes dst): the one beside its
+/* The template's SBOM into the staged build at dst: the one beside its
  * manifest, or, for a template built before SBOMs (or rebuilt by a vztmpl
  * that wrote none), one made from the staged archive. */
 static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, const char *archive,
-                      char *dst, char *sha256, struct vzt_error **err)
+                      const char *dst, char *sha256, struct vzt_error **err)
 {
-  _cleanup_free_ char *owned = dst;
   _cleanup_free_ char *src = vzt_sbom_path(manifest_path);
   _cleanup_free_ char *json = NULL;
   if (!vzt_sbom_read_current(src, m, &json) && vzt_sbom_spdx(m, archive, &json, err) < 0)
@@ -291,8 +290,9 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
     return -1;
   _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
+  _cleanup_free_ char *sdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name);
   char ssha[VZT_DIGEST_HEX_MAX];
-  if (stage_sbom(manifest_path, m, dst, vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name), ssha, err) < 0)
+  if (stage_sbom(manifest_path, m, dst, sdst, ssha, err) < 0)
     return -1;
 
   json_object *b = json_object_new_object();
