@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/manifest.h"
+#include "tmpl/sbom/cyclonedx.h"
 #include "tmpl/sbom/spdx.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
@@ -10,11 +11,12 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
-  fprintf(f, "Usage: vztmpl sbom [--format spdx] TEMPLATE\n"
+  fprintf(f, "Usage: vztmpl sbom [--format spdx|cyclonedx] TEMPLATE\n"
              "Prints the template's SBOM, an SPDX 2.3 JSON document: the template (its\n"
              "archive's sha256) and each installed package with its version, supplier,\n"
              "download URL, purl, SHA-256, declared license and dependencies. Every build\n"
@@ -23,11 +25,12 @@ static void usage(FILE *f)
              "and the archive (its created time is SOURCE_DATE_EPOCH when set, else the\n"
              "build's). TEMPLATE is a cached name (debian-13-x86_64) or the path of a\n"
              "template archive or its .json.\n\n"
-             "      --format spdx  the SBOM format (SPDX 2.3 JSON, the only one)\n"
-             "  -h, --help         this help\n");
+             "      --format F  spdx (SPDX 2.3 JSON, the default and the file's format) or\n"
+             "                  cyclonedx (CycloneDX 1.5 JSON, made from the SPDX document)\n"
+             "  -h, --help      this help\n");
 }
 
-static int print_sbom(const char *manifest_path, struct vzt_error **err)
+static int print_sbom(const char *manifest_path, bool cyclonedx, struct vzt_error **err)
 {
   struct vzt_manifest m;
   if (vzt_manifest_load(manifest_path, &m, err) < 0)
@@ -45,6 +48,11 @@ static int print_sbom(const char *manifest_path, struct vzt_error **err)
       ret = vzt_sbom_spdx(&m, archive, &json, err);
     }
   }
+  if (ret == 0 && cyclonedx) {
+    char *spdx = steal_pointer(&json);
+    ret = vzt_sbom_cyclonedx(spdx, &json, err);
+    free(spdx);
+  }
   if (ret == 0 && fputs(json, stdout) == EOF)
     ret = vzt_fail_errno(err, errno, "cannot write the SBOM to stdout");
   vzt_manifest_clear(&m);
@@ -56,16 +64,19 @@ int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv)
   enum { OPT_FORMAT = 256 };
   static const struct option opts[] = {
       {"format", required_argument, NULL, OPT_FORMAT}, {"help", no_argument, NULL, 'h'}, {0}};
+  bool cyclonedx = false;
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1)
     switch (c) {
     case 'h': usage(stdout); return 0;
     case OPT_FORMAT:
-      if (strcmp(optarg, "spdx")) {
-        fprintf(stderr, "vztmpl sbom: --format %s: the SBOM format is spdx (SPDX 2.3 JSON)\n",
+      if (strcmp(optarg, "spdx") && strcmp(optarg, "cyclonedx")) {
+        fprintf(stderr, "vztmpl sbom: --format %s: say spdx (SPDX 2.3 JSON) or cyclonedx "
+                        "(CycloneDX 1.5 JSON)\n",
                 optarg);
         return VZT_EXIT_USAGE;
       }
+      cyclonedx = !strcmp(optarg, "cyclonedx");
       break;
     default: return VZT_EXIT_USAGE;
     }
@@ -81,7 +92,7 @@ int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv)
     return vzt_ctx_report(&err);
   _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, template);
   int status = 0;
-  if (vzt_ctx_check_template(cache, template, &err) < 0 || print_sbom(path, &err) < 0)
+  if (vzt_ctx_check_template(cache, template, &err) < 0 || print_sbom(path, cyclonedx, &err) < 0)
     status = vzt_ctx_report(&err);
   vzt_cache_close(cache);
   return status;

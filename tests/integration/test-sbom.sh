@@ -131,6 +131,34 @@ deps = sum(1 for r in rel if r[1] == "DEPENDS_ON")
 print("relationships: DESCRIBES, %d CONTAINS, %d DEPENDS_ON (bash on libc6, libtinfo6, base-files, debianutils)" % (len(by_name), deps))
 PY
 
+# The same SBOM as CycloneDX 1.5 JSON: the same packages, hashes, purls, licenses.
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$C" sbom --format cyclonedx "$TPL"
+mv "$T/stdout" "$T/one.cdx.json"
+expect_exit 0 env SOURCE_DATE_EPOCH=1700000000 "$VZTMPL" -C "$C" sbom --format cyclonedx "$TPL"
+cmp -s "$T/one.cdx.json" "$T/stdout" || fail "two CycloneDX runs differ"
+python3 - "$T/one.cdx.json" "$T/one.json" <<'PY'
+import json, re, sys
+bom, spdx = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def fail(msg): sys.exit("FAIL: " + msg)
+if bom["bomFormat"] != "CycloneDX" or bom["specVersion"] != "1.5" or \
+        not re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", bom["serialNumber"]):
+    fail("CycloneDX header: %s %s %s" % (bom["bomFormat"], bom["specVersion"], bom["serialNumber"]))
+pk = [p for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Template"]
+comps = {c["name"]: c for c in bom["components"]}
+if len(comps) != len(pk):
+    fail("%d components, %d SPDX packages" % (len(comps), len(pk)))
+for p in pk:
+    c = comps[p["name"]]
+    if c["purl"] != p["externalRefs"][0]["referenceLocator"] or \
+            c["hashes"] != [{"alg": "SHA-256", "content": p["checksums"][0]["checksumValue"]}] or \
+            (p["licenseDeclared"] != "NOASSERTION") != ("licenses" in c):
+        fail("component %s differs from its SPDX package" % p["name"])
+deps = {d["ref"]: d["dependsOn"] for d in bom["dependencies"]}
+if comps["libc6"]["bom-ref"] not in deps[comps["bash"]["bom-ref"]]:
+    fail("bash's dependencies lack libc6")
+print("cyclonedx: %d components with the SPDX document's purls, hashes and licenses; the same bytes twice" % len(comps))
+PY
+
 # --- a build writes it, beside the template and beside -o ---
 buildable_repo
 write_recipe "$T/test.conf" "$URL" "$T/good.gpg" hello-vzt
