@@ -272,6 +272,12 @@ char *vzt_cache_sums_name(const char *template_name, bool signature)
   return vzt_strdupf("%s.SHA256SUMS%s", template_name, signature ? ".gpg" : "");
 }
 
+bool vzt_cache_is_manifest(const char *file_name)
+{
+  return file_name[0] != '.' && vzt_endswith(file_name, ".json") &&
+         !vzt_endswith(file_name, ".spdx.json");
+}
+
 void vzt_cache_clean_stale(const struct vzt_cache *c)
 {
   int fd = openat(c->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);

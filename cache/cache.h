@@ -8,6 +8,7 @@
  *   blobs/sha256/<2 hex>/<64 hex>   packages and indices, by content
  *   solv/<key>.solv                 libsolv pools parsed from an index
  *   templates/<name>.tar.zst|.json  built templates and manifests
+ *   templates/<name>.spdx.json      their SBOMs
  *   tmp/                            work in progress (same file system: rename is atomic)
  *   lock                            flock: shared by builds, exclusive by gc/clean
  */
@@ -45,6 +46,9 @@ int vzt_cache_templates_open(const struct vzt_cache *c, char **path, int *fd, st
 /* The signed list kept beside a downloaded template, and its signature:
  * "<name>.SHA256SUMS" and "<name>.SHA256SUMS.gpg" in templates/. */
 char *vzt_cache_sums_name(const char *template_name, bool signature);
+/* Whether a file name in templates/ is a manifest ("<name>.json"), not the
+ * SBOM beside it ("<name>.spdx.json") or a hidden file. */
+bool vzt_cache_is_manifest(const char *file_name);
 /* Path of any file under the cache: vzt_cache_path(c, "solv/abc.solv"). */
 char *vzt_cache_path(const struct vzt_cache *c, const char *relative);
 /* Removes leftovers in tmp/ from builds that died (their pid is gone). */

@@ -5,6 +5,7 @@
 #include "tmpl/build.h"
 #include "tmpl/pack.h"
 #include "tmpl/lifecycle/update.h"
+#include "tmpl/sbom/spdx.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -80,6 +81,10 @@ static int write_manifest_beside(const char *output, const struct vzt_manifest *
   if (vzt_write_file_atomic(AT_FDCWD, path, json, strlen(json), 0644, err) < 0)
     return vzt_error_prefix(err, "writing the manifest beside %s", output);
   vzt_info("Wrote %s", path);
+  _cleanup_free_ char *sbom = vzt_sbom_path(path);
+  if (vzt_sbom_write(&copy, output, AT_FDCWD, sbom, err) < 0)
+    return -1;
+  vzt_info("Wrote %s", sbom);
   return 0;
 }
 

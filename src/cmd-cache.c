@@ -108,7 +108,7 @@ static int load_templates(struct vzt_cache *c, bool strict, struct templates *t,
   int ret = 0;
   for (int i = 0; i < n; i++) {
     const char *name = names[i]->d_name;
-    if (ret == 0 && name[0] != '.' && vzt_endswith(name, ".json")) {
+    if (ret == 0 && vzt_cache_is_manifest(name)) {
       _cleanup_free_ char *path = vzt_path_join(dir, name);
       struct vzt_error *e = NULL;
       if (vzt_manifest_load(path, &t->v[t->n], &e) == 0) {

@@ -64,7 +64,7 @@ static int list_templates(struct vzt_ctx *ctx)
   _cleanup_strv_ char **names = calloc(1, sizeof(char *));
   struct dirent *de;
   while (d && (de = readdir(d)))
-    if (vzt_endswith(de->d_name, ".json"))
+    if (vzt_cache_is_manifest(de->d_name))
       vzt_strv_push(&names, de->d_name);
   vzt_strv_sort(names);
   json_object *arr = ctx->json ? json_object_new_array() : NULL;

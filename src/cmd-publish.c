@@ -46,7 +46,7 @@ static char **cached_manifests(struct vzt_cache *cache)
   _cleanup_closedir_ DIR *d = opendir(dir);
   struct dirent *de;
   while (d && (de = readdir(d)))
-    if (de->d_name[0] != '.' && vzt_endswith(de->d_name, ".json"))
+    if (vzt_cache_is_manifest(de->d_name))
       vzt_strv_push_take(&v, vzt_path_join(dir, de->d_name));
   vzt_strv_sort(v);
   return v;

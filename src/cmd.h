@@ -7,6 +7,7 @@ int vzt_cmd_build(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_fetch(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_list(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_export(struct vzt_ctx *ctx, int argc, char **argv);
 /* The writer of an export format ("oci", "lxd"...), NULL when there is none: push uses oci. */

@@ -316,7 +316,7 @@ int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct
   size_t held = 0;
   struct dirent *de;
   while (d && (de = readdir(d))) {
-    if (!vzt_endswith(de->d_name, ".json"))
+    if (!vzt_cache_is_manifest(de->d_name))
       continue;
     held++;
     _cleanup_free_ char *name = vzt_strndup(de->d_name, strlen(de->d_name) - 5);

@@ -20,6 +20,7 @@ static const struct {
     {"info", vzt_cmd_info, "show a template's manifest"},
     {"update", vzt_cmd_update, "rebuild a cached template if its mirror moved on"},
     {"verify", vzt_cmd_verify, "check a template against its manifest"},
+    {"sbom", vzt_cmd_sbom, "a template's software bill of materials (SPDX)"},
     {"diff", vzt_cmd_diff, "compare two templates' packages (and files)"},
     {"export", vzt_cmd_export, "a template in LXD/Incus, OCI or plain tar form"},
     {"publish", vzt_cmd_publish, "verified templates into a signed static directory"},

@@ -7,6 +7,7 @@
 #include "tmpl/hygiene.h"
 #include "tmpl/pack.h"
 #include "tmpl/resolve.h"
+#include "tmpl/sbom/spdx.h"
 #include "fetch/fetch.h"
 #include "kernel-support/binfmt.h"
 #include "lib/atomic-file.h"
@@ -67,6 +68,11 @@ static void fill_packages(struct vzt_manifest *m, Pool *pool, const struct vzt_t
         vzt_strdup(pool_id2str(pool, s->name)), vzt_strdup(pool_id2str(pool, s->evr)),
         vzt_strdup(pool_id2str(pool, s->arch)), package_sha256(s),
         solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0)};
+    struct vzt_family_repo *fr = s->repo->appdata;
+    unsigned int medianr;
+    const char *loc = solvable_get_location(s, &medianr);
+    if (fr && fr->mirrors && fr->mirrors[0] && loc)
+      m->packages[i].url = vzt_strdupf("%s/%s", fr->mirrors[0], loc);
   }
 }
 
@@ -227,10 +233,16 @@ static int pack_and_store(struct vzt_cache *cache, const char *root, const char 
     return vzt_fail_errno(err, errno, "cannot open %s", workdir);
   if (vzt_write_file_atomic(wfd, manifest_name, json, strlen(json), 0644, err) < 0)
     return -1;
+  /* The SBOM is made from what it describes: the manifest and the archive. */
+  _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
+  if (vzt_sbom_write(m, tmp_archive, wfd, sbom_name, err) < 0)
+    return -1;
   if (rename(tmp_archive, final_archive) < 0)
     return vzt_fail_errno(err, errno, "cannot move the template into %s", tdir);
   if (rename(tmp_manifest, final_manifest) < 0)
     return vzt_fail_errno(err, errno, "cannot move the manifest into %s", tdir);
+  if (renameat(wfd, sbom_name, tfd, sbom_name) < 0)
+    return vzt_fail_errno(err, errno, "cannot move the SBOM into %s", tdir);
   if (output) {
     _cleanup_close_ int in = open(final_archive, O_RDONLY | O_CLOEXEC);
     if (in < 0)

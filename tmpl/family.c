@@ -95,6 +95,10 @@ void vzt_installed_clear(struct vzt_installed *l)
     free(l->packages[i].version);
     free(l->packages[i].architecture);
     free(l->packages[i].status);
+    free(l->packages[i].supplier);
+    free(l->packages[i].license);
+    vzt_strv_free(l->packages[i].depends);
+    vzt_strv_free(l->packages[i].provides);
   }
   free(l->packages);
   l->packages = NULL;

@@ -58,6 +58,11 @@ struct vzt_installed_package {
   char *architecture; /* the family's spelling, as the manifest's */
   char *status;       /* the database's own words, for messages ("Status: install ok unpacked") */
   enum vzt_installed_state state;
+  /* What an SBOM says of it; NULL where the database does not say. */
+  char *supplier;     /* deb's Maintainer, rpm's Packager or else Vendor */
+  char *license;      /* rpm's License tag (a deb's is in its copyright file) */
+  char **depends;     /* one entry per requirement; alternatives joined by '|' (deb) */
+  char **provides;    /* names it also answers to (virtual packages, rpm capabilities) */
 };
 
 /* A template's package database, read out of its archive. */

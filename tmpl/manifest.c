@@ -94,6 +94,8 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
     json_object_object_add(po, "architecture", json_object_new_string(p->architecture));
     json_object_object_add(po, "size", json_object_new_int64((int64_t) p->size));
     json_object_object_add(po, "sha256", str_or_null(p->sha256));
+    if (p->url)
+      json_object_object_add(po, "url", json_object_new_string(p->url));
     json_object_array_add(pkgs, po);
   }
   json_object_object_add(o, "packages", pkgs);
@@ -301,6 +303,7 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
       m->packages[i].version = get_str(p, "version");
       m->packages[i].architecture = get_str(p, "architecture");
       m->packages[i].sha256 = get_str(p, "sha256");
+      m->packages[i].url = get_str(p, "url");
       if (json_object_object_get_ex(p, "size", &v))
         m->packages[i].size = json_object_get_int64(v);
     }
@@ -338,6 +341,7 @@ void vzt_manifest_clear(struct vzt_manifest *m)
     free(m->packages[i].version);
     free(m->packages[i].architecture);
     free(m->packages[i].sha256);
+    free(m->packages[i].url);
   }
   free(m->packages);
   free(m->archive_file);

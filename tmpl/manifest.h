@@ -9,6 +9,7 @@
 struct vzt_manifest_package {
   char *name, *version, *architecture, *sha256;
   uint64_t size;
+  char *url;  /* where it was fetched from (first mirror); NULL in older manifests */
 };
 
 struct vzt_manifest {

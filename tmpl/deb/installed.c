@@ -66,6 +66,48 @@ static enum vzt_installed_state status_state(const char *status)
   return VZT_INSTALLED_GONE;
 }
 
+/* The package names of a relation field ("a (>= 1) | b:any, c"): one entry
+ * per comma-separated requirement, its alternatives joined by '|';
+ * versions, architecture qualifiers and build profiles dropped. */
+static void relation_names(const struct vzt_deb_stanza *st, const char *field, char ***out)
+{
+  _cleanup_free_ char *value = vzt_deb_stanza_dup(st, field);
+  if (!value)
+    return;
+  for (char *save = NULL, *req = strtok_r(value, ",", &save); req; req = strtok_r(NULL, ",", &save)) {
+    _cleanup_free_ char *joined = NULL;
+    for (char *alt = req; alt;) {
+      char *bar = strchr(alt, '|');
+      if (bar)
+        *bar = 0;
+      alt += strspn(alt, " \t\n");
+      size_t len = strcspn(alt, " \t\n(:[<");
+      if (len) {
+        char *next = joined ? vzt_strdupf("%s|%.*s", joined, (int) len, alt)
+                            : vzt_strndup(alt, len);
+        free(joined);
+        joined = next;
+      }
+      alt = bar ? bar + 1 : NULL;
+    }
+    if (joined)
+      vzt_strv_push(out, joined);
+  }
+}
+
+/* Who made it and what it needs and provides, for an SBOM. */
+static void take_relations(const struct vzt_deb_stanza *st, struct vzt_installed_package *p)
+{
+  p->supplier = vzt_deb_stanza_dup(st, "Maintainer");
+  p->depends = calloc(1, sizeof(char *));
+  p->provides = calloc(1, sizeof(char *));
+  if (!p->depends || !p->provides)
+    abort();
+  relation_names(st, "Pre-Depends", &p->depends);
+  relation_names(st, "Depends", &p->depends);
+  relation_names(st, "Provides", &p->provides);
+}
+
 int vzt_deb_read_installed(const char *archive, struct vzt_installed *out, struct vzt_error **err)
 {
   _cleanup_free_ char *text = NULL;
@@ -83,6 +125,7 @@ int vzt_deb_read_installed(const char *archive, struct vzt_installed *out, struc
     _cleanup_free_ char *status = vzt_deb_stanza_dup(&st, "Status");
     _cleanup_free_ char *said = status ? vzt_strdupf("Status: %s", status) : vzt_strdup("no Status");
     vzt_installed_push(out, name, version, arch, said, status_state(status));
+    take_relations(&st, &out->packages[out->n - 1]);
   }
   vzt_deb_stanza_clear(&st);
   if (r < 0) {

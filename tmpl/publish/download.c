@@ -71,9 +71,10 @@ static const char *base_name(const char *p)
 /* The archive first and the manifest that vouches for it last, as a build
  * does, with the signed list that verify checks again beside them. */
 static int install(struct vzt_cache *cache, const char *name, const char *adest, const char *mdest,
-                   const char *sums, size_t sums_len, const char *sig, size_t sig_len, char **manifest,
-                   struct vzt_error **err)
+                   const char *sdest, const char *sums, size_t sums_len, const char *sig,
+                   size_t sig_len, char **manifest, struct vzt_error **err)
 {
+  _cleanup_free_ char *want_sbom = vzt_strdupf("%s.spdx.json", name);
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", name);
   _cleanup_free_ char *want_manifest = vzt_strdupf("%s.json", name);
   _cleanup_free_ char *tdir = NULL;
@@ -87,6 +88,10 @@ static int install(struct vzt_cache *cache, const char *name, const char *adest,
   if (vzt_write_file_atomic(tfd, sums_name, sums, sums_len, 0644, err) < 0 ||
       vzt_write_file_atomic(tfd, sig_name, sig, sig_len, 0644, err) < 0)
     return -1;
+  /* An SBOM of an earlier build must not stay beside this one. */
+  if (sdest ? renameat(AT_FDCWD, sdest, tfd, want_sbom) < 0
+            : unlinkat(tfd, want_sbom, 0) < 0 && errno != ENOENT)
+    return vzt_fail_errno(err, errno, "cannot put the SBOM %s into %s", want_sbom, tdir);
   if (renameat(AT_FDCWD, mdest, tfd, want_manifest) < 0)
     return vzt_fail_errno(err, errno, "cannot move %s into %s", mdest, tdir);
   *manifest = vzt_path_join(tdir, want_manifest);
@@ -129,6 +134,11 @@ int vzt_download_index_find(const char *index, const char *base, const char *nam
   out->build = vzt_strdup(build);
   out->archive = vzt_strdup(archive);
   out->manifest = vzt_strdup(manifest);
+  const char *sbom = vzt_index_str(b, "sbom");
+  _cleanup_free_ char *want_sbom = vzt_strdupf("%s.spdx.json", name);
+  if (sbom && (!safe_rel(sbom) || strcmp(base_name(sbom), want_sbom)))
+    return vzt_refuse(err, "%s/index.json: build %s of %s names an unexpected SBOM", base, build, name);
+  out->sbom = sbom ? vzt_strdup(sbom) : NULL;
   out->size = size > 0 ? (uint64_t) size : 0;
   return 0;
 }
@@ -138,6 +148,7 @@ void vzt_index_build_clear(struct vzt_index_build *b)
   free(b->build);
   free(b->archive);
   free(b->manifest);
+  free(b->sbom);
   memset(b, 0, sizeof(*b));
 }
 
@@ -188,8 +199,9 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", o->name);
   const struct vzt_sums_entry *ae = vzt_sums_find(&list, archive);
   const struct vzt_sums_entry *me = vzt_sums_find(&list, manifest);
-  if (!ae || !me)
-    return vzt_refuse(err, "%s does not list %s", what, !ae ? archive : manifest);
+  const struct vzt_sums_entry *se = ib.sbom ? vzt_sums_find(&list, ib.sbom) : NULL;
+  if (!ae || !me || (ib.sbom && !se))
+    return vzt_refuse(err, "%s does not list %s", what, !ae ? archive : !me ? manifest : ib.sbom);
   r->build = steal_pointer(&ib.build);
 
   /* Named by the hash they must have: a .part left by an interrupted run
@@ -201,16 +213,20 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   _cleanup_free_ char *mdest = vzt_strdupf("%s/%s.json", ddir, me->sha256);
   _cleanup_free_ char *aurl = vzt_strdupf("%s/%s", base, archive);
   _cleanup_free_ char *murl = vzt_strdupf("%s/%s", base, manifest);
-  char *aurls[] = {aurl, NULL}, *murls[] = {murl, NULL};
-  struct vzt_fetch_item items[2] = {
+  _cleanup_free_ char *sdest = se ? vzt_strdupf("%s/%s.spdx.json", ddir, se->sha256) : NULL;
+  _cleanup_free_ char *surl = se ? vzt_strdupf("%s/%s", base, ib.sbom) : NULL;
+  char *aurls[] = {aurl, NULL}, *murls[] = {murl, NULL}, *surls[] = {surl, NULL};
+  struct vzt_fetch_item items[3] = {
       {.urls = aurls, .dest = adest, .digest_type = VZT_DIGEST_SHA256, .digest = ae->sha256,
        .size = ib.size},
       /* The manifest's size is not signed: an endless one must not fill the cache. */
       {.urls = murls, .dest = mdest, .digest_type = VZT_DIGEST_SHA256, .digest = me->sha256,
        .max_size = VZT_LIMIT_MANIFEST},
+      {.urls = surls, .dest = sdest, .digest_type = VZT_DIGEST_SHA256,
+       .digest = se ? se->sha256 : NULL, .max_size = VZT_LIMIT_MANIFEST},
   };
   struct vzt_fetch_opts fo = {.parallel = 2, .label = "Downloading the template"};
-  if (vzt_fetch_all(items, 2, &fo, err) < 0)
+  if (vzt_fetch_all(items, se ? 3 : 2, &fo, err) < 0)
     return vzt_error_prefix(err, "%s", o->name);
   r->size = items[0].bytes;
 
@@ -230,13 +246,16 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   }
 
   /* Everything checked: into templates/. */
-  if (install(cache, o->name, adest, mdest, sums, sums_len, sig, sig_len, &r->manifest, err) < 0)
+  if (install(cache, o->name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest,
+              err) < 0)
     goto out;
   ret = 0;
 out:
   if (ret < 0) {
     unlink(mdest);
     unlink(adest);
+    if (sdest)
+      unlink(sdest);
   }
   vzt_manifest_clear(&m);
   return ret;

@@ -24,7 +24,8 @@ struct vzt_download_result {
  * refusal (VZT_EXIT_REFUSED) and adds nothing to templates/. Partial
  * downloads stay in tmp/downloads/ and are resumed by the next run. The
  * signed SHA256SUMS is kept as templates/<name>.SHA256SUMS[.gpg] so that
- * verify can check the signature again. */
+ * verify can check the signature again. The build's SBOM comes too, checked
+ * the same way, where the index names one. */
 int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, struct vzt_download_result *r,
                  struct vzt_error **err);
 /* The publish index's entry for one build of name, as vzt_download reads it
@@ -34,6 +35,7 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
  * refusal. */
 struct vzt_index_build {
   char *build, *archive, *manifest;
+  char *sbom;    /* <name>.spdx.json beside them; NULL when the build has none */
   uint64_t size; /* of the archive as the index declares it; 0 when absent */
 };
 int vzt_download_index_find(const char *index, const char *base, const char *name, const char *build,

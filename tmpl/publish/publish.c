@@ -4,6 +4,7 @@
 #include "tmpl/arch.h"
 #include "tmpl/pack.h"
 #include "tmpl/lifecycle/verify.h"
+#include "tmpl/sbom/spdx.h"
 #include "fetch/gpg.h"
 #include "tmpl/publish/index.h"
 #include "lib/cleanup.h"
@@ -256,6 +257,24 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
   return s;
 }
 
+/* The template's SBOM into the staged build at dst: the one beside its
+ * manifest, or, for a template built before SBOMs (or rebuilt by a vztmpl
+ * that wrote none), one made from the staged archive. */
+static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, const char *archive,
+                      const char *dst, char *sha256, struct vzt_error **err)
+{
+  _cleanup_free_ char *src = vzt_sbom_path(manifest_path);
+  _cleanup_free_ char *json = NULL;
+  if (!vzt_sbom_read_current(src, m, &json) && vzt_sbom_spdx(m, archive, &json, err) < 0)
+    return -1;
+  if (vzt_write_file_atomic(AT_FDCWD, dst, json, strlen(json), 0644, err) < 0)
+    return -1;
+  struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
+  vzt_digest_update(d, json, strlen(json));
+  vzt_digest_finish(d, sha256);
+  return 0;
+}
+
 /* Copies one verified template into a staged build directory and makes its LXC pair. */
 static int stage_build(struct publish_run *run, const char *manifest_path, const struct vzt_manifest *m,
                        json_object *t, const char *build, json_object **out, struct vzt_error **err)
@@ -281,6 +300,11 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
                       src, sha256, m->archive_sha256);
   if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
     return -1;
+  _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
+  _cleanup_free_ char *sdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name);
+  char ssha[VZT_DIGEST_HEX_MAX];
+  if (stage_sbom(manifest_path, m, dst, sdst, ssha, err) < 0)
+    return -1;
 
   json_object *b = json_object_new_object();
   *out = b;
@@ -300,6 +324,9 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   jset(b, "sha512", sha512);
   jset(b, "manifest", manifest);
   jset(b, "manifest_sha256", msha);
+  _cleanup_free_ char *sbom = vzt_strdupf("%s/%s", final, sbom_name);
+  jset(b, "sbom", sbom);
+  jset(b, "sbom_sha256", ssha);
   json_object_object_add(b, "packages", json_object_new_int64((int64_t) m->npackages));
 
   /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
@@ -431,13 +458,15 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     for (size_t j = 0; builds && j < json_object_array_length(builds); j++) {
       json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL;
       json_object_object_get_ex(b, "lxc", &lxc);
-      const char *paths[4] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL};
-      const char *shas[4] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL};
+      const char *paths[5] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL,
+                              vzt_index_str(b, "sbom")};
+      const char *shas[5] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL,
+                             vzt_index_str(b, "sbom_sha256")};
       _cleanup_free_ char *rootfs = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       _cleanup_free_ char *meta = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       paths[2] = rootfs, shas[2] = lxc ? vzt_index_str(lxc, "rootfs_sha256") : NULL;
       paths[3] = meta, shas[3] = lxc ? vzt_index_str(lxc, "meta_sha256") : NULL;
-      for (int k = 0; k < 4; k++) {
+      for (int k = 0; k < 5; k++) {
         if (!paths[k] || !shas[k])
           continue;
         if (nl + 8 >= capl) {

@@ -17,6 +17,7 @@
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
+#include <rpm/rpmtd.h>
 #include <rpm/rpmts.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,37 @@ static char *header_evr(Header h)
   return vzt_strdupf("%s-%s", v ? v : "", r ? r : "");
 }
 
+/* The strings of one array tag; rpmlib's own requirements are no package's. */
+static char **header_names(Header h, rpmTagVal tag)
+{
+  char **v = calloc(1, sizeof(char *));
+  if (!v)
+    abort();
+  rpmtd td = rpmtdNew();
+  if (headerGet(h, tag, td, HEADERGET_MINMEM)) {
+    const char *s;
+    while ((s = rpmtdNextString(td)))
+      if (!vzt_startswith(s, "rpmlib(") && !vzt_strv_contains(v, s))
+        vzt_strv_push(&v, s);
+  }
+  rpmtdFreeData(td);
+  rpmtdFree(td);
+  return v;
+}
+
+/* Who made it, under which license, what it needs and provides: for an SBOM. */
+static void take_relations(Header h, struct vzt_installed_package *p)
+{
+  const char *supplier = headerGetString(h, RPMTAG_PACKAGER);
+  if (!supplier || !*supplier)
+    supplier = headerGetString(h, RPMTAG_VENDOR);
+  const char *license = headerGetString(h, RPMTAG_LICENSE);
+  p->supplier = supplier && *supplier ? vzt_strdup(supplier) : NULL;
+  p->license = license && *license ? vzt_strdup(license) : NULL;
+  p->depends = header_names(h, RPMTAG_REQUIRENAME);
+  p->provides = header_names(h, RPMTAG_PROVIDENAME);
+}
+
 /* Every header of the rpmdb in dbdir; an entry without an architecture is
  * no package (rpm's gpg-pubkey entries for imported keys). */
 static int read_db(const char *archive, const char *dbdir, struct vzt_installed *out,
@@ -224,6 +256,7 @@ static int read_db(const char *archive, const char *dbdir, struct vzt_installed 
       vzt_installed_push(out, headerGetString(h, RPMTAG_NAME), evr, arch,
                          arch ? "in the rpmdb" : "an rpmdb entry without an architecture",
                          arch ? VZT_INSTALLED : VZT_INSTALLED_GONE);
+      take_relations(h, &out->packages[out->n - 1]);
     }
     rpmdbFreeIterator(mi);
   }
