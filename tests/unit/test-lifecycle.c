@@ -353,7 +353,12 @@ START_TEST(test_publish_formats)
   ck_assert_ptr_nonnull(strstr(st, "\nType: lxc\n"));
   ck_assert_ptr_nonnull(strstr(st, "\nOS: debian-12\n"));
   ck_assert_ptr_nonnull(strstr(st, "\nLocation: templates/x/1/debian-12-x86_64-minbase.tar.zst\n"));
-  ck_assert_ptr_nonnull(strstr(st, "\nInfopage: templates/x/1/debian-12-x86_64-minbase.json\n"));
+  /* The Proxmox GUI shows Infopage as a link: only with a base URL, and absolute. */
+  ck_assert_ptr_null(strstr(st, "\nInfopage:"));
+  e.base_url = "https://templates.example.org/pub/";
+  _cleanup_free_ char *st_url = vzt_publish_aplinfo_stanza(&e);
+  ck_assert_ptr_nonnull(
+      strstr(st_url, "\nInfopage: https://templates.example.org/pub/templates/x/1/debian-12-x86_64-minbase.json\n"));
   /* Description runs to the end of the stanza. */
   char *d = strstr(st, "\nDescription: ");
   ck_assert_ptr_nonnull(d);
