@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/export/export.h"
+#include "tmpl/export/formats.h"
 #include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -18,6 +19,12 @@ static const struct export_format {
   vzt_export_fn *write;
   const char *what;
 } formats[] = {
+    {"lxd", vzt_export_lxd, "LXD unified image tarball (lxc image import FILE)"},
+    {"incus", vzt_export_lxd, "Incus unified image tarball (incus image import FILE)"},
+    {"tar.gz", vzt_export_plain, "OpenVZ template (vzpkg, /vz/template/cache)"},
+    {"tar.xz", vzt_export_plain, "OpenVZ or Proxmox template"},
+    {"tar.zst", vzt_export_plain, "Proxmox template (pct create STORAGE:vztmpl/FILE)"},
+    {"tar.bz2", vzt_export_plain, "plain template for older tools"},
     {NULL, NULL, NULL},
 };
 
@@ -31,7 +38,8 @@ static void usage(FILE *f)
     fprintf(f, "  %-12s %s\n", fm->name, fm->what);
   fprintf(f, "\n"
              "      --format FORMAT  one of the formats above\n"
-             "  -o, --output PATH    where to write (a directory for oci)\n"
+             "  -o, --output PATH    where to write (a directory for oci; for the tar formats a\n"
+             "                       directory gets each template under its platform's name)\n"
              "  -h, --help           this help\n\n"
              "Exit status: 0 written, 3 refused (a template failed verification), 1 failed, 2 usage.\n");
 }
