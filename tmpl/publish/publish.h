@@ -15,6 +15,8 @@
  *   aplinfo.dat, aplinfo.dat.gz, aplinfo.dat.asc       (pveam)
  *   meta/1.0/index-system, index-user                   (lxc-create -t download)
  *   images/<dist>/<release>/<arch>/<variant>/<build>/rootfs.tar.xz, meta.tar.xz
+ *                                     and lxd.tar.zst (LXD/Incus unified image)
+ *   streams/v1/index.json, images.json                  (lxc remote add --protocol simplestreams)
  */
 #define VZT_PUBLISH_KEEP_DEFAULT 3
 
