@@ -4,7 +4,8 @@
 # first_boot says; two containers come up with systemd running, their own
 # names in /etc/hostname and /etc/hosts, their own ssh host keys and sshd
 # active, eth0 left to networkd's DHCP; and a published directory served
-# over https is an LXD simplestreams remote that launches the same image.
+# over https (a throw-away CA in the system store for the test's length) is
+# an LXD simplestreams remote that launches the same image.
 . "$(dirname "$0")/testlib.sh"
 . "$TESTS_DIR/lxdlib.sh"
 need_root
@@ -49,8 +50,58 @@ grep -qx 'ExecStart=/usr/bin/ssh-keygen -A' "$T/img/rootfs/etc/systemd/system/vz
 [ -L "$T/img/rootfs/etc/systemd/system/multi-user.target.wants/systemd-networkd.service" ] || fail "networkd is not enabled"
 echo "export: lxd and incus give the same $(wc -c <"$T/a.tar.zst") bytes; metadata.yaml, templates/ and the first-boot files in rootfs/"
 
+# --- the simplestreams remote: published, served over https ---
+# LXD trusts the system's store only, read once when the daemon starts: a
+# throw-away CA goes into it before, and out again when the test ends.
+[ -f /usr/lib/lighttpd/mod_openssl.so ] && command -v update-ca-certificates >/dev/null ||
+  skip "lighttpd's mod_openssl or update-ca-certificates missing (.ci/setup installs them)"
+# Publishing compresses LXC's rootfs.tar.xz too, the longest step: it runs
+# while the containers boot, and is waited for before the remote is used.
+"$VZTMPL" -C "$CACHE" publish "$T/site" "$TPL" >"$T/publish.out" 2>&1 &
+PUBLISH_PID=$!
+CA_NAME=vztmpl-test-$$-$(basename "$T")
+TLS_PID=
+tls_stop() {
+  kill "$PUBLISH_PID" 2>/dev/null || true
+  [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null || true
+  if [ -f "/usr/local/share/ca-certificates/$CA_NAME.crt" ]; then
+    rm -f "/usr/local/share/ca-certificates/$CA_NAME.crt"
+    update-ca-certificates --fresh >/dev/null 2>&1 || true
+  fi
+}
+trap 'tls_stop; cleanup' EXIT
+mkdir "$T/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/ca.key" \
+  -out "$T/tls/ca.pem" -days 2 -subj "/CN=vztmpl test CA $CA_NAME" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/key.pem" \
+  -out "$T/tls/req.pem" -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$T/tls/ext"
+openssl x509 -req -in "$T/tls/req.pem" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -CAcreateserial \
+  -days 2 -extfile "$T/tls/ext" -out "$T/tls/cert.pem" 2>/dev/null
+cp "$T/tls/ca.pem" "/usr/local/share/ca-certificates/$CA_NAME.crt"
+update-ca-certificates >/dev/null 2>&1 || fail "update-ca-certificates failed"
+tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$T/tls.conf" <<CONF
+server.modules += ("mod_openssl", "mod_accesslog")
+server.document-root = "$T/site"
+server.bind = "127.0.0.1"
+server.port = $tport
+server.errorlog = "$T/tls-error.log"
+accesslog.filename = "$T/tls-access.log"
+ssl.engine = "enable"
+ssl.pemfile = "$T/tls/cert.pem"
+ssl.privkey = "$T/tls/key.pem"
+mimetype.assign = (".json" => "application/json", "" => "application/octet-stream")
+CONF
+mkdir -p "$T/site"
+lighttpd -D -f "$T/tls.conf" &
+TLS_PID=$!
+wait_until "lighttpd with TLS on port $tport" curl -s -o /dev/null "https://127.0.0.1:$tport/"
+echo "simplestreams: https://127.0.0.1:$tport serves the publish directory, its CA in the system store"
+
 # --- LXD: import, launch two containers ---
 lxd_start
+trap 'lxd_stop; tls_stop; cleanup' EXIT
 expect_exit 0 lxc image import "$T/a.tar.zst" --alias vzt
 lxc image show vzt >"$T/image.yaml"
 grep -q "name: $TPL" "$T/image.yaml" || fail "LXD's image lacks the template's name: $(cat "$T/image.yaml")"
@@ -90,3 +141,17 @@ for c in c1 c2; do
 done
 cmp -s "$T/key.c1" "$T/key.c2" && fail "c1 and c2 have the same ssh host key"
 echo "lxd: c1 and c2 have different ssh host keys"
+
+# --- the simplestreams remote ---
+wait "$PUBLISH_PID" || { cat "$T/publish.out" >&2; fail "publish failed"; }
+[ -f "$T/site/streams/v1/index.json" ] && [ -f "$T/site/streams/v1/images.json" ] || fail "publish wrote no streams/v1"
+grep -q ' streams/v1/images.json$' "$T/site/SHA256SUMS" || fail "SHA256SUMS does not cover images.json"
+expect_exit 0 lxc remote add vzt "https://127.0.0.1:$tport" --protocol simplestreams --public
+expect_exit 0 lxc image alias list vzt: --format csv
+for a in "$TPL" debian/12/minbase debian/bookworm/minbase; do
+  grep -q "^$a," "$T/stdout" || fail "the remote has no alias $a: $(cat "$T/stdout")"
+done
+expect_exit 0 lxc launch vzt:debian/12/minbase c3
+wait_until "systemd in c3 to finish starting" booted c3
+[ "$(lxc exec c3 -- cat /etc/hostname)" = c3 ] || fail "c3: /etc/hostname is not its name"
+echo "simplestreams: lxc launch vzt:debian/12/minbase started c3 from the remote, hostname c3"
