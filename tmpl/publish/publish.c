@@ -293,7 +293,7 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   jset(b, "manifest_sha256", msha);
   json_object_object_add(b, "packages", json_object_new_int64((int64_t) m->npackages));
 
-  /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
+  /* LXC's pair: the template's tree as rootfs.tar.xz, and its meta.tar.xz. */
   struct vzt_publish_entry e;
   entry_view(t, b, &e);
   _cleanup_free_ char *lxc_final = vzt_publish_lxc_dir(&e);
@@ -302,11 +302,14 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
     return -1;
   _cleanup_free_ char *rootfs = vzt_strdupf("%s/%s/rootfs.tar.xz", dir, ls->tmp);
   _cleanup_free_ char *meta = vzt_strdupf("%s/%s/meta.tar.xz", dir, ls->tmp);
-  struct vzt_pack_result pr;
+  char rootfs_sha[VZT_DIGEST_HEX_MAX];
+  uint64_t rootfs_size = 0;
   double t0 = vzt_now();
-  if (vzt_pack_export(dst, rootfs, VZT_PACK_XZ, run->o->threads, &pr, err) < 0)
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (vzt_publish_lxc_rootfs(dst, rootfs, run->o->threads > 0 ? run->o->threads : (int) (cpus > 0 ? cpus : 1),
+                             rootfs_sha, &rootfs_size, err) < 0)
     return -1;
-  vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, pr.size / 1048576.0, vzt_now() - t0);
+  vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, rootfs_size / 1048576.0, vzt_now() - t0);
   if (vzt_publish_lxc_meta(&e, meta, err) < 0)
     return -1;
   _cleanup_close_ int mfd = open(meta, O_RDONLY | O_CLOEXEC);
@@ -317,8 +320,8 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
     return -1;
   json_object *lxc = json_object_new_object();
   jset(lxc, "dir", lxc_final);
-  jset(lxc, "rootfs_sha256", pr.sha256);
-  json_object_object_add(lxc, "rootfs_size", json_object_new_int64((int64_t) pr.size));
+  jset(lxc, "rootfs_sha256", rootfs_sha);
+  json_object_object_add(lxc, "rootfs_size", json_object_new_int64((int64_t) rootfs_size));
   jset(lxc, "meta_sha256", meta_sha);
   json_object_object_add(b, "lxc", lxc);
 
