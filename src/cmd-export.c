@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/export/export.h"
+#include "tmpl/export/formats.h"
 #include "tmpl/export/oci.h"
 #include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
@@ -19,6 +20,12 @@ static const struct export_format {
   vzt_export_fn *write;
   const char *what;
 } formats[] = {
+    {"lxd", vzt_export_lxd, "LXD unified image tarball (lxc image import FILE)"},
+    {"incus", vzt_export_lxd, "Incus unified image tarball (incus image import FILE)"},
+    {"tar.gz", vzt_export_plain, "OpenVZ template (vzpkg, /vz/template/cache)"},
+    {"tar.xz", vzt_export_plain, "OpenVZ or Proxmox template"},
+    {"tar.zst", vzt_export_plain, "Proxmox template (pct create STORAGE:vztmpl/FILE)"},
+    {"tar.bz2", vzt_export_plain, "plain template for older tools"},
     {"oci", vzt_export_oci, "an OCI image layout directory (one platform per template)"},
     {"oci-archive", vzt_export_oci, "the OCI layout as a tar (podman load, Proxmox VE CT templates)"},
     {NULL, NULL, NULL},
@@ -42,7 +49,8 @@ static void usage(FILE *f)
     fprintf(f, "  %-12s %s\n", fm->name, fm->what);
   fprintf(f, "\n"
              "      --format FORMAT  one of the formats above\n"
-             "  -o, --output PATH    where to write (a directory for oci)\n"
+             "  -o, --output PATH    where to write (a directory for oci; for the tar formats a\n"
+             "                       directory gets each template under its platform's name)\n"
              "      --tag TAG        oci: the image's tag (ref.name); default the release, e.g. 12\n"
              "      --layer zstd|gzip  oci: the layer as the archive's own zstd bytes (default), or\n"
              "                       gzip for readers without zstd\n"

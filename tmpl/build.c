@@ -5,6 +5,7 @@
 #include "tmpl/customize.h"
 #include "tmpl/target-run.h"
 #include "tmpl/hygiene.h"
+#include "tmpl/firstboot.h"
 #include "tmpl/pack.h"
 #include "tmpl/resolve.h"
 #include "tmpl/sbom/spdx.h"
@@ -461,8 +462,13 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   vzt_info("Installing %zu packages", trans.n);
   if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
     goto out;
+  m->init = detect_init(root);
+  m->first_boot = calloc(1, sizeof(char *));
+  if (!m->first_boot)
+    abort();
   if (vzt_customize_apply(recipe, &target, &job.customized, err) < 0 ||
       vzt_hygiene_apply(root, vzt_customize_hostname(recipe), err) < 0 ||
+      vzt_firstboot_apply(root, m, &m->first_boot, err) < 0 ||
       vzt_customize_hooks(recipe, &target, VZT_HOOK_BEFORE_PACK, &job.customized, err) < 0)
     goto out;
   /* What the configure stage ran under and used, for the manifest. */
@@ -471,7 +477,6 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   vzt_target_close(&target, m->limits);
   vzt_strv_free(m->customizations);
   m->customizations = vzt_strv_dup(job.customized);
-  m->init = detect_init(root);
   m->build_seconds = vzt_now() - start;
   if (pack_and_store(cache, root, workdir, m, job.parallel_unpack, o->output, template_path, err) < 0)
     goto out;

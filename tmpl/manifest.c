@@ -103,6 +103,10 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
   for (size_t i = 0; m->customizations && m->customizations[i]; i++)
     json_object_array_add(custom, json_object_new_string(m->customizations[i]));
   json_object_object_add(o, "customizations", custom);
+  json_object *fb = json_object_new_array();
+  for (size_t i = 0; m->first_boot && m->first_boot[i]; i++)
+    json_object_array_add(fb, json_object_new_string(m->first_boot[i]));
+  json_object_object_add(o, "first_boot", fb);
   if (m->has_limits)
     json_object_object_add(o, "limits", limits_json(m));
   if (m->archive_file) {
@@ -348,6 +352,7 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->archive_sha256);
   free(m->init);
   vzt_strv_free(m->customizations);
+  vzt_strv_free(m->first_boot);
   free(m->limits_note);
   memset(m, 0, sizeof(*m));
 }

@@ -36,6 +36,7 @@ struct vzt_manifest {
   uint64_t archive_size, unpacked_size, entries;
   char *init;               /* systemd, sysvinit, none */
   char **customizations;    /* files (with sha256), users, services, settings, hooks (with sha256) */
+  char **first_boot;        /* what runs or applies at a container's first start: "ssh-host-keys systemd PATH" */
   bool has_limits;          /* the configure stage's limits and usage below are known */
   struct vzt_bc_row limits[VZT_BC_NRES];
   char *limits_note;        /* why they were rlimits only (no cgroup) */

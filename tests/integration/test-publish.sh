@@ -61,7 +61,13 @@ PY
 expect_exit 0 "$VZTMPL" -C "$CACHE" verify --json --keyring "$T/pub.gpg" "$SITE/templates/$A/last-good/$A.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["checks"]["signature"]["status"] == "passed", r' "$T/stdout"
 LXCDIR=$(cut -d';' -f6 "$SITE/meta/1.0/index-system")
-[ "$(xz -dc "$SITE/$LXCDIR/rootfs.tar.xz" | sha256sum | cut -d' ' -f1)" = "$(cat "$T/tar.sha")" ] || fail "rootfs.tar.xz holds another tar"
+# LXC's rootfs: the template's entries, in its order, with the same owners,
+# modes and times; only /etc/hostname and /etc/hosts name LXC_NAME, which
+# lxc-create replaces with the container's name.
+xz -dc "$SITE/$LXCDIR/rootfs.tar.xz" | tar -tvf - | grep -Ev ' \./etc/host(name|s)$' >"$T/lxc-rootfs.list"
+zstd -dc "$ORIG" | tar -tvf - | grep -Ev ' \./etc/host(name|s)$' >"$T/template.list"
+cmp -s "$T/lxc-rootfs.list" "$T/template.list" || { diff "$T/template.list" "$T/lxc-rootfs.list" | head >&2; fail "rootfs.tar.xz holds other entries than the template"; }
+[ "$(xz -dc "$SITE/$LXCDIR/rootfs.tar.xz" | tar -xOf - ./etc/hostname)" = LXC_NAME ] || fail "rootfs.tar.xz: /etc/hostname is not LXC_NAME"
 tar -tJf "$SITE/$LXCDIR/meta.tar.xz" | sort | tr '\n' ' ' | grep -q '^config config-user create-message excludes-user expiry templates $' ||
   fail "meta.tar.xz has: $(tar -tJf "$SITE/$LXCDIR/meta.tar.xz" | tr '\n' ' ')"
 echo "publish: SHA256SUMS checks out and is signed by the test key only; index.json, last-good -> $BUILD"
@@ -332,5 +338,12 @@ grep -q '^lxc.include = /usr/share/lxc/config/common.conf$' "$T/lxc/vzt/config" 
 grep -q '^lxc.arch = x86_64$' "$T/lxc/vzt/config" || fail "the container config lacks lxc.arch"
 xz -dc "$SITE/$LXCDIR/rootfs.tar.xz" | tar -xOf - ./var/lib/dpkg/status | cmp -s - "$T/lxc/vzt/rootfs/var/lib/dpkg/status" ||
   fail "the LXC container's dpkg status is not the template's"
+# A minbase has no init to start: what lxc-create applied is what the
+# container boots with, its name in /etc/hostname and /etc/hosts.
+[ "$(cat "$T/lxc/vzt/rootfs/etc/hostname")" = vzt ] || fail "lxc-create left /etc/hostname as: $(cat "$T/lxc/vzt/rootfs/etc/hostname")"
+# (Debian's minbase has no /etc/hosts: netbase is not in it.)
+[ ! -e "$T/lxc/vzt/rootfs/etc/hosts" ] || grep -q '^127.0.1.1.vzt$' "$T/lxc/vzt/rootfs/etc/hosts" ||
+  fail "lxc-create left /etc/hosts without the container's name"
+grep -q '^lxc.uts.name = vzt$' "$T/lxc/vzt/config" || fail "the container config does not name it"
 n=$(cd "$T/lxc/vzt/rootfs" && find . | wc -l)
-echo "lxc: lxc-create -t download made a container from the loopback server over https: $n paths, config with common.conf and lxc.arch"
+echo "lxc: lxc-create -t download made a container from the loopback server over https: $n paths, config with common.conf and lxc.arch, hostname and hosts naming it"

@@ -14,6 +14,7 @@
 #include "tmpl/archive-io.h"
 #include "lib/atomic-file.h"
 #include "lib/cleanup.h"
+#include "lib/digest.h"
 #include "lib/strutil.h"
 
 /* LXC's config names the distribution's release; a codename where there is one, as its image server does. */
@@ -226,4 +227,86 @@ int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, s
   *out = m.p;
   *outlen = m.len;
   return 0;
+}
+
+/* ---- LXC's rootfs.tar.xz ------------------------------------------------ */
+
+/* lxc-download replaces LXC_NAME in the rootfs files meta's "templates"
+ * lists: these two give each container its own name, as LXC's own images do. */
+static const char lxc_hostname[] = "LXC_NAME\n";
+static const char lxc_hosts[] = "127.0.0.1\tlocalhost\n"
+                                "127.0.1.1\tLXC_NAME\n"
+                                "\n"
+                                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                "ff02::1\tip6-allnodes\n"
+                                "ff02::2\tip6-allrouters\n";
+
+struct rootfs_out {
+  struct archive *w;
+  const char *dest;
+};
+
+static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *arg, struct vzt_error **err)
+{
+  struct rootfs_out *o = arg;
+  const char *name = archive_entry_pathname_utf8(e);
+  const char *text = NULL;
+  if (name && archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink_utf8(e)) {
+    if (!strcmp(name, "./etc/hostname"))
+      text = lxc_hostname;
+    else if (!strcmp(name, "./etc/hosts"))
+      text = lxc_hosts;
+  }
+  if (text)
+    archive_entry_set_size(e, (la_int64_t) strlen(text));
+  if (archive_write_header(o->w, e) != ARCHIVE_OK)
+    return vzt_fail(err, "cannot write %s into %s: %s", name, o->dest, archive_error_string(o->w));
+  if (text && archive_write_data(o->w, text, strlen(text)) != (la_ssize_t) strlen(text))
+    return vzt_fail(err, "cannot write %s into %s: %s", name, o->dest, archive_error_string(o->w));
+  char buf[1 << 16];
+  for (;;) {
+    la_ssize_t n = archive_read_data(in, buf, sizeof(buf));
+    if (n < 0)
+      return vzt_refuse(err, "cannot read %s from the template: %s", name, archive_error_string(in));
+    if (n == 0)
+      break;
+    if (!text && archive_write_data(o->w, buf, (size_t) n) != n)
+      return vzt_fail(err, "cannot write %s into %s: %s", name, o->dest, archive_error_string(o->w));
+  }
+  if (archive_write_finish_entry(o->w) != ARCHIVE_OK)
+    return vzt_fail(err, "cannot write %s into %s: %s", name, o->dest, archive_error_string(o->w));
+  return 0;
+}
+
+int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char *sha256, uint64_t *size,
+                           struct vzt_error **err)
+{
+  _cleanup_archive_write_ struct archive *w = archive_write_new();
+  if (!w)
+    abort();
+  char nthreads[16];
+  /* As tmpl/pack-convert.c: always the multi-threaded encoder, whose output
+   * is the same for any thread count from two on. */
+  snprintf(nthreads, sizeof(nthreads), "%d", threads < 2 ? 2 : threads);
+  _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
+  if (vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err) < 0)
+    return -1;
+  if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
+      archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
+      archive_write_add_filter_xz(w) != ARCHIVE_OK ||
+      archive_write_set_filter_option(w, "xz", "compression-level", "6") != ARCHIVE_OK ||
+      archive_write_set_filter_option(w, "xz", "threads", nthreads) < ARCHIVE_WARN ||
+      archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || archive_write_open_fd(w, f.fd) != ARCHIVE_OK)
+    return vzt_fail(err, "cannot set up the writer for %s: %s", dest, archive_error_string(w));
+  struct rootfs_out o = {.w = w, .dest = dest};
+  if (vzt_archive_walk(src, copy_rootfs_entry, &o, err) < 0)
+    return vzt_error_prefix(err, "%s", src);
+  if (archive_write_close(w) != ARCHIVE_OK)
+    return vzt_fail(err, "cannot finish %s: %s", dest, archive_error_string(w));
+  if (vzt_atomic_commit(&f, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = open(dest, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", dest);
+  return vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, size, err);
 }

@@ -7,6 +7,8 @@
 #include "tmpl/sbom/spdx.h"
 #include "fetch/gpg.h"
 #include "tmpl/publish/index.h"
+#include "tmpl/publish/simplestreams.h"
+#include "tmpl/export/formats.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
@@ -329,7 +331,7 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   jset(b, "sbom_sha256", ssha);
   json_object_object_add(b, "packages", json_object_new_int64((int64_t) m->npackages));
 
-  /* LXC's pair: the same tar as rootfs.tar.xz, and its meta.tar.xz. */
+  /* LXC's pair: the template's tree as rootfs.tar.xz, and its meta.tar.xz. */
   struct vzt_publish_entry e;
   _cleanup_free_ char *image = NULL;
   entry_view(run->index, t, b, &e, &image);
@@ -349,11 +351,14 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
     return -1;
   _cleanup_free_ char *rootfs = vzt_strdupf("%s/%s/rootfs.tar.xz", dir, ls->tmp);
   _cleanup_free_ char *meta = vzt_strdupf("%s/%s/meta.tar.xz", dir, ls->tmp);
-  struct vzt_pack_result pr;
+  char rootfs_sha[VZT_DIGEST_HEX_MAX];
+  uint64_t rootfs_size = 0;
   double t0 = vzt_now();
-  if (vzt_pack_export(dst, rootfs, VZT_PACK_XZ, run->o->threads, &pr, err) < 0)
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (vzt_publish_lxc_rootfs(dst, rootfs, run->o->threads > 0 ? run->o->threads : (int) (cpus > 0 ? cpus : 1),
+                             rootfs_sha, &rootfs_size, err) < 0)
     return -1;
-  vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, pr.size / 1048576.0, vzt_now() - t0);
+  vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, rootfs_size / 1048576.0, vzt_now() - t0);
   if (vzt_publish_lxc_meta(&e, meta, err) < 0)
     return -1;
   _cleanup_close_ int mfd = open(meta, O_RDONLY | O_CLOEXEC);
@@ -364,10 +369,30 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
     return -1;
   json_object *lxc = json_object_new_object();
   jset(lxc, "dir", lxc_final);
-  jset(lxc, "rootfs_sha256", pr.sha256);
-  json_object_object_add(lxc, "rootfs_size", json_object_new_int64((int64_t) pr.size));
+  jset(lxc, "rootfs_sha256", rootfs_sha);
+  json_object_object_add(lxc, "rootfs_size", json_object_new_int64((int64_t) rootfs_size));
   jset(lxc, "meta_sha256", meta_sha);
   json_object_object_add(b, "lxc", lxc);
+
+  /* LXD's and Incus's unified image beside it, for the simplestreams tree. */
+  _cleanup_free_ char *image = vzt_strdupf("%s/%s/lxd.tar.zst", dir, ls->tmp);
+  t0 = vzt_now();
+  if (vzt_export_lxd_file(manifest_path, image, err) < 0)
+    return -1;
+  _cleanup_close_ int ifd = open(image, O_RDONLY | O_CLOEXEC);
+  char image_sha[VZT_DIGEST_HEX_MAX];
+  struct stat ist;
+  if (ifd < 0 || fstat(ifd, &ist) < 0)
+    return vzt_fail_errno(err, errno, "cannot read %s", image);
+  if (vzt_digest_fd(ifd, VZT_DIGEST_SHA256, image_sha, NULL, err) < 0)
+    return -1;
+  vzt_info("Wrote %s/lxd.tar.zst: %.1f MiB in %.1f s", lxc_final, ist.st_size / 1048576.0, vzt_now() - t0);
+  json_object *lxd = json_object_new_object();
+  _cleanup_free_ char *image_path = vzt_strdupf("%s/lxd.tar.zst", lxc_final);
+  jset(lxd, "path", image_path);
+  jset(lxd, "sha256", image_sha);
+  json_object_object_add(lxd, "size", json_object_new_int64((int64_t) ist.st_size));
+  json_object_object_add(b, "lxd", lxd);
   return 0;
 }
 
@@ -456,17 +481,18 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     json_object *builds = jarr(t, "builds");
     const char *good = vzt_index_str(t, "last_good");
     for (size_t j = 0; builds && j < json_object_array_length(builds); j++) {
-      json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL;
+      json_object *b = json_object_array_get_idx(builds, j), *lxc = NULL, *lxd = NULL;
       json_object_object_get_ex(b, "lxc", &lxc);
-      const char *paths[5] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL,
-                              vzt_index_str(b, "sbom")};
-      const char *shas[5] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL,
-                             vzt_index_str(b, "sbom_sha256")};
+      json_object_object_get_ex(b, "lxd", &lxd);
+      const char *paths[6] = {vzt_index_str(b, "archive"), vzt_index_str(b, "manifest"), NULL, NULL,
+                              vzt_index_str(b, "sbom"), vzt_index_str(lxd, "path")};
+      const char *shas[6] = {vzt_index_str(b, "sha256"), vzt_index_str(b, "manifest_sha256"), NULL, NULL,
+                             vzt_index_str(b, "sbom_sha256"), vzt_index_str(lxd, "sha256")};
       _cleanup_free_ char *rootfs = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/rootfs.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       _cleanup_free_ char *meta = lxc && vzt_index_str(lxc, "dir") ? vzt_strdupf("%s/meta.tar.xz", vzt_index_str(lxc, "dir")) : NULL;
       paths[2] = rootfs, shas[2] = lxc ? vzt_index_str(lxc, "rootfs_sha256") : NULL;
       paths[3] = meta, shas[3] = lxc ? vzt_index_str(lxc, "meta_sha256") : NULL;
-      for (int k = 0; k < 5; k++) {
+      for (int k = 0; k < 6; k++) {
         if (!paths[k] || !shas[k])
           continue;
         if (nl + 8 >= capl) {
@@ -507,6 +533,11 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   generated_add(g, &ng, "meta/1.0/index-system", vzt_strdup(lxc_index), strlen(lxc_index));
   generated_add(g, &ng, "meta/1.0/index-user", steal_pointer(&lxc_index), 0);
   g[ng - 1].len = strlen(g[ng - 1].data);
+
+  char *ss_index = NULL, *ss_images = NULL;
+  vzt_simplestreams_render(templates, &ss_index, &ss_images);
+  generated_add(g, &ng, VZT_SIMPLESTREAMS_INDEX, ss_index, strlen(ss_index));
+  generated_add(g, &ng, VZT_SIMPLESTREAMS_IMAGES, ss_images, strlen(ss_images));
 
   const char *json = vzt_json_text(run->index);
   generated_add(g, &ng, INDEX_NAME, vzt_strdupf("%s\n", json), 0);
@@ -567,7 +598,8 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     if (point_last_good(run, vzt_index_str(t, "name"), good, err) < 0)
       goto out;
   }
-  if (vzt_mkdirat_p_nofollow(run->dirfd, "meta/1.0", 0755, err) < 0)
+  if (vzt_mkdirat_p_nofollow(run->dirfd, "meta/1.0", 0755, err) < 0 ||
+      vzt_mkdirat_p_nofollow(run->dirfd, "streams/v1", 0755, err) < 0)
     goto out;
   for (size_t i = 0; i < ng; i++)
     if (vzt_write_file_atomic(run->dirfd, g[i].name, g[i].data, g[i].len, 0644, err) < 0)

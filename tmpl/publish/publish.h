@@ -15,6 +15,8 @@
  *   aplinfo.dat, aplinfo.dat.gz, aplinfo.dat.asc       (pveam)
  *   meta/1.0/index-system, index-user                   (lxc-create -t download)
  *   images/<dist>/<release>/<arch>/<variant>/<build>/rootfs.tar.xz, meta.tar.xz
+ *                                     and lxd.tar.zst (LXD/Incus unified image)
+ *   streams/v1/index.json, images.json                  (lxc remote add --protocol simplestreams)
  */
 #define VZT_PUBLISH_KEEP_DEFAULT 3
 
@@ -87,5 +89,11 @@ char *vzt_publish_lxc_dir(const struct vzt_publish_entry *e);
 /* meta.tar.xz for lxc-download: config, config-user, templates,
  * excludes-user, create-message, expiry; reproducible (mtimes = epoch). */
 int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err);
+/* rootfs.tar.xz for lxc-download: the template's entries in their order,
+ * but /etc/hostname and /etc/hosts naming LXC_NAME, which lxc-create
+ * replaces with the container's name (meta's "templates" lists them).
+ * Reproducible: xz preset 6 from liblzma's multi-threaded encoder. */
+int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char *sha256, uint64_t *size,
+                           struct vzt_error **err);
 /* A buffer gzip-compressed reproducibly (no name, no mtime). */
 int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err);
