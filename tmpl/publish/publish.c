@@ -375,15 +375,15 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   json_object_object_add(b, "lxc", lxc);
 
   /* LXD's and Incus's unified image beside it, for the simplestreams tree. */
-  _cleanup_free_ char *image = vzt_strdupf("%s/%s/lxd.tar.zst", dir, ls->tmp);
+  _cleanup_free_ char *lxd_image = vzt_strdupf("%s/%s/lxd.tar.zst", dir, ls->tmp);
   t0 = vzt_now();
-  if (vzt_export_lxd_file(manifest_path, image, err) < 0)
+  if (vzt_export_lxd_file(manifest_path, lxd_image, err) < 0)
     return -1;
-  _cleanup_close_ int ifd = open(image, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int ifd = open(lxd_image, O_RDONLY | O_CLOEXEC);
   char image_sha[VZT_DIGEST_HEX_MAX];
   struct stat ist;
   if (ifd < 0 || fstat(ifd, &ist) < 0)
-    return vzt_fail_errno(err, errno, "cannot read %s", image);
+    return vzt_fail_errno(err, errno, "cannot read %s", lxd_image);
   if (vzt_digest_fd(ifd, VZT_DIGEST_SHA256, image_sha, NULL, err) < 0)
     return -1;
   vzt_info("Wrote %s/lxd.tar.zst: %.1f MiB in %.1f s", lxc_final, ist.st_size / 1048576.0, vzt_now() - t0);
