@@ -33,7 +33,7 @@ make_key other
 SITE="$T/srv/good"
 mkdir -p "$T/srv"
 start=$(date +%s)
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 echo "publish: $(grep '^Published' "$T/stderr") in $(($(date +%s) - start)) s"
 (cd "$SITE" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the published files"
 gpgv --keyring "$T/pub.gpg" "$SITE/SHA256SUMS.gpg" "$SITE/SHA256SUMS" 2>/dev/null || fail "SHA256SUMS.gpg does not verify with gpgv"
@@ -68,7 +68,7 @@ echo "publish: SHA256SUMS checks out and is signed by the test key only; index.j
 
 # Publishing the same template again changes no build and keeps it last-good.
 cp "$SITE/index.json" "$T/index.before"
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 expect_stderr "already published"
 [ "$(readlink "$SITE/templates/$A/last-good")" = "$BUILD" ] || fail "last-good moved on a re-publish"
 
