@@ -21,7 +21,7 @@ zstd -qdc "$W/src/$TPL.tar.zst" >"$W/tar"
 "$VZTMPL" -C "$W/cache" publish "$W/site" "$W/src/$TPL.json" >/dev/null 2>"$W/publish.log" ||
   { cat "$W/publish.log" >&2; exit 1; }
 vz_time=$(sed -n 's/^Compressed .* in \([0-9.]*\) s$/\1/p' "$W/publish.log")
-vz_size=$(stat -c %s "$W/site/templates/$TPL"/*/"$TPL.tar.zst")
+vz_size=$(stat -c %s "$W/site/templates/$TPL/last-good/$TPL.tar.zst")
 
 s=$(date +%s%N)
 zstd -q -19 --long -T2 -c "$W/tar" >"$W/ref.zst"
@@ -31,5 +31,5 @@ ref_size=$(stat -c %s "$W/ref.zst")
 echo "$TPL: $(stat -c %s "$W/tar") byte tar, $(stat -c %s "$W/src/$TPL.tar.zst") bytes in the cache (fast), $(nproc) CPUs"
 printf '%-28s %10s %8s\n' "" "bytes" "time"
 printf '%-28s %10d %7.1fs\n' "vztmpl publish (high)" "$vz_size" "$vz_time" "zstd -19 --long -T2" "$ref_size" "$ref_time"
-echo "size ratio: $(echo "$vz_size $ref_size" | awk '{printf "%.4f", $1/$2}') (target <= 1.0)"
+echo "size ratio: $(echo "$vz_size $ref_size" | awk '{printf "%.6f", $1/$2}') (target <= 1.0)"
 echo "time ratio: $(echo "$vz_time $ref_time" | awk '{printf "%.2f", $1/$2}')"
