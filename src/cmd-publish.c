@@ -33,6 +33,11 @@ static void usage(FILE *f)
           "      --maintainer 'NAME <MAIL>'\n"
           "                         aplinfo.dat's Maintainer (default: the --sign key's\n"
           "                         user id); kept for later runs\n"
+          "      --compression high|fast\n"
+          "                         high (default): the archive recompressed as zstd -19\n"
+          "                         --long would (two threads, reproducible), with a\n"
+          "                         manifest naming those bytes; fast: the cached\n"
+          "                         archive and manifest as they are\n"
           "  -h, --help             this help\n\n"
           "Exit status: 0 published, 3 a template failed verification, 1 failed, 2 usage.\n",
           VZT_PUBLISH_KEEP_DEFAULT);
@@ -54,17 +59,18 @@ static char **cached_manifests(struct vzt_cache *cache)
 
 int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_SIGN = 256, OPT_HOMEDIR, OPT_KEEP, OPT_BASE_URL, OPT_MAINTAINER };
+  enum { OPT_SIGN = 256, OPT_HOMEDIR, OPT_KEEP, OPT_BASE_URL, OPT_MAINTAINER, OPT_COMPRESSION };
   static const struct option opts[] = {
       {"sign", required_argument, NULL, OPT_SIGN},
       {"gpg-homedir", required_argument, NULL, OPT_HOMEDIR},
       {"keep", required_argument, NULL, OPT_KEEP},
       {"base-url", required_argument, NULL, OPT_BASE_URL},
       {"maintainer", required_argument, NULL, OPT_MAINTAINER},
+      {"compression", required_argument, NULL, OPT_COMPRESSION},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  struct vzt_publish_opts o = {.keep = VZT_PUBLISH_KEEP_DEFAULT, .threads = ctx->jobs};
+  struct vzt_publish_opts o = {.keep = VZT_PUBLISH_KEEP_DEFAULT, .threads = ctx->jobs, .compression = VZT_PUBLISH_HIGH};
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {
@@ -94,6 +100,16 @@ int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
         return VZT_EXIT_USAGE;
       }
       o.maintainer = optarg;
+      break;
+    case OPT_COMPRESSION:
+      if (!strcmp(optarg, "high"))
+        o.compression = VZT_PUBLISH_HIGH;
+      else if (!strcmp(optarg, "fast"))
+        o.compression = VZT_PUBLISH_FAST;
+      else {
+        fprintf(stderr, "vztmpl publish: --compression wants high or fast, not %s\n", optarg);
+        return VZT_EXIT_USAGE;
+      }
       break;
     case 'h': usage(stdout); return 0;
     default: return VZT_EXIT_USAGE;

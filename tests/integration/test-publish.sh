@@ -33,7 +33,7 @@ make_key other
 SITE="$T/srv/good"
 mkdir -p "$T/srv"
 start=$(date +%s)
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid --base-url https://tmpl.example/good "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid --base-url https://tmpl.example/good "$A"
 echo "publish: $(grep '^Published' "$T/stderr") in $(($(date +%s) - start)) s"
 (cd "$SITE" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the published files"
 gpgv --keyring "$T/pub.gpg" "$SITE/SHA256SUMS.gpg" "$SITE/SHA256SUMS" 2>/dev/null || fail "SHA256SUMS.gpg does not verify with gpgv"
@@ -74,7 +74,7 @@ echo "publish: SHA256SUMS checks out and is signed by the test key only; index.j
 
 # Publishing the same template again changes no build and keeps it last-good.
 cp "$SITE/index.json" "$T/index.before"
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 expect_stderr "already published"
 [ "$(readlink "$SITE/templates/$A/last-good")" = "$BUILD" ] || fail "last-good moved on a re-publish"
 
@@ -246,7 +246,10 @@ expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$S2" --keep 2 --sign pub@test.inval
 expect_stderr "ghost"
 [ "$(readlink "$S2/templates/tiny-1-x86_64/last-good")" = "$B3" ] || fail "last-good moved to a build that failed verification"
 expect_exit 0 "$VZTMPL" -C "$T/c-tiny" download tiny-1-x86_64 --from "$URL/tiny" --keyring "$T/pub.gpg"
-cmp -s "$T/c-tiny/templates/tiny-1-x86_64.tar.zst" "$T/tiny3/tiny-1-x86_64.tar.zst" || fail "download did not fetch last-good"
+# Published with high compression: the same tar, recompressed.
+zstd -qdc "$T/c-tiny/templates/tiny-1-x86_64.tar.zst" >"$T/tiny-dl.tar"
+zstd -qdc "$T/tiny3/tiny-1-x86_64.tar.zst" >"$T/tiny3.tar"
+cmp -s "$T/tiny-dl.tar" "$T/tiny3.tar" || fail "download did not fetch last-good"
 echo "retention: --keep 2 of 3 builds, last-good -> $B3, a build failing verification never becomes last-good"
 
 # --- acceptance 5: aplinfo.dat as pveam reads it (PVE::APLInfo's rules) ---

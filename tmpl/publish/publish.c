@@ -56,6 +56,8 @@ struct publish_run {
   char **retired; /* directories of builds dropped by --keep, removed last */
 };
 
+static void hash_buf(const char *data, size_t len, char *out);
+
 static int64_t jint(json_object *o, const char *key)
 {
   json_object *v;
@@ -91,15 +93,16 @@ char *vzt_publish_build_id(time_t epoch, const char *sha256)
   return vzt_strdupf("%s-%.12s", date, sha256);
 }
 
-/* Copies src to dst (created), with the digests publish records. */
+/* Copies src to dst (created), with the digests publish records; with dst
+ * NULL only the digests. */
 static int copy_and_hash(const char *src, const char *dst, char *sha256, char *md5, char *sha512,
                          uint64_t *size, struct vzt_error **err)
 {
   _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (in < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", src);
-  _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0)
+  _cleanup_close_ int out = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+  if (dst && out < 0)
     return vzt_fail_errno(err, errno, "cannot create %s", dst);
   _cleanup_free_ char *buf = malloc(COPY_CHUNK);
   if (!buf)
@@ -119,7 +122,7 @@ static int copy_and_hash(const char *src, const char *dst, char *sha256, char *m
     }
     if (n == 0)
       break;
-    if (vzt_write_all(out, buf, (size_t) n) < 0) {
+    if (dst && vzt_write_all(out, buf, (size_t) n) < 0) {
       ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
       break;
     }
@@ -130,7 +133,7 @@ static int copy_and_hash(const char *src, const char *dst, char *sha256, char *m
       vzt_digest_update(d512, buf, (size_t) n);
     *size += (uint64_t) n;
   }
-  if (ret == 0 && fsync(out) < 0)
+  if (ret == 0 && dst && fsync(out) < 0)
     ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
   if (ret < 0) {
     vzt_digest_free(d256);
@@ -277,6 +280,61 @@ static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, c
   return 0;
 }
 
+/* The template's tar at the high setting into dst (created), with the time and sizes it took. */
+static int recompress(const char *src, const char *dst, const struct vzt_manifest *m, char *src_sha,
+                      struct vzt_error **err)
+{
+  _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0)
+    return vzt_fail_errno(err, errno, "cannot create %s", dst);
+  struct vzt_pack_result pr;
+  double t0 = vzt_now();
+  if (vzt_publish_compress_high(src, out, src_sha, &pr, err) < 0)
+    return vzt_error_prefix(err, "compressing %s", m->name);
+  if (fsync(out) < 0)
+    return vzt_fail_errno(err, errno, "cannot write %s", dst);
+  vzt_info("Compressed %s (zstd -19 --long): %.1f MiB tar, %.1f MiB -> %.1f MiB (%.1f%%) in %.1f s", m->name,
+           pr.unpacked_size / 1048576.0, m->archive_size / 1048576.0, pr.size / 1048576.0,
+           m->archive_size ? 100.0 * (double) pr.size / (double) m->archive_size : 0.0, vzt_now() - t0);
+  return 0;
+}
+
+/* The manifest as it is but for the archive's sha256 and size, which name the
+ * recompressed bytes: download and verify check the archive against it. */
+static int write_manifest(const char *src, const char *dst, const char *template_sha256, const char *sha256,
+                          uint64_t size, char *msha, struct vzt_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  if (vzt_read_file_max(src, VZT_LIMIT_MANIFEST, &data, &len, err) < 0)
+    return -1;
+  json_object *o = json_tokener_parse(data), *a = NULL;
+  if (!o || !json_object_object_get_ex(o, "archive", &a) || !json_object_is_type(a, json_type_object)) {
+    if (o)
+      json_object_put(o);
+    return vzt_fail(err, "%s names no archive: cannot publish it recompressed", src);
+  }
+  /* Read again: it must still be the manifest of the archive just recompressed. */
+  json_object *h = NULL;
+  if (!json_object_object_get_ex(a, "sha256", &h) || !json_object_get_string(h) ||
+      strcmp(json_object_get_string(h), template_sha256)) {
+    json_object_put(o);
+    return vzt_refuse(err, "%s changed while it was being published (try again)", src);
+  }
+  json_object_object_add(a, "sha256", json_object_new_string(sha256));
+  json_object_object_add(a, "size", json_object_new_int64((int64_t) size));
+  /* As vzt_manifest_to_json writes it, so only the two values differ. */
+  _cleanup_free_ char *text = vzt_strdup(vzt_json_text(o));
+  json_object_put(o);
+  _cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return vzt_fail_errno(err, errno, "cannot create %s", dst);
+  if (vzt_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+    return vzt_fail_errno(err, errno, "cannot write %s", dst);
+  hash_buf(text, strlen(text), msha);
+  return 0;
+}
+
 /* Copies one verified template into a staged build directory and makes its LXC pair. */
 static int stage_build(struct publish_run *run, const char *manifest_path, const struct vzt_manifest *m,
                        json_object *t, const char *build, json_object **out, struct vzt_error **err)
@@ -294,18 +352,37 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   char sha256[VZT_DIGEST_HEX_MAX], md5[VZT_DIGEST_HEX_MAX], sha512[VZT_DIGEST_HEX_MAX];
   char msha[VZT_DIGEST_HEX_MAX];
   uint64_t size, msize;
-  if (copy_and_hash(src, dst, sha256, md5, sha512, &size, err) < 0)
-    return -1;
-  /* The copy is what gets served: it must be the bytes just verified. */
-  if (strcmp(sha256, m->archive_sha256))
-    return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
-                      src, sha256, m->archive_sha256);
-  if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
-    return -1;
+  bool high = run->o->compression == VZT_PUBLISH_HIGH;
+  if (high) {
+    char src_sha[VZT_DIGEST_HEX_MAX];
+    if (recompress(src, dst, m, src_sha, err) < 0 ||
+        copy_and_hash(dst, NULL, sha256, md5, sha512, &size, err) < 0)
+      return -1;
+    /* What was recompressed must be the bytes just verified. */
+    if (strcmp(src_sha, m->archive_sha256))
+      return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
+                        src, src_sha, m->archive_sha256);
+    if (write_manifest(manifest_path, mdst, m->archive_sha256, sha256, size, msha, err) < 0)
+      return -1;
+  } else {
+    if (copy_and_hash(src, dst, sha256, md5, sha512, &size, err) < 0)
+      return -1;
+    /* The copy is what gets served: it must be the bytes just verified. */
+    if (strcmp(sha256, m->archive_sha256))
+      return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
+                        src, sha256, m->archive_sha256);
+    if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
+      return -1;
+  }
   _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
   _cleanup_free_ char *sdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name);
   char ssha[VZT_DIGEST_HEX_MAX];
-  if (stage_sbom(manifest_path, m, dst, sdst, ssha, err) < 0)
+  /* The SBOM describes the archive served: under high compression, bytes
+   * other than the cache's, so its checksum and namespace are made anew. */
+  struct vzt_manifest served = *m;
+  served.archive_sha256 = sha256;
+  served.archive_size = size;
+  if (stage_sbom(manifest_path, &served, dst, sdst, ssha, err) < 0)
     return -1;
 
   json_object *b = json_object_new_object();
@@ -322,6 +399,10 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   jset(b, "archive", archive);
   jset(b, "sha256", sha256);
   json_object_object_add(b, "size", json_object_new_int64((int64_t) size));
+  jset(b, "compression", high ? "high" : "fast");
+  /* The build id names the template as built; with high compression the
+   * served bytes differ from the cache's, whose hash is kept here. */
+  jset(b, "template_sha256", m->archive_sha256);
   jset(b, "md5", md5);
   jset(b, "sha512", sha512);
   jset(b, "manifest", manifest);

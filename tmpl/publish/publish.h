@@ -7,6 +7,7 @@
 #include <time.h>
 #include "lib/error.h"
 #include "tmpl/manifest.h"
+#include "tmpl/pack.h"
 
 /* Layout under DIR (paths in index.json and SHA256SUMS are relative to it):
  *   index.json, SHA256SUMS, SHA256SUMS.gpg
@@ -20,6 +21,13 @@
  */
 #define VZT_PUBLISH_KEEP_DEFAULT 3
 
+/* How the published <name>.tar.zst is compressed. HIGH recompresses the
+ * template's tar (zstd level 19, long-distance matching, 128 MiB window:
+ * about a quarter smaller than the cache's fast archive, at most the size of
+ * `zstd -19 --long`, reproducibly) and publishes a manifest naming those
+ * bytes; FAST publishes the cached archive and manifest as they are. */
+enum vzt_publish_compression { VZT_PUBLISH_HIGH, VZT_PUBLISH_FAST };
+
 struct vzt_publish_opts {
   const char *dir;
   char **manifests;        /* the templates to add, as manifest paths (NULL-terminated) */
@@ -29,6 +37,7 @@ struct vzt_publish_opts {
   int threads;             /* for xz; 0 = CPUs */
   const char *base_url;    /* where DIR is served: aplinfo's Infopage is absolute (remembered in index.json) */
   const char *maintainer;  /* "Name <mail>" for aplinfo (remembered); NULL: the signing key's user id */
+  enum vzt_publish_compression compression;
 };
 
 struct vzt_publish_result {
@@ -56,6 +65,14 @@ int vzt_publish_check_maintainer(const char *s);
  * SOURCE_DATE_EPOCH in UTC and its content, so the same bytes are the same
  * build and the ids sort by date. */
 char *vzt_publish_build_id(time_t epoch, const char *sha256);
+
+/* Writes the template archive src (any compression) to out_fd as one zstd
+ * frame of the same tar at the high setting above, always on two worker
+ * threads: the bytes depend only on the tar and the libzstd version, not on
+ * the machine. src_sha256 receives the hash of src as it was read (hex, 65
+ * bytes), res the output's sha256 and size and the tar's size. */
+int vzt_publish_compress_high(const char *src, int out_fd, char *src_sha256, struct vzt_pack_result *res,
+                              struct vzt_error **err);
 
 /* The records for other tools, from one template build (tmpl/publish/formats.c). */
 struct vzt_publish_entry {
