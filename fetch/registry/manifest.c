@@ -73,8 +73,11 @@ int vzt_reg_manifest_get(struct vzt_reg *reg, const char *reference, char **data
   return 0;
 }
 
-int vzt_reg_referrers_supported(struct vzt_reg *reg, const char *digest, bool *supported, struct vzt_error **err)
+int vzt_reg_referrers(struct vzt_reg *reg, const char *digest, char **data, size_t *len, bool *supported,
+                      struct vzt_error **err)
 {
+  *data = NULL;
+  *len = 0;
   _cleanup_free_ char *path = vzt_reg_path(reg, "referrers/%s", digest);
   _cleanup_buf_ struct vzt_buf buf = {0};
   struct vzt_reg_sink sink = {.buf = &buf, .max = MANIFEST_MAX, .fd = -1};
@@ -83,6 +86,11 @@ int vzt_reg_referrers_supported(struct vzt_reg *reg, const char *digest, bool *s
   if (vzt_reg_request(reg, &rq, &resp, err) < 0)
     return -1;
   _cleanup_free_ char *ct = vzt_reg_resp_header(&resp, "Content-Type");
+  /* Registries before OCI 1.1 answer 404 (or route it nowhere): no API, not an error. */
   *supported = resp.status == 200 && ct && vzt_startswith(ct, VZT_REG_MEDIA_OCI_INDEX);
+  if (*supported) {
+    *len = buf.len;
+    *data = vzt_buf_steal(&buf);
+  }
   return 0;
 }

@@ -75,8 +75,9 @@ int vzt_reg_manifest_put(struct vzt_reg *reg, const char *reference, const char 
 int vzt_reg_manifest_get(struct vzt_reg *reg, const char *reference, char **data, size_t *len,
                          char **media_type_out, char digest_out[VZT_REG_DIGEST_MAX], bool *missing,
                          struct vzt_error **err);
-/* Whether the registry answers the OCI 1.1 referrers API for digest. */
-int vzt_reg_referrers_supported(struct vzt_reg *reg, const char *digest, bool *supported, struct vzt_error **err);
+/* The OCI 1.1 referrers of digest (an image index), *supported false when the registry lacks the API. */
+int vzt_reg_referrers(struct vzt_reg *reg, const char *digest, char **data, size_t *len, bool *supported,
+                      struct vzt_error **err);
 
 /* "sha256:<hex>" of bytes in memory. */
 void vzt_reg_digest_of(const void *data, size_t len, char out[VZT_REG_DIGEST_MAX]);
