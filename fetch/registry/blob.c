@@ -205,8 +205,12 @@ static int get_into(struct vzt_reg *reg, const char *digest, uint64_t size, uint
       vzt_digest_free(dg);
       return vzt_fail_errno(err, errno, "cannot truncate %s", part);
     }
-    if (size && have == size)
-      return check_digest(reg, digest, dg, have, size, err);
+    if (size && have == size) {
+      if (check_digest(reg, digest, dg, have, size, err) == 0)
+        return 0;
+      vzt_error_free(err);
+      continue;
+    }
     if (have)
       vzt_info("Resuming %s at %.1f MiB", digest, have / 1048576.0);
     _cleanup_free_ char *range = have ? vzt_strdupf("%" PRIu64 "-", have) : NULL;
@@ -228,7 +232,13 @@ static int get_into(struct vzt_reg *reg, const char *digest, uint64_t size, uint
       vzt_digest_free(dg);
       return vzt_reg_http_error(reg, &resp, "GET blob", err);
     }
-    return check_digest(reg, digest, dg, sink.got, size, err);
+    if (check_digest(reg, digest, dg, sink.got, size, err) == 0)
+      return 0;
+    if (!have || (*err)->status != VZT_EXIT_REFUSED)
+      return -1;
+    /* The bytes kept from before were not this blob's: once more, whole. */
+    vzt_info("%s: the partial download was not the start of this blob; fetching it whole", digest);
+    vzt_error_free(err);
   }
   return vzt_fail(err, "registry %s: blob %s could not be resumed nor fetched again", reg->host, digest);
 }
