@@ -142,6 +142,24 @@ expect_exit 0 "$VZTMPL" -C "$T/c2" pull --plain-http "$REG/tmpl/debian:12"
 expect_stderr "Resuming"
 expect_exit 0 "$VZTMPL" -C "$T/c2" verify "$TPL"
 echo "pull with half the layer in .part: resumed, verifies"
+# A pull killed (-9) while the layer streams, slowed by a front, resumes from its .part.
+front slow "http://$REG_PLAIN"
+SLOW=${FRONT_URL#http://}
+echo "/v2/tmpl/debian/blobs/sha256:$LAYER 1 trickle 65536" >"$T/slow.rules"
+PART="$T/c8/tmp/downloads/$LAYER.tar.zst.part"
+"$VZTMPL" -q -C "$T/c8" pull --plain-http "$SLOW/tmpl/debian:12" >/dev/null 2>&1 &
+PULL=$!
+part_size() { [ -f "$PART" ] && [ "$(stat -c %s "$PART")" -gt 4000000 ]; }
+wait_until "the layer to stream" part_size
+kill -9 "$PULL"
+wait "$PULL" 2>/dev/null || true
+KEPT=$(stat -c %s "$PART")
+[ ! -e "$T/c8/templates/$TPL.json" ] || fail "a killed pull left a template in the cache"
+expect_exit 0 "$VZTMPL" -C "$T/c8" pull --plain-http "$SLOW/tmpl/debian:12"
+expect_stderr "Resuming"
+grep -q "blobs/sha256:$LAYER 2 pass" "$T/slow.log" || fail "the second pull did not ask for the layer again"
+expect_exit 0 "$VZTMPL" -C "$T/c8" verify "$TPL"
+echo "pull killed with $KEPT bytes of the layer: nothing cached; the next pull resumed, verifies"
 # A .part that is not the blob's start is dropped and the blob fetched whole.
 mkdir -p "$T/c3/tmp/downloads"
 head -c 1000000 /dev/urandom >"$T/c3/tmp/downloads/$LAYER.tar.zst.part"
