@@ -208,9 +208,9 @@ auth:
   htpasswd:
     realm: vztmpl-test
     path: $T/htpasswd"
-auth_file() { printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf %s "$1" | base64 -w0)" >"$2"; }
-auth_file tester:s3cret "$T/auth.json"
-auth_file tester:wrong "$T/bad.json"
+auth_file() { printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$1" "$(printf %s "$2" | base64 -w0)" >"$3"; }
+auth_file "$REG" tester:s3cret "$T/auth.json"
+auth_file "$REG" tester:wrong "$T/bad.json"
 expect_exit 1 env REGISTRY_AUTH_FILE="$T/auth.json" "$VZTMPL" push "oci:$T/layout" "$REG/tmpl/debian:12"
 expect_stderr "certificate"
 echo "TLS without --ca-file: refused by certificate verification (exit 1)"
@@ -228,6 +228,25 @@ expect_exit 0 env -u REGISTRY_AUTH_FILE HOME="$T/home" XDG_RUNTIME_DIR="$T/norun
   "$VZTMPL" -C "$T/c7" pull --ca-file "$T/ca.pem" "$REG/tmpl/debian:12"
 expect_exit 0 "$VZTMPL" -C "$T/c7" verify "$TPL"
 echo "TLS + htpasswd: push with REGISTRY_AUTH_FILE, pull with ~/.docker/config.json, verifies"
+
+# --- bearer tokens (a front speaking the token flow before the plain registry) ---
+python3 "$TESTS_DIR/tokenfront.py" "http://$REG_PLAIN" tester:s3cret "$T/token.port" "$T/token.log" &
+FRONT_PIDS="${FRONT_PIDS:-} $!"
+wait_until "the token front to start" test -s "$T/token.port"
+TOKREG=127.0.0.1:$(cat "$T/token.port")
+expect_exit 0 env REGISTRY_AUTH_FILE=/nonexistent HOME="$T/nohome" XDG_RUNTIME_DIR="$T/norun" \
+  "$VZTMPL" -C "$T/c9" pull --plain-http "$TOKREG/tmpl/debian:12"
+grep -q "token:anon-token 200" "$T/token.log" || fail "pull did not fetch an anonymous token"
+expect_exit 1 env REGISTRY_AUTH_FILE=/nonexistent HOME="$T/nohome" XDG_RUNTIME_DIR="$T/norun" \
+  "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
+expect_stderr "HTTP 401"
+auth_file "$TOKREG" tester:wrong "$T/tokbad.json"
+expect_exit 1 env REGISTRY_AUTH_FILE="$T/tokbad.json" "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
+expect_stderr "refused the credentials"
+auth_file "$TOKREG" tester:s3cret "$T/tokgood.json"
+expect_exit 0 env REGISTRY_AUTH_FILE="$T/tokgood.json" "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
+grep -q "token:push-token 200" "$T/token.log" || fail "push did not fetch a token with the credentials"
+echo "bearer tokens: anonymous pull ok; push without credentials 401, with a wrong password refused, with the right one ok"
 
 # --- 16 pulls at once into 16 caches ---
 pids=
