@@ -42,38 +42,9 @@ CONF
 stop_registries() { for p in $REG_PIDS; do kill "$p" 2>/dev/null || true; done; }
 trap 'stop_registries; cleanup' EXIT
 
-# make_layout DIR TEMPLATE-DIR NAME [--index]: the OCI layout vztmpl's oci
-# export writes (the archive's bytes as the zstd layer, the vztmpl manifest
-# as a blob the image names), made here so that push is tested on its own.
-make_layout() {
-  python3 - "$@" <<'PY'
-import hashlib, json, os, sys
-out, tdir, name = sys.argv[1:4]
-index = "--index" in sys.argv
-os.makedirs(out + "/blobs/sha256", exist_ok=True)
-def blob(data):
-    h = hashlib.sha256(data).hexdigest()
-    open(f"{out}/blobs/sha256/{h}", "wb").write(data)
-    return {"digest": "sha256:" + h, "size": len(data)}
-def canon(o): return json.dumps(o, sort_keys=True, separators=(",", ":")).encode()
-archive = open(f"{tdir}/{name}.tar.zst", "rb").read()
-layer = blob(archive); layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd"
-vzt = blob(open(f"{tdir}/{name}.json", "rb").read())
-cfg = blob(canon({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}))
-cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
-man = canon({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cfg,
-             "layers": [layer], "annotations": {"org.vztmpl.manifest.digest": vzt["digest"]}})
-md = blob(man); md["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
-md["platform"] = {"architecture": "amd64", "os": "linux"}
-top = md
-if index:
-    ix = blob(canon({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [md]}))
-    ix["mediaType"] = "application/vnd.oci.image.index.v1+json"
-    top = ix
-open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-open(out + "/index.json", "wb").write(canon({"schemaVersion": 2, "manifests": [top]}))
-PY
-}
+# The OCI layout vztmpl's oci export writes, made by ocilayout.py so that
+# push is tested on its own.
+make_layout() { python3 "$TESTS_DIR/ocilayout.py" "$@"; }
 make_layout "$T/layout" "$SRC/templates" "$TPL"
 make_layout "$T/layout-index" "$SRC/templates" "$TPL" --index
 LAYER=$(sha256sum "$SRC/templates/$TPL.tar.zst" | cut -d" " -f1)
