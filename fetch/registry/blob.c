@@ -249,12 +249,21 @@ int vzt_reg_blob_get_file(struct vzt_reg *reg, const char *digest, uint64_t size
   if (!vzt_reg_digest_valid(digest))
     return vzt_refuse(err, "registry %s names a blob by '%s', not a sha256 digest", reg->host, digest);
   _cleanup_free_ char *part = vzt_strdupf("%s.part", dest);
-  _cleanup_close_ int fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return vzt_fail_errno(err, errno, "cannot open %s", part);
-  /* Two pulls of the same blob into one cache: the second waits, then finds it whole. */
-  if (flock(fd, LOCK_EX) < 0)
-    return vzt_fail_errno(err, errno, "cannot lock %s", part);
+  _cleanup_close_ int fd = -1;
+  /* Two pulls of the same blob into one cache: the second waits for the
+   * lock, and the .part it holds then may have been renamed or removed by
+   * the first; it must not write into that. */
+  for (;;) {
+    struct stat a, b;
+    fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return vzt_fail_errno(err, errno, "cannot open %s", part);
+    if (flock(fd, LOCK_EX) < 0)
+      return vzt_fail_errno(err, errno, "cannot lock %s", part);
+    if (fstat(fd, &a) == 0 && stat(part, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+      break;
+    close(steal_fd(&fd));
+  }
   if (access(dest, F_OK) == 0) {
     unlink(part);
     return 0;

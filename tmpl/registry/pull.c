@@ -11,7 +11,9 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <inttypes.h>
 #include <string.h>
 #include <strings.h>
@@ -173,6 +175,12 @@ int vzt_pull(struct vzt_cache *cache, struct vzt_reg *reg, const struct vzt_reg_
   _cleanup_free_ char *ddir = vzt_cache_path(cache, DOWNLOADS_DIR);
   if (vzt_mkdir_p(ddir, 0755, err) < 0)
     return -1;
+  /* Pulls of one image into one cache take turns: each renames the same
+   * downloads into templates/, which only one of them may find there. */
+  _cleanup_free_ char *lock = vzt_strdupf("%s/%s.lock", ddir, im.digest + 7);
+  _cleanup_close_ int lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
+    return vzt_fail_errno(err, errno, "cannot lock %s", lock);
   _cleanup_free_ char *mtext = NULL, *cfg = NULL;
   size_t mlen, clen;
   if (vzt_reg_blob_get_mem(reg, im.vztmpl, VZT_LIMIT_MANIFEST, &mtext, &mlen, err) < 0 ||
