@@ -196,7 +196,7 @@ static CURLcode perform(struct vzt_reg *reg, struct vzt_reg_req *rq, struct vzt_
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
   /* Blobs are often served from elsewhere; libcurl drops our Authorization on another host. */
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, !strcmp(rq->method, "GET") ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD") ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
   struct curl_slist *h = curl_slist_append(NULL, "Expect:");
   if (reg->authz)

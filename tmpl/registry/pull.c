@@ -116,6 +116,11 @@ static int resolve(struct vzt_reg *reg, const struct vzt_reg_ref *ref, const cha
   if (vzt_regdesc_parse(config, shown, &im->config, err) < 0 ||
       vzt_regdesc_parse(json_object_array_get_idx(layers, 0), shown, &im->layer, err) < 0)
     return -1;
+  /* The template archive is zstd; a layer recompressed as gzip is not its bytes. */
+  if (im->layer.media_type && !vzt_endswith(im->layer.media_type, "+zstd"))
+    return vzt_fail(err, "%s: the layer is %s, not the template archive's own zstd bytes: vztmpl pulls "
+                                "images whose layer is the archive (export --format oci without --layer gzip)",
+                           shown, im->layer.media_type);
   im->config.media_type = im->layer.media_type = NULL; /* they pointed into m */
   return 0;
 }
