@@ -119,8 +119,8 @@ static int resolve(struct vzt_reg *reg, const struct vzt_reg_ref *ref, const cha
   /* The template archive is zstd; a layer recompressed as gzip is not its bytes. */
   if (im->layer.media_type && !vzt_endswith(im->layer.media_type, "+zstd"))
     return vzt_fail(err, "%s: the layer is %s, not the template archive's own zstd bytes: vztmpl pulls "
-                                "images whose layer is the archive (export --format oci without --layer gzip)",
-                           shown, im->layer.media_type);
+                         "images whose layer is the archive (export --format oci without --layer gzip)",
+                    shown, im->layer.media_type);
   im->config.media_type = im->layer.media_type = NULL; /* they pointed into m */
   return 0;
 }
