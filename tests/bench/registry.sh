@@ -52,7 +52,7 @@ seconds() { # seconds CMD...: wall time of CMD, output discarded
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 cat "$W"/layout/blobs/sha256/* >/dev/null
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
   rm -rf "$W/c" "$W/o"
   start_registry
   seconds "$VZTMPL" -q push --plain-http "oci:$W/layout" "$REG/bench/vz:1" >>"$W/vpush"
