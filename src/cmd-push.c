@@ -90,7 +90,7 @@ int vzt_cmd_push(struct vzt_ctx *ctx, int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  struct vzt_reg_opts ro = {0};
+  struct vzt_reg_opts ro = {.push = true};
   struct vzt_push_opts po = {0};
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {

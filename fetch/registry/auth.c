@@ -137,6 +137,13 @@ static int bearer(struct vzt_reg *reg, const char *challenge, struct vzt_error *
 {
   _cleanup_free_ char *realm = param(challenge, "realm"), *service = param(challenge, "service"),
                       *scope = param(challenge, "scope");
+  /* A push's first request (a HEAD) is challenged for pull only: ask for
+   * push as well, or every upload would start with a second token. */
+  _cleanup_free_ char *pull_only = vzt_strdupf("repository:%s:pull", reg->repo);
+  if (reg->push && scope && !strcmp(scope, pull_only)) {
+    free(scope);
+    scope = vzt_strdupf("repository:%s:pull,push", reg->repo);
+  }
   if (!realm || !(vzt_startswith(realm, "https://") || vzt_startswith(realm, "http://")))
     return vzt_fail(err, "registry %s: its token challenge names no usable realm", reg->host);
   CURL *c = curl_easy_init();

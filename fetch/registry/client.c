@@ -35,6 +35,7 @@ int vzt_reg_open(const struct vzt_reg_ref *ref, const struct vzt_reg_opts *o, st
   reg->repo = vzt_strdup(ref->repo);
   reg->origin = vzt_strdupf("%s://%s", o->plain_http ? "http" : "https", ref->host);
   reg->ca_file = o->ca_file ? vzt_strdup(o->ca_file) : NULL;
+  reg->push = o->push;
   if (vzt_reg_auth_load(reg, err) < 0) {
     vzt_reg_close(reg);
     return -1;

@@ -16,6 +16,7 @@ struct vzt_reg {
   char *user_pass;    /* "user:pass" from an auth file, NULL when none names the host */
   char *auth_source;  /* the file it came from, for messages */
   char *extra_scope;  /* a token scope beyond the challenge's (a mount's source repository) */
+  bool push;
 };
 
 /* Where a request's body comes from: bytes in memory, or n bytes of fd from off. */

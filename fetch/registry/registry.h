@@ -31,6 +31,7 @@ bool vzt_reg_host_is_loopback(const char *host);
 struct vzt_reg_opts {
   bool plain_http;     /* http://, refused unless the host is loopback */
   const char *ca_file; /* trust these CAs for the registry's TLS */
+  bool push;           /* tokens are asked for pull and push at once */
 };
 
 struct vzt_reg;

@@ -217,9 +217,11 @@ auth_file "$TOKREG" tester:wrong "$T/tokbad.json"
 expect_exit 1 env REGISTRY_AUTH_FILE="$T/tokbad.json" "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
 expect_stderr "refused the credentials"
 auth_file "$TOKREG" tester:s3cret "$T/tokgood.json"
+: >"$T/token.log"
 expect_exit 0 env REGISTRY_AUTH_FILE="$T/tokgood.json" "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
 grep -q "token:push-token 200" "$T/token.log" || fail "push did not fetch a token with the credentials"
-echo "bearer tokens: anonymous pull ok; push without credentials 401, with a wrong password refused, with the right one ok"
+[ "$(grep -c "token:" "$T/token.log")" = 1 ] || { cat "$T/token.log" >&2; fail "push asked for more than one token"; }
+echo "bearer tokens: anonymous pull ok; push without credentials 401, with a wrong password refused, with the right one ok (one token for pull and push)"
 
 # --- 16 pulls at once into 16 caches ---
 pids=

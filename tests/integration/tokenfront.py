@@ -6,8 +6,9 @@ first demands "Authorization: Bearer <token>" as registries with a token
 server do (distribution's docs/spec/auth/token.md): without one it answers
 401 with a WWW-Authenticate Bearer challenge naming its own /token realm and
 the scope the request needs. /token hands out a pull-only token
-anonymously, and a pull-and-push token to USER:PASSWORD given as Basic
-credentials; a wrong password gets 401.
+anonymously, and to USER:PASSWORD given as Basic credentials a token for
+what the scope asks (pull, or pull and push, as real token servers grant no
+more than asked); a wrong password gets 401.
 
 Usage: tokenfront.py UPSTREAM USER:PASSWORD PORTFILE LOG
 LOG gets "METHOD PATH AUTH STATUS" lines.
@@ -23,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 UPSTREAM, CRED, PORTFILE, LOG = sys.argv[1:5]
-TOKENS = {"anon-token": {"pull"}, "push-token": {"pull", "push"}}
+TOKENS = {"anon-token": {"pull"}, "pull-token": {"pull"}, "push-token": {"pull", "push"}}
 lock = threading.Lock()
 
 
@@ -62,7 +63,8 @@ class Front(http.server.BaseHTTPRequestHandler):
             if base64.b64decode(auth[6:]).decode() != CRED:
                 self.log("basic-wrong", 401)
                 return self.reply(401, [], b'{"details":"bad credentials"}')
-            tok = "push-token"
+            scopes = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("scope", [])
+            tok = "push-token" if any(s.endswith(":pull,push") for s in scopes) else "pull-token"
         self.log("token:" + tok, 200)
         self.reply(200, [("Content-Type", "application/json")], ('{"token":"%s"}' % tok).encode())
 
