@@ -221,6 +221,12 @@ auth_file "$TOKREG" tester:s3cret "$T/tokgood.json"
 expect_exit 0 env REGISTRY_AUTH_FILE="$T/tokgood.json" "$VZTMPL" push --plain-http "oci:$T/layout" "$TOKREG/tmpl/tok:12"
 grep -q "token:push-token 200" "$T/token.log" || fail "push did not fetch a token with the credentials"
 [ "$(grep -c "token:" "$T/token.log")" = 1 ] || { cat "$T/token.log" >&2; fail "push asked for more than one token"; }
+expect_exit 0 env REGISTRY_AUTH_FILE="$T/tokgood.json" "$VZTMPL" push --plain-http --sign "$SIGNER" "oci:$T/layout" "$TOKREG/tmpl/tok:12"
+! grep -q "also tagged" "$T/stderr" || fail "push tagged the signature although the registry answers referrers"
+expect_exit 0 "$VZTMPL" -C "$T/c10" pull --plain-http --keyring "$T/signer.gpg" "$TOKREG/tmpl/tok:12"
+grep -q "GET /v2/tmpl/tok/referrers/sha256:.* 200" "$T/token.log" || fail "pull did not ask the referrers API"
+expect_exit 3 "$VZTMPL" -C "$T/c11" pull --plain-http --keyring "$T/stranger.gpg" "$TOKREG/tmpl/tok:12"
+echo "OCI 1.1 referrers: push --sign attaches without a tag, pull --keyring finds it (a foreign keyring: exit 3)"
 echo "bearer tokens: anonymous pull ok; push without credentials 401, with a wrong password refused, with the right one ok (one token for pull and push)"
 
 # --- 16 pulls at once into 16 caches ---

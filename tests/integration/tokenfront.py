@@ -14,7 +14,9 @@ Usage: tokenfront.py UPSTREAM USER:PASSWORD PORTFILE LOG
 LOG gets "METHOD PATH AUTH STATUS" lines.
 """
 import base64
+import hashlib
 import http.server
+import json
 import os
 import re
 import sys
@@ -26,6 +28,7 @@ import urllib.request
 UPSTREAM, CRED, PORTFILE, LOG = sys.argv[1:5]
 TOKENS = {"anon-token": {"pull"}, "pull-token": {"pull"}, "push-token": {"pull", "push"}}
 lock = threading.Lock()
+referrers = {}  # subject digest -> descriptors of the manifests that name it
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -83,6 +86,22 @@ class Front(http.server.BaseHTTPRequestHandler):
             return self.reply(401, [("WWW-Authenticate",
                                      'Bearer realm="http://%s/token",service="vztmpl-test",scope="%s"' % (host, scope))],
                               b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+        r = re.match(r"/v2/.+?/referrers/(sha256:[0-9a-f]{64})$", self.path)
+        if r:
+            with lock:
+                found = list(referrers.get(r.group(1), []))
+            self.log(tok or "none", 200)
+            index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": found}
+            return self.reply(200, [("Content-Type", "application/vnd.oci.image.index.v1+json")],
+                              json.dumps(index).encode())
+        if self.command == "PUT" and "/manifests/" in self.path:
+            doc = json.loads(body)
+            if "subject" in doc:
+                d = {"mediaType": doc.get("mediaType"), "digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                     "size": len(body), "artifactType": doc.get("artifactType")}
+                with lock:
+                    if d not in referrers.setdefault(doc["subject"]["digest"], []):
+                        referrers[doc["subject"]["digest"]].append(d)
         req = urllib.request.Request(UPSTREAM + self.path, data=body if body or self.command in ("PUT", "PATCH", "POST") else None,
                                      method=self.command)
         for h in ("Accept", "Content-Type", "Content-Range", "Range", "Host"):
