@@ -90,7 +90,7 @@ void vzt_reg_setup_handle(const struct vzt_reg *reg, CURL *c)
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, VZT_FETCH_LOW_SPEED);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, DEFAULT_TIMEOUT);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, vzt_fetch_timeout());
   curl_easy_setopt(c, CURLOPT_USERAGENT, "vztmpl/" PACKAGE_VERSION);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
