@@ -1,6 +1,7 @@
 /* Registry blobs: existence, cross-repository mounts, monolithic and chunked uploads, verified downloads. */
 #include "config.h"
 #include "fetch/registry/registry-internal.h"
+#include "fetch/fetch.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -248,6 +249,8 @@ int vzt_reg_blob_get_file(struct vzt_reg *reg, const char *digest, uint64_t size
 {
   if (!vzt_reg_digest_valid(digest))
     return vzt_refuse(err, "registry %s names a blob by '%s', not a sha256 digest", reg->host, digest);
+  if (!size && !max)
+    max = VZT_FETCH_UNSIZED_MAX; /* a blob of unknown size must not fill the disk */
   _cleanup_free_ char *part = vzt_strdupf("%s.part", dest);
   _cleanup_close_ int fd = -1;
   /* Two pulls of the same blob into one cache: the second waits for the

@@ -132,7 +132,7 @@ static int check_manifest(const struct vzt_manifest *m, const struct image *im, 
   _cleanup_free_ char *want = vzt_strdupf("%s.tar.zst", m->name ? m->name : "");
   if (!m->name || !*m->name || strchr(m->name, '/') || m->name[0] == '.')
     return vzt_refuse(err, "%s: the vztmpl manifest names no usable template", shown);
-  if (!m->archive_file || strcmp(m->archive_file, want) || !m->archive_sha256 ||
+  if (!m->archive_file || strcmp(m->archive_file, want) || !m->archive_sha256 || !im->layer.size ||
       strcasecmp(m->archive_sha256, im->layer.digest + 7) || (m->archive_size && m->archive_size != im->layer.size))
     return vzt_refuse(err, "%s: the vztmpl manifest does not vouch for the layer (archive %s, sha256 %s, %" PRIu64
                            " bytes; the layer is %s, %" PRIu64 " bytes)",
