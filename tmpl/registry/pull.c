@@ -42,9 +42,8 @@ static bool is_index(const char *media) {
   return media && (!strcmp(media, VZT_REG_MEDIA_OCI_INDEX) || !strcmp(media, VZT_REG_MEDIA_DOCKER_LIST));
 }
 
-/* Of an index, the image for arch (and its variant when the index names one). */
-static int pick_platform(const char *text, const char *what, const char *arch, struct vzt_regdesc *out,
-                         struct vzt_error **err)
+int vzt_regpull_pick_platform(const char *text, const char *what, const char *arch, struct vzt_regdesc *out,
+                              struct vzt_error **err)
 {
   const char *variant;
   const char *want = go_arch(arch, &variant);
@@ -91,7 +90,7 @@ static int resolve(struct vzt_reg *reg, const struct vzt_reg_ref *ref, const cha
   const char *inner = vzt_regjson_str(probe, "mediaType");
   if (is_index(media) || is_index(inner)) {
     struct vzt_regdesc d;
-    if (pick_platform(im->text, shown, arch, &d, err) < 0)
+    if (vzt_regpull_pick_platform(im->text, shown, arch, &d, err) < 0)
       return -1;
     free(im->text);
     im->text = NULL;

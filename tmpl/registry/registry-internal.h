@@ -32,6 +32,12 @@ int vzt_regsig_push(struct vzt_reg *reg, const struct vzt_regdesc *image, const 
 int vzt_regsig_fetch(struct vzt_reg *reg, const char *image_digest, char **sums, size_t *sums_len, char **sig,
                      size_t *sig_len, struct vzt_error **err);
 
+/* pull.c: of an image index (text, NUL-terminated; what names it in messages), the
+ * image for arch, any spelling vztmpl knows (and its variant when the index names one).
+ * Only out's digest and size outlive the call (its strings pointed into the index). */
+int vzt_regpull_pick_platform(const char *text, const char *what, const char *arch, struct vzt_regdesc *out,
+                              struct vzt_error **err);
+
 /* push.c: records and prints what happened to one blob or manifest. */
 void vzt_push_note(struct vzt_push_result *r, const char *digest, uint64_t size, const char *kind,
                    const char *action);
