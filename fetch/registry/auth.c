@@ -149,8 +149,8 @@ static int bearer(struct vzt_reg *reg, const char *challenge, struct vzt_error *
   /* Credentials go to the realm: never in clear text off this machine. */
   if (vzt_startswith(realm, "http://")) {
     _cleanup_free_ char *host = vzt_strndup(realm + 7, strcspn(realm + 7, "/?#"));
-    if (!vzt_reg_host_is_loopback(host))
-      return vzt_refuse(err, "registry %s sends for tokens to %s, over plain http: refusing to send "
+    if (strchr(host, '@') || !vzt_reg_host_is_loopback(host))
+      return vzt_refuse(err, "registry %s sends token requests to %s over plain http: refusing to send "
                              "credentials or trust tokens there", reg->host, realm);
   }
   CURL *c = curl_easy_init();
