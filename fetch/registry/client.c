@@ -200,7 +200,9 @@ static CURLcode perform(struct vzt_reg *reg, struct vzt_reg_req *rq, struct vzt_
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD") ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
   struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-  if (reg->authz)
+  /* An upload's Location may name another host: the credentials stay with the registry. */
+  size_t olen = strlen(reg->origin);
+  if (reg->authz && !strncmp(url, reg->origin, olen) && (url[olen] == '/' || url[olen] == 0))
     h = curl_slist_append(h, reg->authz);
   for (const char *const *p = rq->headers; p && *p; p++)
     h = curl_slist_append(h, *p);
