@@ -6,7 +6,10 @@ is the manifest's archive_sha256); the vztmpl manifest is a blob the image
 manifest names in the org.vztmpl.manifest.digest annotation. With --index
 the image sits under an image index, as several platforms would.
 
-Usage: ocilayout.py OUT TEMPLATE-DIR NAME [--index]
+With --lie the vztmpl manifest names another archive hash than the layer's,
+as a tampered image would.
+
+Usage: ocilayout.py OUT TEMPLATE-DIR NAME [--index] [--lie]
 """
 import hashlib, json, os, sys
 out, tdir, name = sys.argv[1:4]
@@ -19,7 +22,12 @@ def blob(data):
 def canon(o): return json.dumps(o, sort_keys=True, separators=(",", ":")).encode()
 archive = open(f"{tdir}/{name}.tar.zst", "rb").read()
 layer = blob(archive); layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd"
-vzt = blob(open(f"{tdir}/{name}.json", "rb").read())
+manifest = open(f"{tdir}/{name}.json", "rb").read()
+if "--lie" in sys.argv:
+    m = json.loads(manifest)
+    m["archive"]["sha256"] = "0" * 64
+    manifest = json.dumps(m, indent=2).encode()
+vzt = blob(manifest)
 cfg = blob(canon({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}))
 cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
 man = canon({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cfg,

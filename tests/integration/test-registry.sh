@@ -151,6 +151,14 @@ done
 corrupt_byte "$DATA" 1000000
 echo "a layer changed in the registry: exit 3, nothing in the cache"
 
+# An image whose vztmpl manifest vouches for another archive than its layer.
+make_layout "$T/layout-lie" "$SRC/templates" "$TPL" --lie
+expect_exit 0 "$VZTMPL" push --plain-http "oci:$T/layout-lie" "$REG/tmpl/lie:12"
+expect_exit 3 "$VZTMPL" -C "$T/c12" pull --plain-http "$REG/tmpl/lie:12"
+expect_stderr "does not vouch for the layer"
+[ -z "$(ls -A "$T/c12/templates" 2>/dev/null)" ] || fail "a manifest that does not vouch for the layer let it in"
+echo "an image whose manifest names another archive: exit 3, nothing in the cache"
+
 # --- signatures ---
 make_key signer
 SIGNER=$(gpg --batch --with-colons --list-keys signer@test.invalid | awk -F: '/^fpr/ {print $10; exit}')
