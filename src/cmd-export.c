@@ -2,6 +2,7 @@
 #include "config.h"
 #include "src/cmd.h"
 #include "tmpl/export/export.h"
+#include "tmpl/export/oci.h"
 #include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -18,6 +19,8 @@ static const struct export_format {
   vzt_export_fn *write;
   const char *what;
 } formats[] = {
+    {"oci", vzt_export_oci, "an OCI image layout directory (one platform per template)"},
+    {"oci-archive", vzt_export_oci, "the OCI layout as a tar (podman load, Proxmox VE CT templates)"},
     {NULL, NULL, NULL},
 };
 
@@ -40,6 +43,9 @@ static void usage(FILE *f)
   fprintf(f, "\n"
              "      --format FORMAT  one of the formats above\n"
              "  -o, --output PATH    where to write (a directory for oci)\n"
+             "      --tag TAG        oci: the image's tag (ref.name); default the release, e.g. 12\n"
+             "      --layer zstd|gzip  oci: the layer as the archive's own zstd bytes (default), or\n"
+             "                       gzip for readers without zstd\n"
              "  -h, --help           this help\n\n"
              "Exit status: 0 written, 3 refused (a template failed verification), 1 failed, 2 usage.\n");
 }
@@ -54,19 +60,23 @@ static const struct export_format *find_format(const char *name)
 
 int vzt_cmd_export(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_FORMAT = 256 };
+  enum { OPT_FORMAT = 256, OPT_TAG, OPT_LAYER };
   static const struct option opts[] = {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"output", required_argument, NULL, 'o'},
+      {"tag", required_argument, NULL, OPT_TAG},
+      {"layer", required_argument, NULL, OPT_LAYER},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  const char *format = NULL, *out = NULL;
+  const char *format = NULL, *out = NULL, *tag = NULL, *layer = NULL;
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "ho:", opts)) != -1) {
     switch (c) {
     case OPT_FORMAT: format = optarg; break;
     case 'o': out = optarg; break;
+    case OPT_TAG: tag = optarg; break;
+    case OPT_LAYER: layer = optarg; break;
     case 'h': usage(stdout); return 0;
     default: return VZT_EXIT_USAGE;
     }
@@ -112,7 +122,7 @@ int vzt_cmd_export(struct vzt_ctx *ctx, int argc, char **argv)
     }
   }
   struct vzt_export_request req = {
-      .format = format, .manifests = (const char *const *) manifests, .n = n, .out = out};
+      .format = format, .manifests = (const char *const *) manifests, .n = n, .out = out, .tag = tag, .layer = layer};
   if (fm->write(&req, &err) < 0)
     status = vzt_ctx_report(&err);
 out:
