@@ -62,3 +62,6 @@ const char *vzt_fetch_ca_file(void);
  * (the back-off), returns the pause to use. Tests count and check the pauses
  * there instead of against the clock. */
 extern double (*vzt_fetch_backoff_hook)(double delay);
+
+/* The seconds vzt_fetch_set_timeout gave, for transfers outside vzt_fetch_all (the registry client). */
+long vzt_fetch_timeout(void);

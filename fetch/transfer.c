@@ -76,6 +76,8 @@ void vzt_fetch_global_init(void)
   pthread_once(&once, global_init_once);
 }
 
+long vzt_fetch_timeout(void) { return process_timeout; }
+
 static CURLM *multi_acquire(bool *shared)
 {
   vzt_fetch_global_init();

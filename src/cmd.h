@@ -18,6 +18,8 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_exec(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_download(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_push(struct vzt_ctx *ctx, int argc, char **argv);
+int vzt_cmd_pull(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_check_kernel(struct vzt_ctx *ctx, int argc, char **argv);
 int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv);
 

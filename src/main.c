@@ -25,6 +25,8 @@ static const struct {
     {"export", vzt_cmd_export, "a template in LXD/Incus, OCI or plain tar form"},
     {"publish", vzt_cmd_publish, "verified templates into a signed static directory"},
     {"download", vzt_cmd_download, "a template from a published directory, verified"},
+    {"push", vzt_cmd_push, "a template or OCI layout into an OCI registry"},
+    {"pull", vzt_cmd_pull, "a template image from an OCI registry, verified"},
     {"cache", vzt_cmd_cache, "cache sizes, garbage collection, clean-up"},
     {"deploy", vzt_cmd_deploy, "turn a template into a container root"},
     {"exec", vzt_cmd_exec, "run a command in a container root, under limits"},

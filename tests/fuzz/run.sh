@@ -32,7 +32,7 @@ fi
 
 # The library, instrumented for coverage (the gcc-built libvztmpl.a is not).
 objs=
-for c in "$src"/lib/*.c "$src"/cache/*.c "$src"/fetch/*.c "$src"/kernel-support/*.c \
+for c in "$src"/lib/*.c "$src"/cache/*.c "$src"/fetch/*.c "$src"/fetch/*/*.c "$src"/kernel-support/*.c \
          "$src"/tmpl/*.c "$src"/tmpl/*/*.c \
          "$src"/tests/fuzz/fuzz-util.c "$src"/tests/fuzz/fuzz-index-walk.c "$src"/tests/fuzz/fuzz-rpm-index.c; do
   o=$out/obj/$(echo "${c#"$src"/}" | tr / _).o

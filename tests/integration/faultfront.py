@@ -76,7 +76,7 @@ class Front(http.server.BaseHTTPRequestHandler):
 
     def upstream(self):
         req = urllib.request.Request(UPSTREAM + self.path, method=self.command)
-        for h in ("Range", "If-Modified-Since", "If-None-Match"):
+        for h in ("Range", "If-Modified-Since", "If-None-Match", "Accept"):
             if self.headers.get(h):
                 req.add_header(h, self.headers[h])
         try:

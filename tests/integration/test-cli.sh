@@ -58,7 +58,7 @@ RECIPES=$(cd "$(dirname "$0")/../../recipes" && pwd)
 
 # Every global option, after the command (before --help, so it is parsed
 # first): each command accepts them all there.
-for verb in build fetch list info update verify diff publish download cache deploy exec check-kernel; do
+for verb in build fetch list info update verify diff publish download push pull cache deploy exec check-kernel; do
   expect_exit 0 "$VZTMPL" $verb -C "$T/g" --cache-dir="$T/g" --recipes-dir "$RECIPES" -j 2 --jobs=2 \
     --timeout 5 -q -v --quiet --verbose --json --no-progress --help
   [ -s "$T/stdout" ] || fail "$verb --help printed nothing"

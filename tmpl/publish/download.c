@@ -70,9 +70,9 @@ static const char *base_name(const char *p)
 
 /* The archive first and the manifest that vouches for it last, as a build
  * does, with the signed list that verify checks again beside them. */
-static int install(struct vzt_cache *cache, const char *name, const char *adest, const char *mdest,
-                   const char *sdest, const char *sums, size_t sums_len, const char *sig,
-                   size_t sig_len, char **manifest, struct vzt_error **err)
+int vzt_download_install(struct vzt_cache *cache, const char *name, const char *adest, const char *mdest,
+                         const char *sdest, const char *sums, size_t sums_len, const char *sig, size_t sig_len,
+                         char **manifest, struct vzt_error **err)
 {
   _cleanup_free_ char *want_sbom = vzt_strdupf("%s.spdx.json", name);
   _cleanup_free_ char *want_archive = vzt_strdupf("%s.tar.zst", name);
@@ -85,8 +85,12 @@ static int install(struct vzt_cache *cache, const char *name, const char *adest,
   _cleanup_free_ char *sig_name = vzt_cache_sums_name(name, true);
   if (renameat(AT_FDCWD, adest, tfd, want_archive) < 0)
     return vzt_fail_errno(err, errno, "cannot move %s into %s", adest, tdir);
-  if (vzt_write_file_atomic(tfd, sums_name, sums, sums_len, 0644, err) < 0 ||
-      vzt_write_file_atomic(tfd, sig_name, sig, sig_len, 0644, err) < 0)
+  if (!sums) {
+    /* Unsigned: a list kept from an earlier download would vouch for other bytes. */
+    unlinkat(tfd, sums_name, 0);
+    unlinkat(tfd, sig_name, 0);
+  } else if (vzt_write_file_atomic(tfd, sums_name, sums, sums_len, 0644, err) < 0 ||
+             vzt_write_file_atomic(tfd, sig_name, sig, sig_len, 0644, err) < 0)
     return -1;
   /* An SBOM of an earlier build must not stay beside this one. */
   if (sdest ? renameat(AT_FDCWD, sdest, tfd, want_sbom) < 0
@@ -246,8 +250,8 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   }
 
   /* Everything checked: into templates/. */
-  if (install(cache, o->name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest,
-              err) < 0)
+  if (vzt_download_install(cache, o->name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest,
+                           err) < 0)
     goto out;
   ret = 0;
 out:

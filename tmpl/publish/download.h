@@ -1,5 +1,6 @@
 /* Downloading a published template into the cache, verified before anything lands there. */
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "cache/cache.h"
 #include "lib/error.h"
@@ -41,5 +42,13 @@ struct vzt_index_build {
 int vzt_download_index_find(const char *index, const char *base, const char *name, const char *build,
                             struct vzt_index_build *out, struct vzt_error **err);
 void vzt_index_build_clear(struct vzt_index_build *b);
+
+/* The import step: a checked archive and manifest (adest, mdest on the cache's file system)
+ * renamed into templates/ as <name>.tar.zst and <name>.json, the archive first, with its SBOM
+ * (sdest NULL: none, and an old one is removed) and the signed list (sums NULL: none, and an
+ * old one is removed) beside them; *manifest gets its path. */
+int vzt_download_install(struct vzt_cache *cache, const char *name, const char *adest, const char *mdest,
+                         const char *sdest, const char *sums, size_t sums_len, const char *sig, size_t sig_len,
+                         char **manifest, struct vzt_error **err);
 
 void vzt_download_result_clear(struct vzt_download_result *r);
