@@ -214,7 +214,22 @@ echo "list templates: the template only, its SBOM is no manifest"
 expect_exit 0 "$VZTMPL" -C "$B" publish "$T/site" --sign good@test.invalid "$NAME"
 BUILD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["templates"][0]["last_good"])' "$T/site/index.json")
 PUB="templates/$NAME/$BUILD/$NAME.spdx.json"
-cmp -s "$T/site/$PUB" "$T/written.json" || fail "publish did not copy the SBOM to $PUB"
+[ -f "$T/site/$PUB" ] || fail "publish wrote no SBOM at $PUB"
+# Publishing recompresses the archive: the SBOM served describes those bytes
+# (its namespace and the template's checksum), the packages as the build's.
+ARCHIVE_SHA=$(sha256sum "$T/site/templates/$NAME/$BUILD/$NAME.tar.zst" | cut -d' ' -f1)
+python3 - "$T/site/$PUB" "$T/written.json" "$ARCHIVE_SHA" <<'PY'
+import json, sys
+pub, built, sha = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+if sha not in pub["documentNamespace"]:
+    sys.exit("FAIL: the published SBOM's namespace names another archive: %s" % pub["documentNamespace"])
+tpl = [p for p in pub["packages"] if p["SPDXID"] == "SPDXRef-Template"][0]
+if [c["checksumValue"] for c in tpl.get("checksums", [])] != [sha]:
+    sys.exit("FAIL: the published SBOM's template checksum is not the published archive's")
+rest = lambda d: [p for p in d["packages"] if p["SPDXID"] != "SPDXRef-Template"]
+if rest(pub) != rest(built) or pub["relationships"] != built["relationships"]:
+    sys.exit("FAIL: the published SBOM's packages differ from the build's")
+PY
 grep -q "^$(sha256sum "$T/site/$PUB" | cut -d' ' -f1)  $PUB\$" "$T/site/SHA256SUMS" ||
   fail "SHA256SUMS does not list $PUB"
 python3 - "$T/site/index.json" "$PUB" "$(sha256sum "$T/site/$PUB" | cut -d' ' -f1)" <<'PY'
@@ -224,7 +239,7 @@ if b.get("sbom") != sys.argv[2] or b.get("sbom_sha256") != sys.argv[3]:
     sys.exit("FAIL: index.json's build says sbom %s, sbom_sha256 %s" % (b.get("sbom"), b.get("sbom_sha256")))
 PY
 expect_exit 0 "$VZTMPL" -C "$T/d" download "$NAME" --from "file://$T/site" --keyring "$T/good.gpg"
-cmp -s "$T/d/templates/$NAME.spdx.json" "$T/written.json" || fail "download did not bring the SBOM"
+cmp -s "$T/d/templates/$NAME.spdx.json" "$T/site/$PUB" || fail "download did not bring the SBOM"
 echo "publish: $PUB, in SHA256SUMS and index.json; download: the same bytes into the cache"
 # An SBOM changed after signing is refused, and nothing lands in the cache.
 echo ' ' >>"$T/site/$PUB"
