@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -64,9 +65,7 @@ int vzt_cache_open(const char *dir, struct vzt_cache **out, struct vzt_error **e
     if (vzt_mkdirat_p(dfd, layout[i], 0755, err) < 0)
       return vzt_error_prefix(err, "cache %s", abs);
 
-  struct vzt_cache *c = calloc(1, sizeof(*c));
-  if (!c)
-    abort();
+  struct vzt_cache *c = vzt_calloc(1, sizeof(*c));
   c->dir = steal_pointer(&abs);
   c->dirfd = steal_fd(&dfd);
   c->lockfd = -1;

@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -204,9 +205,9 @@ static void collect_indices(struct scan *s)
       continue;
     if (s->nidx == s->capidx) {
       s->capidx = s->capidx ? 2 * s->capidx : 64;
-      s->idx = realloc(s->idx, s->capidx * sizeof(*s->idx));
+      s->idx = vzt_realloc(s->idx, s->capidx * sizeof(*s->idx));
       if (!s->idx)
-        abort();
+        vzt_out_of_memory();
     }
     struct index_rec *r = &s->idx[s->nidx++];
     for (size_t i = 0; i < HEX; i++)
@@ -366,9 +367,9 @@ static void scan_init(struct scan *s, const struct vzt_cache *c, char *const *re
   s->err = err;
   s->now = time(NULL);
   size_t n = refs ? vzt_strv_len(refs) : 0;
-  s->refs = calloc(n + 1, sizeof(char *));
+  s->refs = vzt_calloc(n + 1, sizeof(char *));
   if (!s->refs)
-    abort();
+    vzt_out_of_memory();
   for (size_t i = 0; i < n; i++)
     if (is_sha256(refs[i])) {
       char *h = vzt_strdup(refs[i]);

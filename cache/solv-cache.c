@@ -7,6 +7,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,12 +58,10 @@ static char *read_meta(int dfd, const char *name)
   if (fd < 0)
     return NULL;
   size_t cap = 4096, len = 0;
-  char *buf = malloc(cap + 1);
-  if (!buf)
-    abort();
+  char *buf = vzt_malloc(cap + 1);
   for (;;) {
     if (len == cap) {
-      if (cap >= META_MAX || !(buf = realloc(buf, (cap *= 2) + 1))) {
+      if (cap >= META_MAX || !(buf = vzt_realloc(buf, (cap *= 2) + 1))) {
         free(buf);
         return NULL;
       }

@@ -4,6 +4,7 @@
 #include "fetch/gpgme-cleanup.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <gpgme.h>
 #include <stdlib.h>
@@ -59,9 +60,9 @@ int vzt_gpg_sign_detached(const char *homedir, const char *keyid, const char *da
     gpgme_free(buf);
     return vzt_fail(err, "signing with key %s made no signature", key->fpr ? key->fpr : keyid);
   }
-  *sig = malloc(n + 1);
+  *sig = vzt_malloc(n + 1);
   if (!*sig)
-    abort();
+    vzt_out_of_memory();
   memcpy(*sig, buf, n);
   (*sig)[n] = 0;
   *siglen = n;

@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -154,9 +155,7 @@ static int list_keys(gpgme_ctx_t ctx, const char **patterns, struct keylist *out
     ge = gpgme_op_keylist_next(ctx, &k);
     if (ge)
       break;
-    gpgme_key_t *nk = realloc(out->keys, (out->n + 1) * sizeof(*nk));
-    if (!nk)
-      abort();
+    gpgme_key_t *nk = vzt_realloc(out->keys, (out->n + 1) * sizeof(*nk));
     out->keys = nk;
     out->keys[out->n++] = k;
   }
@@ -251,9 +250,9 @@ static int take_plaintext(gpgme_data_t *plain, struct vzt_gpg_result *out)
   size_t n = 0;
   char *mem = gpgme_data_release_and_get_mem(*plain, &n);
   *plain = NULL;
-  out->plaintext = malloc(n + 1);
+  out->plaintext = vzt_malloc(n + 1);
   if (!out->plaintext)
-    abort();
+    vzt_out_of_memory();
   if (n)
     memcpy(out->plaintext, mem, n);
   out->plaintext[n] = 0; /* parsers rely on the terminator */

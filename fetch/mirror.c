@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -285,9 +286,7 @@ int vzt_mirror_discover(const char *apt_dir, enum vzt_mirror_kind kind, char ***
     const char *env = getenv("VZTMPL_APT_DIR");
     apt_dir = env && *env ? env : "/etc/apt";
   }
-  _cleanup_strv_ char **found = calloc(1, sizeof(char *));
-  if (!found)
-    abort();
+  _cleanup_strv_ char **found = vzt_calloc(1, sizeof(char *));
   _cleanup_free_ char *list = vzt_path_join(apt_dir, "sources.list");
   if (parse_file(list, false, kind, &found, err) < 0)
     return -1;
@@ -296,9 +295,7 @@ int vzt_mirror_discover(const char *apt_dir, enum vzt_mirror_kind kind, char ***
   _cleanup_closedir_ DIR *d = opendir(dir);
   if (!d && errno != ENOENT && errno != ENOTDIR)
     return vzt_fail_errno(err, errno, "cannot read the apt sources in %s", dir);
-  _cleanup_strv_ char **names = calloc(1, sizeof(char *));
-  if (!names)
-    abort();
+  _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
   for (struct dirent *de; d && (de = readdir(d));) {
     if (de->d_name[0] == '.')
       continue;

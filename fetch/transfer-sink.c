@@ -7,6 +7,7 @@
 #include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -201,9 +202,7 @@ size_t vzt_xfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
       size_t cap = x->bufcap ? x->bufcap : 1 << 14;
       while (cap < x->have + n + 1)
         cap *= 2;
-      char *b = realloc(x->buf, cap);
-      if (!b)
-        abort();
+      char *b = vzt_realloc(x->buf, cap);
       x->buf = b;
       x->bufcap = cap;
     }

@@ -8,6 +8,7 @@
 #include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -87,7 +88,7 @@ static CURLM *multi_acquire(bool *shared)
     if (!shared_multi) {
       static bool registered;
       if (!(shared_multi = curl_multi_init()))
-        abort();
+        vzt_out_of_memory();
       shared_pid = getpid();
       if (!registered)
         atexit(shared_multi_cleanup);
@@ -98,7 +99,7 @@ static CURLM *multi_acquire(bool *shared)
   }
   CURLM *m = curl_multi_init();
   if (!m)
-    abort();
+    vzt_out_of_memory();
   *shared = false;
   return m;
 }
@@ -120,7 +121,7 @@ static CURL *handle_get(struct vzt_xfer_run *run)
     c = run->idle[--run->n_idle];
     curl_easy_reset(c);
   } else if (!(c = curl_easy_init())) {
-    abort();
+    vzt_out_of_memory();
   }
   return c;
 }
@@ -309,9 +310,9 @@ static void run_init(struct vzt_xfer_run *run, struct vzt_xfer *x, struct vzt_fe
   };
   if ((size_t) run->parallel > n)
     run->parallel = n;
-  run->idle = calloc(run->parallel ? run->parallel : 1, sizeof(CURL *));
+  run->idle = vzt_calloc(run->parallel ? run->parallel : 1, sizeof(CURL *));
   if (!run->idle)
-    abort();
+    vzt_out_of_memory();
   for (size_t i = 0; i < n; i++) {
     x[i] = (struct vzt_xfer){.run = run, .item = &items[i], .fd = -1};
     if (!memory)
@@ -363,9 +364,7 @@ static int cmp_dest(const void *a, const void *b, void *data)
  * downloads it and the others take its result. */
 static void mark_aliases(struct vzt_xfer_run *run, struct vzt_fetch_item *items, size_t n)
 {
-  _cleanup_free_ size_t *order = calloc(n, sizeof(size_t));
-  if (!order)
-    abort();
+  _cleanup_free_ size_t *order = vzt_calloc(n, sizeof(size_t));
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   qsort_r(order, n, sizeof(size_t), cmp_dest, items);
@@ -425,9 +424,7 @@ int vzt_fetch_all(struct vzt_fetch_item *items, size_t n, const struct vzt_fetch
     if (!items[i].dest || !items[i].urls || !items[i].urls[0])
       return vzt_fail(err, "internal error: download %zu has no %s", i,
                       items[i].dest ? "URL" : "destination");
-  _cleanup_free_ struct vzt_xfer *x = calloc(n, sizeof(*x));
-  if (!x)
-    abort();
+  _cleanup_free_ struct vzt_xfer *x = vzt_calloc(n, sizeof(*x));
   struct vzt_xfer_run run;
   run_init(&run, x, items, n, opts, false, err);
   mark_aliases(&run, items, n);
@@ -454,8 +451,8 @@ int vzt_fetch_to_memory(char *const *urls, char **data, size_t *len, struct vzt_
   run_init(&run, &x, &item, 1, NULL, true, err);
   int r = run_all(&run);
   if (r == 0) {
-    if (!x.buf && !(x.buf = malloc(1)))
-      abort();
+    if (!x.buf && !(x.buf = vzt_malloc(1)))
+      vzt_out_of_memory();
     x.buf[x.have] = 0;
     *data = steal_pointer(&x.buf);
     if (len)

@@ -9,6 +9,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -109,9 +110,9 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
   };
   struct vzt_build_opts o = {.jobs = ctx->jobs, .fetch_only = fetch_only};
   bool update = false;
-  _cleanup_strv_ char **mirrors = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **include = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **mirrors = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **include = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **exclude = vzt_calloc(1, sizeof(char *));
   const char *format = NULL;
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "a:o:h", opts)) != -1) {

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/json-out.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -98,13 +99,13 @@ static int load_templates(struct vzt_cache *c, bool strict, struct templates *t,
                           struct vzt_error **err)
 {
   memset(t, 0, sizeof(*t));
-  t->paths = calloc(1, sizeof(char *));
+  t->paths = vzt_calloc(1, sizeof(char *));
   _cleanup_free_ char *dir = vzt_cache_path(c, "templates");
   struct dirent **names = NULL;
   int n = scandir(dir, &names, NULL, alphasort);
   if (n < 0)
     return 0;
-  t->v = calloc((size_t) n + 1, sizeof(*t->v));
+  t->v = vzt_calloc((size_t) n + 1, sizeof(*t->v));
   int ret = 0;
   for (int i = 0; i < n; i++) {
     const char *name = names[i]->d_name;
@@ -131,7 +132,7 @@ static int load_templates(struct vzt_cache *c, bool strict, struct templates *t,
 
 static char **referenced_blobs(const struct templates *t)
 {
-  char **v = calloc(1, sizeof(char *));
+  char **v = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; i < t->n; i++)
     for (size_t j = 0; j < t->v[i].npackages; j++)
       if (t->v[i].packages[j].sha256)
@@ -360,7 +361,7 @@ static size_t strv_len(char *const *v)
 /* Blobs of the templates not marked as removed. */
 static char **remaining_blobs(const struct templates *t, const bool *removed)
 {
-  char **v = calloc(1, sizeof(char *));
+  char **v = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; i < t->n; i++)
     for (size_t j = 0; !removed[i] && j < t->v[i].npackages; j++)
       if (t->v[i].packages[j].sha256)
@@ -428,10 +429,10 @@ static int shrink_to(struct vzt_cache *c, const struct templates *t, uint64_t ma
   /* A dry run removed nothing yet: what the ordinary gc would free is gone too. */
   uint64_t size = vzt_cache_usage_total(&now).bytes - (dry_run ? vzt_cache_usage_total(&r->freed).bytes : 0);
   uint64_t unref_base = now.unreferenced.bytes, unref_files = now.unreferenced.files;
-  _cleanup_free_ bool *gone = calloc(t->n + 1, sizeof(bool));
-  _cleanup_free_ struct by_age *order = calloc(t->n + 1, sizeof(*order));
+  _cleanup_free_ bool *gone = vzt_calloc(t->n + 1, sizeof(bool));
+  _cleanup_free_ struct by_age *order = vzt_calloc(t->n + 1, sizeof(*order));
   if (!gone || !order)
-    abort();
+    vzt_out_of_memory();
   size_t nc = 0;
   for (size_t i = 0; i < t->n; i++) {
     struct stat st;
@@ -493,7 +494,7 @@ static int cache_gc(struct vzt_ctx *ctx, bool json, unsigned keep_days, bool dry
   struct templates t;
   struct vzt_gc_result r;
   int status = 0;
-  _cleanup_strv_ char **removed = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **removed = vzt_calloc(1, sizeof(char *));
   if (load_templates(c, true, &t, &err) < 0) {
     status = vzt_ctx_report(&err);
   } else {
@@ -546,10 +547,10 @@ static int cache_rm(struct vzt_ctx *ctx, bool json, bool dry_run, char **names)
   struct templates t;
   load_templates(c, false, &t, &err);
   int status = 0;
-  _cleanup_free_ ssize_t *which = calloc(strv_len(names) + 1, sizeof(ssize_t));
+  _cleanup_free_ ssize_t *which = vzt_calloc(strv_len(names) + 1, sizeof(ssize_t));
   _cleanup_free_ char *templates_dir = vzt_cache_path(c, "templates");
   if (!which)
-    abort();
+    vzt_out_of_memory();
   /* Every name is checked before anything goes: all or nothing. */
   for (size_t k = 0; names[k] && status == 0; k++) {
     const char *name = names[k];
@@ -571,7 +572,7 @@ static int cache_rm(struct vzt_ctx *ctx, bool json, bool dry_run, char **names)
   }
   struct vzt_gc_result r;
   memset(&r, 0, sizeof(r));
-  _cleanup_strv_ char **removed = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **removed = vzt_calloc(1, sizeof(char *));
   for (size_t k = 0; status == 0 && names[k]; k++) {
     /* A manifest that does not load names no archive: the usual one. */
     const char *archive = which[k] >= 0 ? t.v[which[k]].archive_file : NULL;

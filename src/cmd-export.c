@@ -7,6 +7,7 @@
 #include "tmpl/lifecycle/verify.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -105,7 +106,7 @@ int vzt_cmd_export(struct vzt_ctx *ctx, int argc, char **argv)
   if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
     return vzt_ctx_report(&err);
   size_t n = (size_t) (argc - optind);
-  char **manifests = calloc(n, sizeof(*manifests));
+  char **manifests = vzt_calloc(n, sizeof(*manifests));
   int status = 0;
   if (!manifests) {
     vzt_fail_errno(&err, ENOMEM, "cannot list the templates to export");

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/json-out.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <json-c/json.h>
@@ -61,7 +62,7 @@ static int list_templates(struct vzt_ctx *ctx)
     return vzt_ctx_report(&err);
   _cleanup_free_ char *dir = vzt_cache_path(cache, "templates");
   _cleanup_closedir_ DIR *d = opendir(dir);
-  _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
   struct dirent *de;
   while (d && (de = readdir(d)))
     if (vzt_cache_is_manifest(de->d_name))

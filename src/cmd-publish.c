@@ -5,6 +5,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -46,7 +47,7 @@ static void usage(FILE *f)
 /* Every templates/<name>.json of the cache, sorted. */
 static char **cached_manifests(struct vzt_cache *cache)
 {
-  char **v = calloc(1, sizeof(char *));
+  char **v = vzt_calloc(1, sizeof(char *));
   _cleanup_free_ char *dir = vzt_cache_path(cache, "templates");
   _cleanup_closedir_ DIR *d = opendir(dir);
   struct dirent *de;
@@ -128,7 +129,7 @@ int vzt_cmd_publish(struct vzt_ctx *ctx, int argc, char **argv)
     return vzt_ctx_report(&err);
   _cleanup_strv_ char **manifests = NULL;
   if (optind < argc) {
-    manifests = calloc(1, sizeof(char *));
+    manifests = vzt_calloc(1, sizeof(char *));
     for (int i = optind; i < argc; i++)
       vzt_strv_push_take(&manifests, vzt_ctx_manifest_path(cache, argv[i]));
   } else {

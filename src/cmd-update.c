@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/json-out.h"
+#include "lib/alloc.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -58,9 +59,9 @@ int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv)
       {0},
   };
   struct vzt_build_opts o = {.jobs = ctx->jobs};
-  _cleanup_strv_ char **mirrors = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **include = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **exclude = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **mirrors = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **include = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **exclude = vzt_calloc(1, sizeof(char *));
   int c;
   while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
     switch (c) {

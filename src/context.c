@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -312,7 +313,7 @@ int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct
     return 0;
   _cleanup_free_ char *dir = vzt_cache_path(cache, "templates");
   _cleanup_closedir_ DIR *d = opendir(dir);
-  _cleanup_strv_ char **near = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **near = vzt_calloc(1, sizeof(char *));
   size_t held = 0;
   struct dirent *de;
   while (d && (de = readdir(d))) {

@@ -16,6 +16,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -119,7 +120,7 @@ static char *package_sha256(Solvable *s)
 
 static void fill_packages(struct vzt_manifest *m, Pool *pool, const struct vzt_transaction *t)
 {
-  m->packages = calloc(t->n ? t->n : 1, sizeof(*m->packages));
+  m->packages = vzt_calloc(t->n ? t->n : 1, sizeof(*m->packages));
   m->npackages = t->n;
   for (size_t i = 0; i < t->n; i++) {
     Solvable *s = t->order[i];
@@ -153,12 +154,12 @@ static char *unhashed_path(struct vzt_family_job *job, Solvable *s, const char *
 static int download(struct vzt_family_job *job, const struct vzt_transaction *t, char ***blobs,
                     bool by_signature, struct vzt_error **err)
 {
-  struct vzt_fetch_item *items = calloc(t->n ? t->n : 1, sizeof(*items));
-  char **sums = calloc(t->n + 1, sizeof(char *));
+  struct vzt_fetch_item *items = vzt_calloc(t->n ? t->n : 1, sizeof(*items));
+  char **sums = vzt_calloc(t->n + 1, sizeof(char *));
   size_t nitems = 0;
   uint64_t bytes = 0;
   int ret = 0;
-  *blobs = calloc(t->n + 1, sizeof(char *));
+  *blobs = vzt_calloc(t->n + 1, sizeof(char *));
   for (size_t i = 0; i < t->n && !ret; i++) {
     Solvable *s = t->order[i];
     const char *sum = sums[i] = package_sha256(s);
@@ -193,7 +194,7 @@ static int download(struct vzt_family_job *job, const struct vzt_transaction *t,
       break;
     }
     struct vzt_family_repo *fr = s->repo->appdata;
-    char **urls = calloc(1, sizeof(char *));
+    char **urls = vzt_calloc(1, sizeof(char *));
     for (char **m = fr->mirrors; *m; m++)
       vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", *m, loc));
     _cleanup_free_ char *dir = vzt_strdup((*blobs)[i]);
@@ -466,14 +467,14 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   }
   fill_packages(m, job.pool, &trans);
   m->verified = vzt_strv_dup(job.verified);
-  m->mirrors = calloc(1, sizeof(char *));
+  m->mirrors = vzt_calloc(1, sizeof(char *));
   collect_mirrors(job.pool, &m->mirrors);
   m->source_date_epoch = build_epoch(&job);
   job.epoch = m->source_date_epoch;
   if (o->resolved) {
     /* The files and hooks as they are now, for the hook to compare with a
      * manifest; the build records what it really applied instead. */
-    m->customizations = calloc(1, sizeof(char *));
+    m->customizations = vzt_calloc(1, sizeof(char *));
     if (vzt_customize_inputs(recipe, &m->customizations, err) < 0)
       goto out;
     int go = o->resolved(o->resolved_data, m, err);
@@ -523,9 +524,9 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
     goto out;
   m->init = detect_init(root);
-  m->first_boot = calloc(1, sizeof(char *));
+  m->first_boot = vzt_calloc(1, sizeof(char *));
   if (!m->first_boot)
-    abort();
+    vzt_out_of_memory();
   if (vzt_customize_apply(recipe, &target, &job.customized, err) < 0 ||
       vzt_hygiene_apply(root, vzt_customize_hostname(recipe), err) < 0 ||
       vzt_firstboot_apply(root, m, &m->first_boot, err) < 0 ||

@@ -11,6 +11,7 @@
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -118,9 +119,9 @@ struct plan {
 
 static void plan_add(struct plan *p, struct op op)
 {
-  p->ops = realloc(p->ops, (p->n + 1) * sizeof(*p->ops));
+  p->ops = vzt_realloc(p->ops, (p->n + 1) * sizeof(*p->ops));
   if (!p->ops)
-    abort();
+    vzt_out_of_memory();
   p->ops[p->n++] = op;
 }
 
@@ -237,7 +238,7 @@ static int add_source(struct plan *p, const char *src, const char *dest, const c
     _cleanup_closedir_ DIR *d = opendir(src);
     if (!d)
       return vzt_fail_errno(err, errno, "cannot list %s", src);
-    _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+    _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
     struct dirent *de;
     while ((de = readdir(d)))
       if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -313,7 +314,7 @@ static int run_accounts(const struct vzt_recipe *r, const struct vzt_target *t, 
     const struct vzt_recipe_entry *e = &r->entries[i];
     if (!in_section(e, section))
       continue;
-    char **argv = calloc(1, sizeof(char *));
+    char **argv = vzt_calloc(1, sizeof(char *));
     vzt_strv_push(&argv, users ? "useradd" : "groupadd");
     if (users)
       vzt_strv_push(&argv, "--create-home");
@@ -396,7 +397,7 @@ static int plan_settings(const struct vzt_recipe *r, const char *root, struct pl
     record(rec, vzt_strdupf("setting locale %s", locale));
   }
   /* apt-sources lines replace the template's sources.list (the firm's mirror). */
-  _cleanup_strv_ char **lines = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **lines = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; i < r->nentries; i++)
     if (in_section(&r->entries[i], "settings") && !strcmp(r->entries[i].key, "apt-sources"))
       vzt_strv_push(&lines, r->entries[i].value);

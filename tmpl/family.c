@@ -3,6 +3,7 @@
 #include "tmpl/family.h"
 #include "fetch/mirror.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +76,9 @@ void vzt_installed_push(struct vzt_installed *l, const char *name, const char *v
                         enum vzt_installed_state state)
 {
   if ((l->n & (l->n - 1)) == 0) {
-    l->packages = realloc(l->packages, (l->n ? 2 * l->n : 1) * sizeof(*l->packages));
+    l->packages = vzt_realloc(l->packages, (l->n ? 2 * l->n : 1) * sizeof(*l->packages));
     if (!l->packages)
-      abort();
+      vzt_out_of_memory();
   }
   l->packages[l->n++] = (struct vzt_installed_package){
       .name = name ? vzt_strdup(name) : NULL,

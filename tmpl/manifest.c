@@ -5,6 +5,7 @@
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 #include "lib/json-out.h"
+#include "lib/alloc.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -141,7 +142,7 @@ static char *get_str(json_object *o, const char *key)
 /* A JSON array of strings as a NULL-terminated vector (empty when absent). */
 static char **get_strv(json_object *o, const char *key)
 {
-  char **v = calloc(1, sizeof(char *));
+  char **v = vzt_calloc(1, sizeof(char *));
   json_object *a;
   if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
     return v;
@@ -300,7 +301,7 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
   json_object *pkgs;
   if (json_object_object_get_ex(o, "packages", &pkgs) && json_object_is_type(pkgs, json_type_array)) {
     size_t n = json_object_array_length(pkgs);
-    m->packages = calloc(n ? n : 1, sizeof(*m->packages));
+    m->packages = vzt_calloc(n ? n : 1, sizeof(*m->packages));
     for (size_t i = 0; i < n; i++) {
       json_object *p = json_object_array_get_idx(pkgs, i);
       m->packages[i].name = get_str(p, "name");

@@ -20,6 +20,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #define CONVERT_CHUNK (1024 * 1024)
 #define XZ_PRESET "6"
@@ -125,9 +126,7 @@ static bool is_zstd(int fd)
 static int copy_bytes(int in, const char *src, struct convert_out *o, struct vzt_progress *bar,
                       struct vzt_error **err)
 {
-  _cleanup_free_ char *buf = malloc(CONVERT_CHUNK);
-  if (!buf)
-    abort();
+  _cleanup_free_ char *buf = vzt_malloc(CONVERT_CHUNK);
   for (off_t off = 0;;) {
     ssize_t n = pread(in, buf, CONVERT_CHUNK, off);
     if (n < 0 && errno == EINTR)
@@ -222,9 +221,9 @@ int vzt_pack_recompress(const char *src, int out_fd, enum vzt_pack_format fmt, i
     r = archive_read_new();
     w = archive_write_new();
     out_entry = archive_entry_new();
-    buf = malloc(CONVERT_CHUNK);
+    buf = vzt_malloc(CONVERT_CHUNK);
     if (!r || !w || !out_entry || !buf)
-      abort();
+      vzt_out_of_memory();
     archive_read_support_filter_all(r);
     archive_read_support_format_raw(r);
     if (archive_read_open_fd(r, in, 1 << 16) != ARCHIVE_OK || archive_read_next_header(r, &in_entry) != ARCHIVE_OK)

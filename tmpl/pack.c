@@ -26,6 +26,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #define PACK_NONE SIZE_MAX
 #define PACK_CHUNK (1024 * 1024)
@@ -97,9 +98,7 @@ static void pack_names_reserve(struct pack_tree *t, size_t need)
   size_t cap = t->names_cap ? t->names_cap : 1 << 16;
   while (cap < t->names_len + need)
     cap *= 2;
-  char *p = realloc(t->names, cap);
-  if (!p)
-    abort();
+  char *p = vzt_realloc(t->names, cap);
   t->names = p;
   t->names_cap = cap;
 }
@@ -147,9 +146,7 @@ static struct pack_entry *pack_entry_add(struct pack_tree *t, const struct stat 
 {
   if (t->n == t->cap) {
     t->cap = t->cap ? t->cap * 2 : 4096;
-    struct pack_entry *p = realloc(t->v, t->cap * sizeof(*p));
-    if (!p)
-      abort();
+    struct pack_entry *p = vzt_realloc(t->v, t->cap * sizeof(*p));
     t->v = p;
   }
   struct pack_entry *e = &t->v[t->n++];
@@ -252,9 +249,7 @@ static void pack_link_hardlinks(struct pack_tree *t)
       m++;
   if (m < 2)
     return;
-  idx = malloc(m * sizeof(*idx));
-  if (!idx)
-    abort();
+  idx = vzt_malloc(m * sizeof(*idx));
   m = 0;
   for (size_t i = 0; i < t->n; i++)
     if (t->v[i].nlink > 1 && !S_ISDIR(t->v[i].mode))
@@ -450,10 +445,10 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
     return vzt_fail(err, "zstd: cannot use %d worker threads (is libzstd built without threads?): %s",
                     threads, ZSTD_getErrorName(zr));
 
-  zbuf = malloc(PACK_ZOUT);
-  buf = malloc(PACK_CHUNK);
+  zbuf = vzt_malloc(PACK_ZOUT);
+  buf = vzt_malloc(PACK_CHUNK);
   if (!zbuf || !buf)
-    abort();
+    vzt_out_of_memory();
   o.cctx = cctx;
   o.buf = zbuf;
   o.digest = vzt_digest_new(VZT_DIGEST_SHA256);
@@ -464,7 +459,7 @@ int vzt_pack_tree(const char *root, int out_fd, time_t epoch, int level, int thr
   a = archive_write_new();
   ae = archive_entry_new();
   if (!a || !ae)
-    abort();
+    vzt_out_of_memory();
   if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
       archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
       archive_write_add_filter_none(a) != ARCHIVE_OK ||

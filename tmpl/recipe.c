@@ -5,6 +5,7 @@
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static void set_error(struct parse_state *st, const char *fmt, ...)
   va_list ap;
   va_start(ap, fmt);
   if (!st->error && vasprintf(&st->error, fmt, ap) < 0)
-    abort();
+    vzt_out_of_memory();
   va_end(ap);
 }
 
@@ -40,9 +41,9 @@ static struct vzt_repo *repo_for(struct vzt_recipe *r, const char *name)
   for (size_t i = 0; i < r->nrepos; i++)
     if (!strcmp(r->repos[i].name, name))
       return &r->repos[i];
-  r->repos = realloc(r->repos, (r->nrepos + 1) * sizeof(*r->repos));
+  r->repos = vzt_realloc(r->repos, (r->nrepos + 1) * sizeof(*r->repos));
   if (!r->repos)
-    abort();
+    vzt_out_of_memory();
   struct vzt_repo *repo = &r->repos[r->nrepos++];
   memset(repo, 0, sizeof(*repo));
   repo->name = vzt_strdup(name);
@@ -134,9 +135,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     if (!strcmp(section, custom[i])) {
       char owner[16];
       snprintf(owner, sizeof(owner), "@%s", custom[i]);
-      r->entries = realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
+      r->entries = vzt_realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
       if (!r->entries)
-        abort();
+        vzt_out_of_memory();
       r->entries[r->nentries++] =
           (struct vzt_recipe_entry){vzt_strdup(owner), vzt_strdup(name), vzt_strdup(value)};
       return 1;
@@ -159,9 +160,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     set_error(st, "weak = %s in [%s]: say yes or no", value, section);
     return 1;
   }
-  r->entries = realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
+  r->entries = vzt_realloc(r->entries, (r->nentries + 1) * sizeof(*r->entries));
   if (!r->entries)
-    abort();
+    vzt_out_of_memory();
   r->entries[r->nentries++] = (struct vzt_recipe_entry){
       vzt_strdup(owner), vzt_strdup(name), vzt_strdup(value)};
   return 1;
@@ -245,9 +246,7 @@ int vzt_recipe_load(const char *path, struct vzt_recipe **out, struct vzt_error 
   size_t len;
   if (vzt_read_file_max(path, VZT_LIMIT_RECIPE, &data, &len, err) < 0)
     return vzt_error_prefix(err, "cannot read recipe");
-  struct vzt_recipe *r = calloc(1, sizeof(*r));
-  if (!r)
-    abort();
+  struct vzt_recipe *r = vzt_calloc(1, sizeof(*r));
   char resolved[PATH_MAX];
   r->path = vzt_strdup(realpath(path, resolved) ? resolved : path);
   struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
@@ -339,7 +338,7 @@ int vzt_recipe_inherit(struct vzt_recipe *r, const char *recipes_dir, struct vzt
       b->nrepos = 0;
     }
     /* The base's lines first: this recipe's add to them and win. */
-    struct vzt_recipe_entry *merged = calloc(r->nentries + b->nentries + 1, sizeof(*merged));
+    struct vzt_recipe_entry *merged = vzt_calloc(r->nentries + b->nentries + 1, sizeof(*merged));
     memcpy(merged, b->entries, b->nentries * sizeof(*merged));
     memcpy(merged + b->nentries, r->entries, r->nentries * sizeof(*merged));
     free(r->entries);
@@ -437,9 +436,9 @@ int vzt_recipe_select(const struct vzt_recipe *r, const char *variant, const cha
       i++;
   }
   if (!sel->install)
-    sel->install = calloc(1, sizeof(char *));
+    sel->install = vzt_calloc(1, sizeof(char *));
   if (!sel->exclude)
-    sel->exclude = calloc(1, sizeof(char *));
+    sel->exclude = vzt_calloc(1, sizeof(char *));
   return 0;
 }
 
@@ -484,10 +483,10 @@ static bool recipe_matches(const char *path, const char *distro, const char *ver
 
 char **vzt_recipe_list(const char *recipes_dir)
 {
-  char **out = calloc(1, sizeof(char *));
+  char **out = vzt_calloc(1, sizeof(char *));
   _cleanup_closedir_ DIR *top = opendir(recipes_dir);
   if (!out)
-    abort();
+    vzt_out_of_memory();
   if (!top)
     return out;
   struct dirent *de;

@@ -4,6 +4,7 @@
 #include "tmpl/resolve.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <solv/bitmap.h>
 #include <solv/poolarch.h>
@@ -84,7 +85,7 @@ static void add_obsoleters(Pool *pool, Id name, Queue *candidates)
  * target cannot install; NULL when there are none. */
 static char *other_arches(Pool *pool, Id name)
 {
-  _cleanup_strv_ char **arches = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **arches = vzt_calloc(1, sizeof(char *));
   Id p;
   Solvable *s;
   FOR_POOL_SOLVABLES(p) {
@@ -283,7 +284,7 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
   }
   Transaction *trans = solver_create_transaction(solv);
   transaction_order(trans, 0);
-  out->order = calloc(trans->steps.count + 1, sizeof(Solvable *));
+  out->order = vzt_calloc(trans->steps.count + 1, sizeof(Solvable *));
   for (int i = 0; i < trans->steps.count; i++) {
     Id p = trans->steps.elements[i];
     if (transaction_type(trans, p, SOLVER_TRANSACTION_SHOW_ACTIVE) == SOLVER_TRANSACTION_INSTALL)

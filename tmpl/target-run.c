@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ void vzt_target_close(struct vzt_target *t, struct vzt_bc_row rows[VZT_BC_NRES])
 
 char **vzt_target_env(time_t epoch)
 {
-  char **env = calloc(1, sizeof(char *));
+  char **env = vzt_calloc(1, sizeof(char *));
   vzt_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   vzt_strv_push(&env, "LC_ALL=C.UTF-8");
   vzt_strv_push(&env, "HOME=/root");
@@ -93,7 +94,7 @@ static char *limits_hit(const struct vzt_target *t)
     return vzt_strdup("");
   struct vzt_bc_row rows[VZT_BC_NRES];
   vzt_bc_group_read(t->group, &t->limits, rows);
-  _cleanup_strv_ char **hit = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **hit = vzt_calloc(1, sizeof(char *));
   for (int i = 0; i < VZT_BC_NRES; i++)
     if (rows[i].failcnt != VZT_BC_UNLIMITED && rows[i].failcnt > 0 && rows[i].limit != VZT_BC_UNLIMITED &&
         i != VZT_BC_CPULIMIT)

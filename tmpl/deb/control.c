@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tmpl/deb/control.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,9 @@ static void push_field(struct vzt_deb_stanza *st, struct vzt_deb_field f)
 {
   if (st->n == st->cap) {
     st->cap = st->cap ? st->cap * 2 : 32;
-    st->fields = realloc(st->fields, st->cap * sizeof(*st->fields));
+    st->fields = vzt_realloc(st->fields, st->cap * sizeof(*st->fields));
     if (!st->fields)
-      abort();
+      vzt_out_of_memory();
   }
   st->fields[st->n++] = f;
 }

@@ -8,6 +8,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@ static const char *deb_arch_name(const struct vzt_arch *a) { return a->deb; }
 
 static char **urls_for(char *const *mirrors, const char *path)
 {
-  char **urls = calloc(1, sizeof(char *));
+  char **urls = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; mirrors[i]; i++)
     vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], path));
   return urls;
@@ -122,7 +123,7 @@ static int fetch_index(struct vzt_family_job *job, char **mirrors, const char *s
   _cleanup_free_ char *byhash =
       vzt_strdupf("dists/%s/%s/by-hash/SHA256/%s", suite, dirname(dirpart), f->sha256);
   _cleanup_free_ char *plain = vzt_strdupf("dists/%s/%s", suite, path);
-  _cleanup_strv_ char **urls = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **urls = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; mirrors[i]; i++) {
     if (rel->acquire_by_hash)
       vzt_strv_push_take(&urls, vzt_strdupf("%s/%s", mirrors[i], byhash));
@@ -199,7 +200,7 @@ static int load_component(struct vzt_family_job *job, char **mirrors, const char
   }
   _cleanup_free_ char *blob = vzt_cache_blob_path(job->cache, f->sha256);
   Repo *repo = repo_create(job->pool, suite);
-  struct vzt_family_repo *fr = calloc(1, sizeof(*fr));
+  struct vzt_family_repo *fr = vzt_calloc(1, sizeof(*fr));
   fr->mirrors = vzt_strv_dup(mirrors);
   fr->label = vzt_strdupf("%s/%s", suite, comp);
   repo->appdata = fr;

@@ -6,6 +6,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,10 +33,10 @@ static int decompress(const char *path, char **out, size_t *outlen, struct vzt_e
     goto out;
   }
   size_t cap = 1 << 22, len = 0;
-  char *buf = malloc(cap + 1);
+  char *buf = vzt_malloc(cap + 1);
   for (;;) {
-    if (len == cap && !(buf = realloc(buf, (cap *= 2) + 1)))
-      abort();
+    if (len == cap)
+      buf = vzt_realloc(buf, (cap *= 2) + 1);
     la_ssize_t n = archive_read_data(a, buf + len, cap - len);
     if (n < 0) {
       free(buf);
@@ -119,10 +120,10 @@ static int scan_index(const char *text, size_t len, char ***required, char ***es
     _cleanup_free_ char *name = vzt_deb_stanza_dup(&st, "Package");
     if (!name)
       continue;
-    if (!(sizes->n & 1023) &&
-        (!(sizes->v = realloc(sizes->v, (sizes->n + 1024) * sizeof(*sizes->v))) ||
-         !(keys = realloc(keys, (sizes->n + 1024) * sizeof(*keys)))))
-      abort();
+    if (!(sizes->n & 1023)) {
+      sizes->v = vzt_reallocarray(sizes->v, sizes->n + 1024, sizeof(*sizes->v));
+      keys = vzt_reallocarray(keys, sizes->n + 1024, sizeof(*keys));
+    }
     _cleanup_free_ char *version = vzt_deb_stanza_dup(&st, "Version");
     _cleanup_free_ char *arch = vzt_deb_stanza_dup(&st, "Architecture");
     keys[sizes->n] = (struct stanza_key){
@@ -218,9 +219,7 @@ static char *without_long_checksums(const char *text, size_t len, size_t *outlen
     if (!continuation)
       dropping = is_long_checksum_line(line, l);
     if (dropping && !out) {
-      out = malloc(len + 1);
-      if (!out)
-        abort();
+      out = vzt_malloc(len + 1);
       memcpy(out, text, pos);
       n = pos;
     }
@@ -289,8 +288,8 @@ int vzt_deb_index_load(struct vzt_family_job *job, Repo *repo, const char *blob_
   size_t len = 0;
   if (decompress(blob_path, &text, &len, err) < 0)
     return -1;
-  _cleanup_strv_ char **required = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **essential = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **required = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **essential = vzt_calloc(1, sizeof(char *));
   if (vzt_deb_index_parse(repo, text, len, &required, &essential, err) < 0)
     return vzt_error_prefix(err, "%s", blob_path);
   save_cached(job, repo, sha256, required, essential);

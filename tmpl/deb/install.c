@@ -12,6 +12,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -97,10 +98,10 @@ static int unpack_all(const char *root, Solvable **order, size_t n, char *const 
     workers = 1;
   if ((size_t) workers > n)
     workers = n ? (int) n : 1;
-  struct vzt_deb_unpack_item *items = calloc(n, sizeof(*items));
-  struct worker_batch *batches = calloc(workers, sizeof(*batches));
-  unsigned long long *load = calloc(workers, sizeof(*load));
-  size_t *idx = calloc(n, sizeof(*idx));
+  struct vzt_deb_unpack_item *items = vzt_calloc(n, sizeof(*items));
+  struct worker_batch *batches = vzt_calloc(workers, sizeof(*batches));
+  unsigned long long *load = vzt_calloc(workers, sizeof(*load));
+  size_t *idx = vzt_calloc(n, sizeof(*idx));
   int ret = 0;
   for (size_t i = 0; i < n; i++) {
     items[i].fd = -1;
@@ -115,7 +116,7 @@ static int unpack_all(const char *root, Solvable **order, size_t n, char *const 
   }
   /* Largest first onto the least loaded worker: the batches end together. */
   struct stat st;
-  unsigned long long *sizes = calloc(n, sizeof(*sizes));
+  unsigned long long *sizes = vzt_calloc(n, sizeof(*sizes));
   for (size_t i = 0; i < n && !ret; i++)
     sizes[i] = fstat(items[i].fd, &st) == 0 ? (unsigned long long) st.st_size : 0;
   for (size_t i = 1; i < n; i++)
@@ -125,7 +126,7 @@ static int unpack_all(const char *root, Solvable **order, size_t n, char *const 
       idx[j - 1] = t;
     }
   for (int w = 0; w < workers; w++)
-    batches[w].items = calloc(n, sizeof(*items));
+    batches[w].items = vzt_calloc(n, sizeof(*items));
   for (size_t k = 0; k < n && !ret; k++) {
     int best = 0;
     for (int w = 1; w < workers; w++)
@@ -134,7 +135,7 @@ static int unpack_all(const char *root, Solvable **order, size_t n, char *const 
     batches[best].items[batches[best].n++] = items[idx[k]];
     load[best] += sizes[idx[k]];
   }
-  struct vzt_confined *procs = calloc(workers, sizeof(*procs));
+  struct vzt_confined *procs = vzt_calloc(workers, sizeof(*procs));
   int started = 0;
   for (int w = 0; w < workers && !ret; w++) {
     if (vzt_confine_spawn(root, unpack_batch, &batches[w], &procs[w], err) < 0)
@@ -198,7 +199,7 @@ static int write_status(int rootfd, size_t n, struct vzt_error **err)
   if (dir < 0)
     return vzt_fail_errno(err, errno, "cannot open the unpacked stanzas");
   size_t cap = 1 << 20, len = 0;
-  _cleanup_free_ char *status = malloc(cap);
+  _cleanup_free_ char *status = vzt_malloc(cap);
   for (size_t i = 0; i < n; i++) {
     char name[24];
     snprintf(name, sizeof(name), "%06zu", i);
@@ -207,8 +208,7 @@ static int write_status(int rootfd, size_t n, struct vzt_error **err)
     if (vzt_read_fileat(dir, name, &data, &dlen, err) < 0)
       return -1;
     while (len + dlen + 2 > cap)
-      if (!(status = realloc(status, cap *= 2)))
-        abort();
+      status = vzt_realloc(status, cap *= 2);
     memcpy(status + len, data, dlen);
     len += dlen;
     status[len++] = '\n';
@@ -231,7 +231,7 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
                         const size_t *seqs, size_t n, char **env, struct vzt_error **err)
 {
   size_t cap = 4096, len = 0;
-  _cleanup_free_ char *script = malloc(cap);
+  _cleanup_free_ char *script = vzt_malloc(cap);
   len += snprintf(script, cap, "#!/bin/sh\nset -e\nmkdir -p /var/lib/dpkg/tmp.ci\n");
   Pool *pool = job->pool;
   for (size_t i = 0; i < n; i++) {
@@ -249,14 +249,12 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
         seqs[i], name, arch, rel);
     size_t l = strlen(line);
     while (len + l + 1 > cap)
-      if (!(script = realloc(script, cap *= 2)))
-        abort();
+      script = vzt_realloc(script, cap *= 2);
     memcpy(script + len, line, l + 1);
     len += l;
   }
   static const char end[] = "rm -rf /var/lib/dpkg/tmp.ci\n";
-  if (!(script = realloc(script, len + sizeof(end))))
-    abort();
+  script = vzt_realloc(script, len + sizeof(end));
   memcpy(script + len, end, sizeof(end));
   len += sizeof(end) - 1;
   if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script, len, 0755, err) < 0)
@@ -272,7 +270,7 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
 static int write_apt_sources(struct vzt_family_job *job, int rootfd, struct vzt_error **err)
 {
   size_t cap = 256, len = 0;
-  _cleanup_free_ char *text = malloc(cap);
+  _cleanup_free_ char *text = vzt_malloc(cap);
   text[0] = 0;
   for (int i = 1; i < job->pool->nrepos; i++) {
     Repo *repo = job->pool->repos[i];
@@ -284,8 +282,7 @@ static int write_apt_sources(struct vzt_family_job *job, int rootfd, struct vzt_
                                             repo->name, comp ? comp + 1 : "main");
     size_t l = strlen(line);
     while (len + l + 1 > cap)
-      if (!(text = realloc(text, cap *= 2)))
-        abort();
+      text = vzt_realloc(text, cap *= 2);
     memcpy(text + len, line, l + 1);
     len += l;
   }
@@ -347,9 +344,9 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   t0 = vzt_now();
   /* Essential packages first, as debootstrap and apt do: the others' scripts
    * may rely on them (passwd's postinst reads login's login.defs). */
-  Solvable **essential = calloc(n + 1, sizeof(*essential));
-  Solvable **rest = calloc(n + 1, sizeof(*rest));
-  size_t *eseq = calloc(n + 1, sizeof(size_t)), *rseq = calloc(n + 1, sizeof(size_t));
+  Solvable **essential = vzt_calloc(n + 1, sizeof(*essential));
+  Solvable **rest = vzt_calloc(n + 1, sizeof(*rest));
+  size_t *eseq = vzt_calloc(n + 1, sizeof(size_t)), *rseq = vzt_calloc(n + 1, sizeof(size_t));
   size_t ne = 0, nr = 0;
   _cleanup_strv_ char **configure = NULL;
   vzt_strv_push(&configure, "dpkg");

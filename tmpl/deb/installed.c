@@ -6,6 +6,7 @@
 #include "lib/cleanup.h"
 #include "tmpl/archive-io.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -30,9 +31,9 @@ static int take_status(struct archive *a, struct archive_entry *e, void *arg, st
   la_int64_t size = archive_entry_size(e);
   if (archive_entry_filetype(e) != AE_IFREG || size < 0 || size > STATUS_MAX)
     return vzt_refuse(err, "%s: implausible %s", s->archive, STATUS_PATH);
-  s->text = malloc(size + 1);
+  s->text = vzt_malloc(size + 1);
   if (!s->text)
-    abort();
+    vzt_out_of_memory();
   if (archive_read_data(a, s->text, size) != size)
     return vzt_refuse(err, "%s: cannot read %s: %s", s->archive, STATUS_PATH, archive_error_string(a));
   s->text[size] = 0;
@@ -99,10 +100,10 @@ static void relation_names(const struct vzt_deb_stanza *st, const char *field, c
 static void take_relations(const struct vzt_deb_stanza *st, struct vzt_installed_package *p)
 {
   p->supplier = vzt_deb_stanza_dup(st, "Maintainer");
-  p->depends = calloc(1, sizeof(char *));
-  p->provides = calloc(1, sizeof(char *));
+  p->depends = vzt_calloc(1, sizeof(char *));
+  p->provides = vzt_calloc(1, sizeof(char *));
   if (!p->depends || !p->provides)
-    abort();
+    vzt_out_of_memory();
   relation_names(st, "Pre-Depends", &p->depends);
   relation_names(st, "Depends", &p->depends);
   relation_names(st, "Provides", &p->provides);

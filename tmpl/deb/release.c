@@ -4,6 +4,7 @@
 #include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -51,9 +52,9 @@ static int parse_sha256_list(const char *v, size_t len, const char *what, struct
       continue;
     if (sscanf(line, "%128s %llu %4095s", hash, &size, path) != 3 || strlen(hash) != 64)
       return vzt_refuse(err, "%s: malformed SHA256 line \"%s\"", what, line);
-    out->files = realloc(out->files, (out->nfiles + 1) * sizeof(*out->files));
+    out->files = vzt_realloc(out->files, (out->nfiles + 1) * sizeof(*out->files));
     if (!out->files)
-      abort();
+      vzt_out_of_memory();
     struct vzt_release_file *f = &out->files[out->nfiles++];
     f->path = vzt_strdup(path);
     f->size = size;

@@ -7,6 +7,7 @@
 #include "tmpl/archive-io.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -86,9 +87,9 @@ static int read_control(struct unpack *u, const char *what, struct vzt_error **e
     struct member *m = &u->members[u->nmembers++];
     m->name = vzt_strdup(path);
     m->mode = archive_entry_perm(e);
-    m->data = malloc(size + 1);
+    m->data = vzt_malloc(size + 1);
     if (!m->data)
-      abort();
+      vzt_out_of_memory();
     la_ssize_t got = 0;
     while (got < size) {
       la_ssize_t n = archive_read_data(in, m->data + got, size - got);
@@ -111,10 +112,10 @@ static int read_control(struct unpack *u, const char *what, struct vzt_error **e
   if (!find_member(u, "control"))
     return vzt_refuse(err, "%s: no control file", what);
   const struct member *cf = find_member(u, "conffiles");
-  u->conffiles = calloc(1, sizeof(char *));
-  u->conffile_flags = calloc(1, sizeof(char *));
+  u->conffiles = vzt_calloc(1, sizeof(char *));
+  u->conffile_flags = vzt_calloc(1, sizeof(char *));
   if (!u->conffiles || !u->conffile_flags)
-    abort();
+    vzt_out_of_memory();
   if (cf) {
     _cleanup_free_ char *copy = vzt_strdup(cf->data);
     char *save = NULL;
@@ -140,8 +141,7 @@ static void list_add(struct unpack *u, const char *path, size_t len)
 {
   if (u->list_len + len + 2 > u->list_cap) {
     u->list_cap = (u->list_cap + len + 2) * 2;
-    if (!(u->list = realloc(u->list, u->list_cap)))
-      abort();
+    u->list = vzt_realloc(u->list, u->list_cap);
   }
   memcpy(u->list + u->list_len, path, len);
   u->list_len += len;
@@ -174,7 +174,7 @@ static int extract_data(struct unpack *u, const char *what, struct vzt_error **e
   uint64_t budget = size_budget(u), declared = 0;
   /* This package's own symlinks: nothing of it may be written through one
    * (the root's merged-/usr links are not the package's and stay usable). */
-  _cleanup_strv_ char **links = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **links = vzt_calloc(1, sizeof(char *));
   struct archive *in = open_nested(u);
   struct archive *out = vzt_archive_disk_writer();
   struct archive_entry *e;
@@ -306,9 +306,7 @@ static int write_stanza(struct unpack *u, const char *what, struct vzt_error **e
   size_t cap = control->len + 256, len = 0;
   for (size_t i = 0; u->conffiles[i]; i++)
     cap += strlen(u->conffiles[i]) + strlen(u->conffile_flags[i]) + 17;
-  _cleanup_free_ char *out = malloc(cap);
-  if (!out)
-    abort();
+  _cleanup_free_ char *out = vzt_malloc(cap);
   for (size_t i = 0; i < st.n; i++) {
     const struct vzt_deb_field *f = &st.fields[i];
     /* The raw "Name: value" line(s) as written, up to the value's end. */

@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -32,9 +33,9 @@ static char *yaml_str(const char *s)
   size_t n = 0;
   for (const char *p = s ? s : ""; *p; p++)
     n += (*p == '"' || *p == '\\') ? 2 : ((unsigned char) *p < 0x20 ? 0 : 1);
-  char *out = malloc(n + 3), *o = out;
+  char *out = vzt_malloc(n + 3), *o = out;
   if (!out)
-    abort();
+    vzt_out_of_memory();
   *o++ = '"';
   for (const char *p = s ? s : ""; *p; p++) {
     if ((unsigned char) *p < 0x20)
@@ -156,7 +157,7 @@ static int write_image(const struct vzt_export_template *t, int fd, const char *
   _cleanup_archive_write_ struct archive *w = archive_write_new();
   _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
   if (!w || !ae)
-    abort();
+    vzt_out_of_memory();
   /* As the cache's own archives: pax, xattrs (file capabilities) as SCHILY
    * records, zstd, which LXD and Incus both unpack. */
   if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||

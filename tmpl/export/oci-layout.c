@@ -7,6 +7,7 @@
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,7 +191,7 @@ static int layer_pass(struct layer_src *src, struct vzt_digest *plain, struct la
 int vzt_oci_put_layer(int dirfd, const char *path, const char *expect_sha256, struct vzt_oci_image *img,
                       struct vzt_error **err)
 {
-  _cleanup_free_ struct layer_src *src = calloc(1, sizeof(*src));
+  _cleanup_free_ struct layer_src *src = vzt_calloc(1, sizeof(*src));
   if (!src)
     return vzt_fail_errno(err, ENOMEM, "cannot read %s", path);
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

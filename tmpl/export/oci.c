@@ -7,6 +7,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,8 +201,8 @@ int vzt_export_oci(const struct vzt_export_request *req, struct vzt_error **err)
                                 "at most 128 characters",
                            req->tag);
   struct oci_job j = {.req = req, .archive = !strcmp(req->format, "oci-archive"), .n = req->n, .dirfd = -1};
-  j.ms = calloc(req->n, sizeof(*j.ms));
-  j.imgs = calloc(req->n, sizeof(*j.imgs));
+  j.ms = vzt_calloc(req->n, sizeof(*j.ms));
+  j.imgs = vzt_calloc(req->n, sizeof(*j.imgs));
   int ret = -1;
   if (!j.ms || !j.imgs) {
     vzt_fail_errno(err, ENOMEM, "cannot list the templates");

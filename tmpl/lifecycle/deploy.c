@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "tmpl/manifest.h"
+#include "lib/alloc.h"
 
 int vzt_deploy_mode_parse(const char *s, enum vzt_deploy_mode *mode)
 {
@@ -608,12 +609,10 @@ static int copy_entry(struct copy_ctx *c, int sdir, int ddir, const char *name, 
         return vzt_fail_errno(err, errno, "cannot link %s", what);
       return 0;
     }
-    struct link_seen *l = malloc(sizeof(*l));
-    if (!l)
-      abort();
+    struct link_seen *l = vzt_malloc(sizeof(*l));
     *l = (struct link_seen){st.st_dev, st.st_ino, vzt_strdup(what + 1)}; /* without the leading "/" */
     if (!tsearch(l, &c->links, link_cmp))
-      abort();
+      vzt_out_of_memory();
   }
   if (S_ISREG(st.st_mode)) {
     _cleanup_close_ int s = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

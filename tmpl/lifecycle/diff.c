@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include "lib/locale.h"
+#include "lib/alloc.h"
 #include <solv/evr.h>
 #include <solv/pool.h>
 #include <stdint.h>
@@ -45,9 +46,7 @@ static int pkg_cmp(const void *x, const void *y)
 
 static const struct vzt_manifest_package **sorted_packages(const struct vzt_manifest *m)
 {
-  const struct vzt_manifest_package **v = calloc(m->npackages + 1, sizeof(*v));
-  if (!v)
-    abort();
+  const struct vzt_manifest_package **v = vzt_calloc(m->npackages + 1, sizeof(*v));
   for (size_t i = 0; i < m->npackages; i++)
     v[i] = &m->packages[i];
   qsort(v, m->npackages, sizeof(*v), pkg_cmp);
@@ -59,9 +58,9 @@ static void push_package(struct vzt_diff *d, size_t *cap, enum vzt_diff_kind kin
 {
   if (d->npackages == *cap) {
     *cap = *cap ? 2 * *cap : 32;
-    d->packages = realloc(d->packages, *cap * sizeof(*d->packages));
+    d->packages = vzt_realloc(d->packages, *cap * sizeof(*d->packages));
     if (!d->packages)
-      abort();
+      vzt_out_of_memory();
   }
   const struct vzt_manifest_package *any = old ? old : new;
   d->packages[d->npackages++] = (struct vzt_diff_package){
@@ -122,8 +121,8 @@ int vzt_diff_packages(const struct vzt_manifest *a, const struct vzt_manifest *b
       ie++;
     while (je < b->npackages && !strcmp(nz(pb[je]->name), name))
       je++;
-    _cleanup_free_ bool *used_b = calloc(je - j + 1, sizeof(bool));
-    _cleanup_free_ bool *used_a = calloc(ie - i + 1, sizeof(bool));
+    _cleanup_free_ bool *used_b = vzt_calloc(je - j + 1, sizeof(bool));
+    _cleanup_free_ bool *used_a = vzt_calloc(ie - i + 1, sizeof(bool));
     size_t left_a = ie - i, left_b = je - j;
     for (size_t x = i; x < ie; x++)
       for (size_t y = j; y < je; y++)
@@ -232,9 +231,7 @@ static int read_entries(const char *path, const char *want_sha256, struct entrie
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", path);
-  _cleanup_free_ struct tee *t = calloc(1, sizeof(*t));
-  if (!t)
-    abort();
+  _cleanup_free_ struct tee *t = vzt_calloc(1, sizeof(*t));
   t->fd = fd;
   t->digest = vzt_digest_new(VZT_DIGEST_SHA256);
   VZT_UTF8_SCOPE(utf8);
@@ -251,9 +248,9 @@ static int read_entries(const char *path, const char *want_sha256, struct entrie
   while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
     if (es->n == es->cap) {
       es->cap = es->cap ? 2 * es->cap : 1024;
-      es->v = realloc(es->v, es->cap * sizeof(*es->v));
+      es->v = vzt_realloc(es->v, es->cap * sizeof(*es->v));
       if (!es->v)
-        abort();
+        vzt_out_of_memory();
     }
     struct entry *x = &es->v[es->n];
     memset(x, 0, sizeof(*x));
@@ -357,9 +354,9 @@ static void push_path(struct vzt_diff *d, size_t *cap, enum vzt_diff_kind kind, 
 {
   if (d->npaths == *cap) {
     *cap = *cap ? 2 * *cap : 64;
-    d->paths = realloc(d->paths, *cap * sizeof(*d->paths));
+    d->paths = vzt_realloc(d->paths, *cap * sizeof(*d->paths));
     if (!d->paths)
-      abort();
+      vzt_out_of_memory();
   }
   d->paths[d->npaths++] = (struct vzt_diff_path){.kind = kind, .path = vzt_strdup(path), .what = what};
 }
@@ -410,7 +407,7 @@ const char *vzt_diff_kind_name(enum vzt_diff_kind kind)
 char *vzt_diff_what_string(unsigned what)
 {
   static const char *const names[] = {"type", "mode", "owner", "size", "target", "content"};
-  _cleanup_strv_ char **v = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **v = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; i < VZT_ARRAY_SIZE(names); i++)
     if (what & (1u << i))
       vzt_strv_push(&v, names[i]);

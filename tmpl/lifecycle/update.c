@@ -5,6 +5,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -98,7 +99,7 @@ static const char *find_input(char *const *v, const char *key)
  * manifest's records (then) and the recipe's inputs (now). */
 static char **inputs_changed(char *const *then, char *const *now)
 {
-  char **out = calloc(1, sizeof(char *));
+  char **out = vzt_calloc(1, sizeof(char *));
   for (size_t i = 0; now && now[i]; i++) {
     _cleanup_free_ char *label = NULL;
     _cleanup_free_ char *key = input_key(now[i], &label);

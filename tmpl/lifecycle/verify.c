@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include "lib/locale.h"
+#include "lib/alloc.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static void problem(struct vzt_verify_report *rep, char ***list, struct vzt_erro
   va_start(ap, fmt);
   char *msg = NULL;
   if (vasprintf(&msg, fmt, ap) < 0)
-    abort();
+    vzt_out_of_memory();
   va_end(ap);
   if (!rep->problems++)
     vzt_refuse(err, "%s: %s", rep->archive, msg);
@@ -55,8 +56,8 @@ static int check_packages(const struct vzt_manifest *m, const struct vzt_family_
                           const struct vzt_installed *db, struct vzt_verify_report *rep,
                           struct vzt_error **err)
 {
-  _cleanup_free_ bool *seen = calloc(m->npackages + 1, sizeof(bool));
-  _cleanup_strv_ char **list = calloc(1, sizeof(char *));
+  _cleanup_free_ bool *seen = vzt_calloc(m->npackages + 1, sizeof(bool));
+  _cleanup_strv_ char **list = vzt_calloc(1, sizeof(char *));
   for (size_t k = 0; k < db->n; k++) {
     const struct vzt_installed_package *p = &db->packages[k];
     const char *name = p->name, *arch = p->architecture, *status = p->status;

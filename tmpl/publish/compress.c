@@ -5,6 +5,7 @@
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,13 +127,13 @@ int vzt_publish_compress_high(const char *src, int out_fd, char *src_sha256, str
     return vzt_fail_errno(err, errno, "cannot open %s", src);
   __attribute__((cleanup(digest_freep))) struct vzt_digest *sdigest = vzt_digest_new(VZT_DIGEST_SHA256);
   __attribute__((cleanup(digest_freep))) struct vzt_digest *odigest = vzt_digest_new(VZT_DIGEST_SHA256);
-  _cleanup_free_ char *inbuf = malloc(IN_CHUNK);
-  _cleanup_free_ char *tarbuf = malloc(IN_CHUNK);
+  _cleanup_free_ char *inbuf = vzt_malloc(IN_CHUNK);
+  _cleanup_free_ char *tarbuf = vzt_malloc(IN_CHUNK);
   __attribute__((cleanup(cctx_freep))) ZSTD_CCtx *cctx = ZSTD_createCCtx();
   size_t cap = ZSTD_CStreamOutSize();
-  _cleanup_free_ char *outbuf = malloc(cap);
+  _cleanup_free_ char *outbuf = vzt_malloc(cap);
   if (!inbuf || !tarbuf || !outbuf || !cctx)
-    abort();
+    vzt_out_of_memory();
   if (set_params(cctx, err) < 0)
     return -1;
 
@@ -143,7 +144,7 @@ int vzt_publish_compress_high(const char *src, int out_fd, char *src_sha256, str
   _cleanup_archive_read_ struct archive *r = archive_read_new();
   struct archive_entry *e;
   if (!r)
-    abort();
+    vzt_out_of_memory();
   archive_read_support_filter_all(r);
   archive_read_support_format_raw(r);
   if (archive_read_open(r, &s, NULL, src_read_cb, NULL) != ARCHIVE_OK ||

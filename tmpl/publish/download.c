@@ -9,6 +9,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +114,7 @@ int vzt_download_index_find(const char *index, const char *base, const char *nam
     return vzt_refuse(err, "%s/index.json is not a vztmpl publish index", base);
   json_object *t = vzt_index_find(templates, "name", name);
   if (!t) {
-    _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+    _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
     for (size_t i = 0; i < json_object_array_length(templates); i++)
       if (vzt_index_str(json_object_array_get_idx(templates, i), "name"))
         vzt_strv_push(&names, vzt_index_str(json_object_array_get_idx(templates, i), "name"));

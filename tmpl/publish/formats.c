@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/digest.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 /* LXC's config names the distribution's release; a codename where there is one, as its image server does. */
 static const char *lxc_release(const struct vzt_publish_entry *e)
@@ -144,7 +145,7 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, st
   _cleanup_archive_write_ struct archive *a = archive_write_new();
   _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
   if (!a || !ae)
-    abort();
+    vzt_out_of_memory();
   /* lxc-download substitutes LXC_TEMPLATE_CONFIG with its own config
    * directory (common.conf, userns.conf in LXC 4 and later). */
   _cleanup_free_ char *config = vzt_strdupf("lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n"
@@ -194,9 +195,7 @@ static la_ssize_t mem_write_cb(struct archive *a, void *data, const void *buf, s
     size_t cap = m->cap ? m->cap : 4096;
     while (cap < m->len + len)
       cap *= 2;
-    char *np = realloc(m->p, cap);
-    if (!np)
-      abort();
+    char *np = vzt_realloc(m->p, cap);
     m->p = np;
     m->cap = cap;
   }
@@ -211,7 +210,7 @@ int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, s
   _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
   struct membuf m = {0};
   if (!a || !ae)
-    abort();
+    vzt_out_of_memory();
   archive_entry_set_pathname(ae, "data");
   archive_entry_set_filetype(ae, AE_IFREG);
   archive_entry_set_perm(ae, 0644);
@@ -283,7 +282,7 @@ int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char 
 {
   _cleanup_archive_write_ struct archive *w = archive_write_new();
   if (!w)
-    abort();
+    vzt_out_of_memory();
   char nthreads[16];
   /* As tmpl/pack-convert.c: always the multi-threaded encoder, whose output
    * is the same for any thread count from two on. */

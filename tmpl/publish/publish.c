@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/json-out.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,9 +105,7 @@ static int copy_and_hash(const char *src, const char *dst, char *sha256, char *m
   _cleanup_close_ int out = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
   if (dst && out < 0)
     return vzt_fail_errno(err, errno, "cannot create %s", dst);
-  _cleanup_free_ char *buf = malloc(COPY_CHUNK);
-  if (!buf)
-    abort();
+  _cleanup_free_ char *buf = vzt_malloc(COPY_CHUNK);
   struct vzt_digest *d256 = vzt_digest_new(VZT_DIGEST_SHA256);
   struct vzt_digest *d5 = md5 ? vzt_digest_new(VZT_DIGEST_MD5) : NULL;
   struct vzt_digest *d512 = sha512 ? vzt_digest_new(VZT_DIGEST_SHA512) : NULL;
@@ -253,9 +252,9 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
     vzt_fail_errno(err, errno, "cannot create %s/%s", run->o->dir, tmp);
     return NULL;
   }
-  run->staged = realloc(run->staged, (run->nstaged + 1) * sizeof(*run->staged));
+  run->staged = vzt_realloc(run->staged, (run->nstaged + 1) * sizeof(*run->staged));
   if (!run->staged)
-    abort();
+    vzt_out_of_memory();
   struct staged *s = &run->staged[run->nstaged++];
   s->tmp = steal_pointer(&tmp);
   s->final = vzt_strdup(final);
@@ -553,7 +552,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   _cleanup_free_ char *sums = NULL, *sig = NULL, *apl_sig = NULL;
   size_t siglen = 0, apl_siglen = 0, used = 0;
   size_t nl = 0, capl = 8;
-  lines = calloc(capl, sizeof(*lines));
+  lines = vzt_calloc(capl, sizeof(*lines));
   char *aplinfo = vzt_strdup(""), *lxc_index = vzt_strdup("");
   _cleanup_free_ char *now = iso_date(time(NULL));
 
@@ -578,9 +577,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
           continue;
         if (nl + 8 >= capl) {
           capl *= 2;
-          lines = realloc(lines, capl * sizeof(*lines));
-          if (!lines)
-            abort();
+          lines = vzt_realloc(lines, capl * sizeof(*lines));
         }
         lines[nl].path = vzt_strdup(paths[k]);
         snprintf(lines[nl].sha, sizeof(lines[nl].sha), "%s", shas[k]);
@@ -624,9 +621,7 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   generated_add(g, &ng, INDEX_NAME, vzt_strdupf("%s\n", json), 0);
   g[ng - 1].len = strlen(g[ng - 1].data);
 
-  lines = realloc(lines, (nl + ng + 1) * sizeof(*lines));
-  if (!lines)
-    abort();
+  lines = vzt_realloc(lines, (nl + ng + 1) * sizeof(*lines));
   for (size_t i = 0; i < ng; i++) {
     lines[nl].path = vzt_strdup(g[i].name);
     hash_buf(g[i].data, g[i].len, lines[nl].sha);
@@ -634,17 +629,13 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   }
   qsort(lines, nl, sizeof(*lines), sums_cmp);
   size_t cap = nl * 160 + 1;
-  sums = malloc(cap);
-  if (!sums)
-    abort();
+  sums = vzt_malloc(cap);
   sums[0] = 0;
   for (size_t i = 0; i < nl; i++) {
     int w = snprintf(sums + used, cap - used, "%s  %s\n", lines[i].sha, lines[i].path);
     if (w < 0 || (size_t) w >= cap - used) {
       cap = cap * 2 + strlen(lines[i].path) + 80;
-      sums = realloc(sums, cap);
-      if (!sums)
-        abort();
+      sums = vzt_realloc(sums, cap);
       i--;
       continue;
     }
@@ -844,7 +835,7 @@ int vzt_publish(const struct vzt_publish_opts *o, struct vzt_publish_result *r, 
   if (vzt_mkdir_p(o->dir, 0755, err) < 0)
     return -1;
   __attribute__((cleanup(run_clear))) struct publish_run run = {.o = o, .dirfd = -1};
-  run.retired = calloc(1, sizeof(char *));
+  run.retired = vzt_calloc(1, sizeof(char *));
   run.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (run.dirfd < 0)
     return vzt_fail_errno(err, errno, "cannot open %s", o->dir);

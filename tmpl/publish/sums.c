@@ -4,6 +4,7 @@
 #include "fetch/gpg.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,9 +41,7 @@ int vzt_sums_parse(const char *text, size_t len, const char *what, struct vzt_su
       vzt_sums_clear(out);
       return vzt_refuse(err, "%s line %zu is not \"<sha256>  <path>\"", what, lineno);
     }
-    struct vzt_sums_entry *nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
-    if (!nv)
-      abort();
+    struct vzt_sums_entry *nv = vzt_realloc(out->v, (out->n + 1) * sizeof(*nv));
     out->v = nv;
     struct vzt_sums_entry *e = &out->v[out->n++];
     for (int i = 0; i < 64; i++)

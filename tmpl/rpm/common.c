@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "tmpl/rpm/verify.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -59,9 +60,9 @@ char *vzt_rpm_expand(const char *tmpl, const char *arch, const char *release)
   size_t cap = strlen(tmpl) + 1, grow = strlen(arch) + strlen(release);
   for (const char *p = tmpl; (p = strchr(p, '$')); p++)
     cap += grow;
-  char *out = malloc(cap), *o = out;
+  char *out = vzt_malloc(cap), *o = out;
   if (!out)
-    abort();
+    vzt_out_of_memory();
   for (const char *p = tmpl; *p;) {
     bool done = false;
     for (size_t i = 0; i < VZT_ARRAY_SIZE(vars) && !done; i++)
@@ -80,9 +81,7 @@ char *vzt_rpm_expand(const char *tmpl, const char *arch, const char *release)
 
 char **vzt_rpm_urls(char *const *mirrors, const char *base, const char *file)
 {
-  char **urls = calloc(1, sizeof(char *));
-  if (!urls)
-    abort();
+  char **urls = vzt_calloc(1, sizeof(char *));
   bool flat = !base || !*base || !strcmp(base, ".");
   for (size_t i = 0; mirrors[i]; i++)
     vzt_strv_push_take(&urls, flat ? vzt_strdupf("%s/%s", mirrors[i], file)
@@ -278,14 +277,12 @@ Repo *vzt_rpm_repo_create(struct vzt_family_job *job, const struct vzt_repo *con
 {
   Repo *repo = repo_create(job->pool, label);
   size_t klen = keyring ? strlen(keyring) : 0;
-  struct vzt_rpm_repo *rr = calloc(1, sizeof(*rr) + klen + 1);
-  if (!rr)
-    abort();
+  struct vzt_rpm_repo *rr = vzt_calloc(1, sizeof(*rr) + klen + 1);
   rr->conf = conf;
   if (keyring)
     memcpy(rr->keyring, keyring, klen);
   struct vzt_family_repo *fr = &rr->common;
-  fr->mirrors = calloc(1, sizeof(char *));
+  fr->mirrors = vzt_calloc(1, sizeof(char *));
   bool flat = !base || !*base || !strcmp(base, ".");
   for (size_t i = 0; mirrors[i]; i++)
     vzt_strv_push_take(&fr->mirrors, flat ? vzt_strdup(mirrors[i])
@@ -357,8 +354,8 @@ static int keyring_for(struct vzt_family_job *job, struct ring_of **rings, size_
                            conf->name);
   if (vzt_rpm_keyring_load(keyring, job->keyring_override ? NULL : conf->keys, out, err) < 0)
     return vzt_error_prefix(err, "[repository %s]", conf->name);
-  if (!(*rings = realloc(*rings, (*nrings + 1) * sizeof(**rings))))
-    abort();
+  if (!(*rings = vzt_realloc(*rings, (*nrings + 1) * sizeof(**rings))))
+    vzt_out_of_memory();
   (*rings)[(*nrings)++] = (struct ring_of){conf, keyring, *out};
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +84,7 @@ static int extract_all(void *arg, struct vzt_error **err)
 static int extract_payloads(const char *root, Solvable **order, size_t n, char *const *blobs,
                             struct vzt_error **err)
 {
-  struct payloads p = {.fds = calloc(n + 1, sizeof(int)), .names = calloc(n + 1, sizeof(char *)),
+  struct payloads p = {.fds = vzt_calloc(n + 1, sizeof(int)), .names = vzt_calloc(n + 1, sizeof(char *)),
                        .n = n};
   int ret = 0;
   for (size_t i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include "lib/fsutil.h"
 #include "tmpl/archive-io.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -131,7 +132,7 @@ static char *resolve_link(const char *dir, const char *target)
     joined = slash ? vzt_strdupf("%.*s/%s", (int) (slash - dir), dir, target)
                    : vzt_strdup(target);
   }
-  _cleanup_strv_ char **parts = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **parts = vzt_calloc(1, sizeof(char *));
   for (char *save = NULL, *t = strtok_r(joined, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
     if (!strcmp(t, "."))
       continue;
@@ -203,9 +204,7 @@ static char *header_evr(Header h)
 /* The strings of one array tag; rpmlib's own requirements are no package's. */
 static char **header_names(Header h, rpmTagVal tag)
 {
-  char **v = calloc(1, sizeof(char *));
-  if (!v)
-    abort();
+  char **v = vzt_calloc(1, sizeof(char *));
   rpmtd td = rpmtdNew();
   if (headerGet(h, tag, td, HEADERGET_MINMEM)) {
     const char *s;

@@ -5,6 +5,7 @@
 #include "tmpl/rpm/rpm-internal.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <expat.h>
 #include <stdlib.h>
@@ -75,8 +76,7 @@ static void on_text(void *data, const char *s, int len)
   struct ml_state *st = data;
   if (!st->in_repomd || (!st->hash_type && !st->in_url))
     return;
-  if (!(st->text = realloc(st->text, st->textlen + (size_t) len + 1)))
-    abort();
+  st->text = vzt_realloc(st->text, st->textlen + (size_t) len + 1);
   memcpy(st->text + st->textlen, s, (size_t) len);
   st->textlen += (size_t) len;
   st->text[st->textlen] = 0;
@@ -97,8 +97,7 @@ static void on_end(void *data, const char *name)
     bool ok = (vzt_startswith(t, "http://") || vzt_startswith(t, "https://") ||
                vzt_startswith(t, "file://")) && vzt_endswith(t, suffix);
     if (ok) {
-      if (!(st->urls = realloc(st->urls, (st->nurls + 1) * sizeof(*st->urls))))
-        abort();
+      st->urls = vzt_realloc(st->urls, (st->nurls + 1) * sizeof(*st->urls));
       st->urls[st->nurls] = (struct ml_url){vzt_strndup(t, strlen(t) - strlen(suffix)),
                                             st->preference, st->nurls};
       st->nurls++;
@@ -124,9 +123,9 @@ int vzt_rpm_metalink_parse(const char *xml, size_t len, const char *what,
                            struct vzt_rpm_metalink *out, struct vzt_error **err)
 {
   memset(out, 0, sizeof(*out));
-  out->mirrors = calloc(1, sizeof(char *));
-  out->sha256 = calloc(1, sizeof(char *));
-  out->sha512 = calloc(1, sizeof(char *));
+  out->mirrors = vzt_calloc(1, sizeof(char *));
+  out->sha256 = vzt_calloc(1, sizeof(char *));
+  out->sha512 = vzt_calloc(1, sizeof(char *));
   struct ml_state st = {.out = out};
   XML_Parser p = XML_ParserCreateNS(NULL, ' ');
   XML_SetUserData(p, &st);

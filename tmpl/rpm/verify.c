@@ -8,6 +8,7 @@
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -108,7 +109,7 @@ static void v4_fingerprint(const uint8_t *body, size_t len, char *hex)
 /* The fingerprints of a certificate's subkeys (public-subkey packets). */
 static char **subkey_fingerprints(const uint8_t *cert, size_t len)
 {
-  char **out = calloc(1, sizeof(char *));
+  char **out = vzt_calloc(1, sizeof(char *));
   for (size_t off = 0; off < len;) {
     int tag;
     size_t hdr, body;
@@ -196,12 +197,10 @@ int vzt_rpm_keyring_load(const char *path, char *const *pinned, struct vzt_rpm_k
   size_t len = 0;
   if (read_packets(path, &pkts, &len, err) < 0)
     return -1;
-  struct vzt_rpm_keyring *k = calloc(1, sizeof(*k));
-  if (!k)
-    abort();
+  struct vzt_rpm_keyring *k = vzt_calloc(1, sizeof(*k));
   k->ring = rpmKeyringNew();
-  k->fingerprints = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **seen = calloc(1, sizeof(char *));
+  k->fingerprints = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **seen = vzt_calloc(1, sizeof(char *));
   for (size_t off = 0; off < len;) {
     size_t certlen = 0;
     if (pgpPubKeyCertLen(pkts + off, len - off, &certlen) < 0 || !certlen)
@@ -321,7 +320,7 @@ int vzt_rpm_verify_file(const struct vzt_rpm_keyring *k, enum vzt_rpm_sigpolicy 
     return vzt_fail(err, "cannot open %s", path);
   }
   Header h = NULL;
-  struct log_capture cap = {calloc(1, sizeof(char *))};
+  struct log_capture cap = {vzt_calloc(1, sizeof(char *))};
   rpmlogCallback old = rpmlogSetCallback(capture, &cap);
   rpmRC rc = rpmReadPackageFile(ts, fd, path, &h);
   Fclose(fd);

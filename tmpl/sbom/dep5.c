@@ -5,6 +5,7 @@
 #include "tmpl/deb/control.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -107,7 +108,7 @@ char *vzt_dep5_to_spdx(const char *license, char ***ref_ids, char ***ref_names)
     _cleanup_free_ char *id = spdx_id(copy);
     return id ? steal_pointer(&id) : vzt_dep5_license_ref(copy, ref_ids, ref_names);
   }
-  _cleanup_strv_ char **out = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **out = vzt_calloc(1, sizeof(char *));
   for (char **w = words; *w; w++) {
     /* copyright-format 1.0 reads "and/or" as "or". */
     if (!strcasecmp(*w, "or") || !strcasecmp(*w, "and/or") || !strcasecmp(*w, "and")) {
@@ -124,7 +125,7 @@ char *vzt_dep5_declared(const struct vzt_dep5 *d, char ***ref_ids, char ***ref_n
 {
   if (!d->licenses || !d->licenses[0])
     return NULL;
-  _cleanup_strv_ char **parts = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **parts = vzt_calloc(1, sizeof(char *));
   for (char **l = d->licenses; *l; l++) {
     _cleanup_free_ char *e = vzt_dep5_to_spdx(*l, ref_ids, ref_names);
     _cleanup_free_ char *part = d->licenses[1] && strchr(e, ' ') ? vzt_strdupf("(%s)", e)
@@ -143,9 +144,9 @@ static char *field_text(const char *value, size_t len)
   if (!nl)
     return NULL;
   _cleanup_free_ char *rest = vzt_strndup(nl + 1, len - (size_t) (nl + 1 - value));
-  char *out = calloc(1, strlen(rest) + 2), *o = out;
+  char *out = vzt_calloc(1, strlen(rest) + 2), *o = out;
   if (!out)
-    abort();
+    vzt_out_of_memory();
   for (char *save = NULL, *line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (*line == ' ' || *line == '\t')
       line++;
@@ -192,11 +193,11 @@ static void take_license(struct vzt_dep5 *d, const struct vzt_deb_stanza *st, bo
 int vzt_dep5_parse(const char *text, size_t len, struct vzt_dep5 *d)
 {
   memset(d, 0, sizeof(*d));
-  d->licenses = calloc(1, sizeof(char *));
-  d->names = calloc(1, sizeof(char *));
-  d->texts = calloc(1, sizeof(char *));
+  d->licenses = vzt_calloc(1, sizeof(char *));
+  d->names = vzt_calloc(1, sizeof(char *));
+  d->texts = vzt_calloc(1, sizeof(char *));
   if (!d->licenses || !d->names || !d->texts)
-    abort();
+    vzt_out_of_memory();
   struct vzt_deb_stanza st = {0};
   size_t pos = 0;
   int r = vzt_deb_stanza_next(text, len, &pos, &st);

@@ -3,6 +3,7 @@
 #include "tmpl/sbom/purl.h"
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,9 @@ static bool purl_safe(unsigned char c)
 char *vzt_purl_encode(const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
-  char *out = malloc(3 * strlen(s) + 1), *o = out;
+  char *out = vzt_malloc(3 * strlen(s) + 1), *o = out;
   if (!out)
-    abort();
+    vzt_out_of_memory();
   for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
     if (purl_safe(*p)) {
       *o++ = (char) *p;

@@ -13,6 +13,7 @@
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -115,9 +116,7 @@ static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, stru
     return 0;
   s->total += (size_t) size;
   _cleanup_free_ char *dir = vzt_strndup(p, (size_t) (slash - p));
-  _cleanup_free_ char *text = malloc((size_t) size + 1);
-  if (!text)
-    abort();
+  _cleanup_free_ char *text = vzt_malloc((size_t) size + 1);
   if (archive_read_data(a, text, (size_t) size) != size)
     return vzt_refuse(err, "%s: cannot read /%s%s: %s", s->archive, DOC_DIR, p,
                       archive_error_string(a));
@@ -158,9 +157,7 @@ static const char *copyright_of(const struct doc_scan *s, const char *name)
 static char *package_id(const struct vzt_manifest_package *p)
 {
   _cleanup_free_ char *raw = vzt_strdupf("%s-%s", p->name, p->architecture);
-  char *id = malloc(strlen("SPDXRef-Package-") + 3 * strlen(raw) + 1);
-  if (!id)
-    abort();
+  char *id = vzt_malloc(strlen("SPDXRef-Package-") + 3 * strlen(raw) + 1);
   char *o = stpcpy(id, "SPDXRef-Package-");
   for (const unsigned char *c = (const unsigned char *) raw; *c; c++)
     o += isalnum(*c) || *c == '.' || *c == '-' ? sprintf(o, "%c", *c) : sprintf(o, "-%02X", *c);
@@ -294,8 +291,8 @@ static bool spdx_like(const char *tag)
 
 static char *declared_license(struct sbom_build *b, const struct sbom_pkg *p)
 {
-  _cleanup_strv_ char **ids = calloc(1, sizeof(char *));
-  _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+  _cleanup_strv_ char **ids = vzt_calloc(1, sizeof(char *));
+  _cleanup_strv_ char **names = vzt_calloc(1, sizeof(char *));
   if (!b->deb) {
     const char *tag = p->ip ? p->ip->license : NULL;
     if (!tag)
@@ -375,9 +372,7 @@ static void depends_on(const struct sbom_build *b, size_t i, json_object *rels)
   const struct sbom_pkg *p = &b->pkgs[i];
   if (!p->ip || !p->ip->depends)
     return;
-  bool *used = calloc(b->n ? b->n : 1, sizeof(bool));
-  if (!used)
-    abort();
+  bool *used = vzt_calloc(b->n ? b->n : 1, sizeof(bool));
   for (char **d = p->ip->depends; *d; d++) {
     _cleanup_free_ char *alts = vzt_strdup(*d);
     bool found = false;
@@ -498,9 +493,9 @@ int vzt_sbom_spdx(const struct vzt_manifest *m, const char *archive, char **json
     build_clear(&b);
     return -1;
   }
-  b.pkgs = calloc(m->npackages ? m->npackages : 1, sizeof(*b.pkgs));
+  b.pkgs = vzt_calloc(m->npackages ? m->npackages : 1, sizeof(*b.pkgs));
   if (!b.pkgs)
-    abort();
+    vzt_out_of_memory();
   for (size_t i = 0; i < m->npackages; i++)
     if (m->packages[i].name && m->packages[i].version && m->packages[i].architecture)
       b.pkgs[b.n++] = (struct sbom_pkg){&m->packages[i], installed_of(&db, &m->packages[i]),
