@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/alloc.h"
+#include "lib/buf.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,24 +33,23 @@ static int decompress(const char *path, char **out, size_t *outlen, struct vzt_e
     ret = vzt_fail(err, "cannot read index %s: %s", path, archive_error_string(a));
     goto out;
   }
-  size_t cap = 1 << 22, len = 0;
-  char *buf = vzt_malloc(cap + 1);
+  struct vzt_buf buf = {0};
+  vzt_buf_reserve(&buf, (size_t) 1 << 22);
   for (;;) {
-    if (len == cap)
-      buf = vzt_realloc(buf, (cap *= 2) + 1);
-    la_ssize_t n = archive_read_data(a, buf + len, cap - len);
+    size_t room = buf.cap - buf.len - 1;
+    char *at = vzt_buf_reserve(&buf, room ? room : (size_t) 1 << 20);
+    la_ssize_t n = archive_read_data(a, at, buf.cap - buf.len - 1);
     if (n < 0) {
-      free(buf);
+      vzt_buf_free(&buf);
       ret = vzt_fail(err, "cannot decompress index %s: %s", path, archive_error_string(a));
       goto out;
     }
     if (n == 0)
       break;
-    len += n;
+    buf.len += (size_t) n;
   }
-  buf[len] = 0;
-  *out = buf;
-  *outlen = len;
+  *outlen = buf.len;
+  *out = vzt_buf_steal(&buf);
 out:
   archive_read_free(a);
   return ret;

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/alloc.h"
+#include "lib/buf.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -198,8 +199,8 @@ static int write_status(int rootfd, size_t n, struct vzt_error **err)
                                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0)
     return vzt_fail_errno(err, errno, "cannot open the unpacked stanzas");
-  size_t cap = 1 << 20, len = 0;
-  _cleanup_free_ char *status = vzt_malloc(cap);
+  _cleanup_buf_ struct vzt_buf status = {0};
+  vzt_buf_reserve(&status, (size_t) 1 << 20);
   for (size_t i = 0; i < n; i++) {
     char name[24];
     snprintf(name, sizeof(name), "%06zu", i);
@@ -207,14 +208,11 @@ static int write_status(int rootfd, size_t n, struct vzt_error **err)
     size_t dlen;
     if (vzt_read_fileat(dir, name, &data, &dlen, err) < 0)
       return -1;
-    while (len + dlen + 2 > cap)
-      status = vzt_realloc(status, cap *= 2);
-    memcpy(status + len, data, dlen);
-    len += dlen;
-    status[len++] = '\n';
+    vzt_buf_append(&status, data, dlen);
+    vzt_buf_puts(&status, "\n");
   }
   _cleanup_close_ int dpkg = openat(rootfd, "var/lib/dpkg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return vzt_write_file_atomic(dpkg, "status", status, len, 0644, err);
+  return vzt_write_file_atomic(dpkg, "status", status.data, status.len, 0644, err);
 }
 
 static char *info_name(Pool *pool, Solvable *s)
@@ -230,9 +228,8 @@ static char *info_name(Pool *pool, Solvable *s)
 static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd, Solvable **order,
                         const size_t *seqs, size_t n, char **env, struct vzt_error **err)
 {
-  size_t cap = 4096, len = 0;
-  _cleanup_free_ char *script = vzt_malloc(cap);
-  len += snprintf(script, cap, "#!/bin/sh\nset -e\nmkdir -p /var/lib/dpkg/tmp.ci\n");
+  _cleanup_buf_ struct vzt_buf script = {0};
+  vzt_buf_puts(&script, "#!/bin/sh\nset -e\nmkdir -p /var/lib/dpkg/tmp.ci\n");
   Pool *pool = job->pool;
   for (size_t i = 0; i < n; i++) {
     const char *name = pool_id2str(pool, order[i]->name);
@@ -241,23 +238,15 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
     _cleanup_free_ char *rel = vzt_strdupf("var/lib/dpkg/info/%s.preinst", info);
     if (faccessat(rootfd, rel, F_OK, 0) < 0)
       continue;
-    _cleanup_free_ char *line = vzt_strdupf(
-        "cp " VZT_DEB_STANZA_DIR "/%06zu.control /var/lib/dpkg/tmp.ci/control\n"
-        "DPKG_MAINTSCRIPT_PACKAGE=%s DPKG_MAINTSCRIPT_ARCH=%s DPKG_MAINTSCRIPT_NAME=preinst "
-        "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= "
-        "/%s install\n",
-        seqs[i], name, arch, rel);
-    size_t l = strlen(line);
-    while (len + l + 1 > cap)
-      script = vzt_realloc(script, cap *= 2);
-    memcpy(script + len, line, l + 1);
-    len += l;
+    vzt_buf_printf(&script,
+                   "cp " VZT_DEB_STANZA_DIR "/%06zu.control /var/lib/dpkg/tmp.ci/control\n"
+                   "DPKG_MAINTSCRIPT_PACKAGE=%s DPKG_MAINTSCRIPT_ARCH=%s DPKG_MAINTSCRIPT_NAME=preinst "
+                   "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= "
+                   "/%s install\n",
+                   seqs[i], name, arch, rel);
   }
-  static const char end[] = "rm -rf /var/lib/dpkg/tmp.ci\n";
-  script = vzt_realloc(script, len + sizeof(end));
-  memcpy(script + len, end, sizeof(end));
-  len += sizeof(end) - 1;
-  if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script, len, 0755, err) < 0)
+  vzt_buf_puts(&script, "rm -rf /var/lib/dpkg/tmp.ci\n");
+  if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script.data, script.len, 0755, err) < 0)
     return -1;
   char *argv[] = {"/bin/sh", "/tmp/vztmpl-preinst", NULL};
   int r = vzt_target_run(job->target, argv, env, false, "running the packages' preinst scripts", err);
@@ -269,25 +258,19 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
  * the placeholder fstab, as debootstrap and mmdebstrap leave them. */
 static int write_apt_sources(struct vzt_family_job *job, int rootfd, struct vzt_error **err)
 {
-  size_t cap = 256, len = 0;
-  _cleanup_free_ char *text = vzt_malloc(cap);
-  text[0] = 0;
+  _cleanup_buf_ struct vzt_buf text = {0};
+  vzt_buf_reserve(&text, 0);
   for (int i = 1; i < job->pool->nrepos; i++) {
     Repo *repo = job->pool->repos[i];
     struct vzt_family_repo *fr = repo ? repo->appdata : NULL;
     if (!fr)
       continue;
     const char *comp = strchr(fr->label, '/');
-    _cleanup_free_ char *line = vzt_strdupf("%sdeb %s %s %s\n", len ? "\n" : "", fr->mirrors[0],
-                                            repo->name, comp ? comp + 1 : "main");
-    size_t l = strlen(line);
-    while (len + l + 1 > cap)
-      text = vzt_realloc(text, cap *= 2);
-    memcpy(text + len, line, l + 1);
-    len += l;
+    vzt_buf_printf(&text, "%sdeb %s %s %s\n", text.len ? "\n" : "", fr->mirrors[0], repo->name,
+                   comp ? comp + 1 : "main");
   }
   static const char fstab[] = "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n";
-  if (vzt_write_file_atomic(rootfd, "etc/apt/sources.list", text, len, 0644, err) < 0)
+  if (vzt_write_file_atomic(rootfd, "etc/apt/sources.list", text.data, text.len, 0644, err) < 0)
     return -1;
   struct stat st;
   if (fstatat(rootfd, "etc/fstab", &st, AT_SYMLINK_NOFOLLOW) < 0 &&

@@ -17,6 +17,7 @@
 #include "lib/digest.h"
 #include "lib/strutil.h"
 #include "lib/alloc.h"
+#include "lib/buf.h"
 
 /* LXC's config names the distribution's release; a codename where there is one, as its image server does. */
 static const char *lxc_release(const struct vzt_publish_entry *e)
@@ -182,25 +183,10 @@ fail:
                   archive_error_string(a) ? archive_error_string(a) : "libarchive failed");
 }
 
-struct membuf {
-  char *p;
-  size_t len, cap;
-};
-
 static la_ssize_t mem_write_cb(struct archive *a, void *data, const void *buf, size_t len)
 {
   (void) a;
-  struct membuf *m = data;
-  if (m->len + len > m->cap) {
-    size_t cap = m->cap ? m->cap : 4096;
-    while (cap < m->len + len)
-      cap *= 2;
-    char *np = vzt_realloc(m->p, cap);
-    m->p = np;
-    m->cap = cap;
-  }
-  memcpy(m->p + m->len, buf, len);
-  m->len += len;
+  vzt_buf_append(data, buf, len);
   return (la_ssize_t) len;
 }
 
@@ -208,7 +194,7 @@ int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, s
 {
   _cleanup_archive_write_ struct archive *a = archive_write_new();
   _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
-  struct membuf m = {0};
+  struct vzt_buf m = {0};
   if (!a || !ae)
     vzt_out_of_memory();
   archive_entry_set_pathname(ae, "data");
@@ -220,11 +206,11 @@ int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, s
       archive_write_open(a, &m, NULL, mem_write_cb, NULL) != ARCHIVE_OK ||
       archive_write_header(a, ae) != ARCHIVE_OK ||
       (len && archive_write_data(a, data, len) != (la_ssize_t) len) || archive_write_close(a) != ARCHIVE_OK) {
-    free(m.p);
+    vzt_buf_free(&m);
     return vzt_fail(err, "gzip failed: %s", archive_error_string(a) ? archive_error_string(a) : "?");
   }
-  *out = m.p;
   *outlen = m.len;
+  *out = vzt_buf_steal(&m);
   return 0;
 }
 

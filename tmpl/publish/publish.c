@@ -16,6 +16,7 @@
 #include "lib/strutil.h"
 #include "lib/json-out.h"
 #include "lib/alloc.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -549,8 +550,9 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
   size_t ng = 0;
   int ret = -1;
   _cleanup_free_ struct sums_line *lines = NULL;
-  _cleanup_free_ char *sums = NULL, *sig = NULL, *apl_sig = NULL;
-  size_t siglen = 0, apl_siglen = 0, used = 0;
+  _cleanup_free_ char *sig = NULL, *apl_sig = NULL;
+  _cleanup_buf_ struct vzt_buf sums = {0};
+  size_t siglen = 0, apl_siglen = 0;
   size_t nl = 0, capl = 8;
   lines = vzt_calloc(capl, sizeof(*lines));
   char *aplinfo = vzt_strdup(""), *lxc_index = vzt_strdup("");
@@ -628,22 +630,12 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
     nl++;
   }
   qsort(lines, nl, sizeof(*lines), sums_cmp);
-  size_t cap = nl * 160 + 1;
-  sums = vzt_malloc(cap);
-  sums[0] = 0;
-  for (size_t i = 0; i < nl; i++) {
-    int w = snprintf(sums + used, cap - used, "%s  %s\n", lines[i].sha, lines[i].path);
-    if (w < 0 || (size_t) w >= cap - used) {
-      cap = cap * 2 + strlen(lines[i].path) + 80;
-      sums = vzt_realloc(sums, cap);
-      i--;
-      continue;
-    }
-    used += (size_t) w;
-  }
+  vzt_buf_reserve(&sums, nl * 160);
+  for (size_t i = 0; i < nl; i++)
+    vzt_buf_printf(&sums, "%s  %s\n", lines[i].sha, lines[i].path);
 
   if (run->o->sign_key) {
-    if (vzt_gpg_sign_detached(run->o->gpg_homedir, run->o->sign_key, sums, used, &sig, &siglen,
+    if (vzt_gpg_sign_detached(run->o->gpg_homedir, run->o->sign_key, sums.data, sums.len, &sig, &siglen,
                               &r->fingerprint, err) < 0 ||
         vzt_gpg_sign_detached(run->o->gpg_homedir, run->o->sign_key, g[0].data, g[0].len, &apl_sig,
                               &apl_siglen, NULL, err) < 0)
@@ -678,14 +670,14 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
       goto out;
   if (sig) {
     if (vzt_write_file_atomic(run->dirfd, "aplinfo.dat.asc", apl_sig, apl_siglen, 0644, err) < 0 ||
-        vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums, used, 0644, err) < 0 ||
+        vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums.data, sums.len, 0644, err) < 0 ||
         vzt_write_file_atomic(run->dirfd, SUMS_NAME ".gpg", sig, siglen, 0644, err) < 0)
       goto out;
   } else {
     /* An old signature would not match: unsigned means no signature at all. */
     unlinkat(run->dirfd, SUMS_NAME ".gpg", 0);
     unlinkat(run->dirfd, "aplinfo.dat.asc", 0);
-    if (vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums, used, 0644, err) < 0)
+    if (vzt_write_file_atomic(run->dirfd, SUMS_NAME, sums.data, sums.len, 0644, err) < 0)
       goto out;
   }
   ret = 0;

@@ -6,6 +6,7 @@
 #include "lib/cleanup.h"
 #include "lib/strutil.h"
 #include "lib/alloc.h"
+#include "lib/buf.h"
 
 #include <expat.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ struct ml_state {
   int hash_type;      /* 1 sha256, 2 sha512, 0 other: collecting text */
   bool in_url;
   long preference;
-  char *text;
-  size_t textlen;
+  struct vzt_buf text; /* the element's text so far */
   struct ml_url *urls;
   size_t nurls;
   struct vzt_rpm_metalink *out;
@@ -58,7 +58,7 @@ static void on_start(void *data, const char *name, const char **atts)
   }
   if (!st->in_repomd)
     return;
-  st->textlen = 0;
+  st->text.len = 0;
   if (!strcmp(n, "hash")) {
     const char *t = attr(atts, "type");
     st->hash_type = !t ? 0 : !strcmp(t, "sha256") ? 1 : !strcmp(t, "sha512") ? 2 : 0;
@@ -76,10 +76,7 @@ static void on_text(void *data, const char *s, int len)
   struct ml_state *st = data;
   if (!st->in_repomd || (!st->hash_type && !st->in_url))
     return;
-  st->text = vzt_realloc(st->text, st->textlen + (size_t) len + 1);
-  memcpy(st->text + st->textlen, s, (size_t) len);
-  st->textlen += (size_t) len;
-  st->text[st->textlen] = 0;
+  vzt_buf_append(&st->text, s, (size_t) len);
 }
 
 static void on_end(void *data, const char *name)
@@ -88,7 +85,7 @@ static void on_end(void *data, const char *name)
   if (!st->in_repomd)
     return;
   const char *n = local(name);
-  char *t = st->text && st->textlen ? vzt_strstrip(st->text) : NULL;
+  char *t = st->text.len ? vzt_strstrip(st->text.data) : NULL;
   if (!strcmp(n, "hash") && st->hash_type > 0 && t && *t)
     vzt_strv_push(st->hash_type == 1 ? &st->out->sha256 : &st->out->sha512, t);
   else if (!strcmp(n, "url") && st->in_url && t && *t) {
@@ -107,7 +104,7 @@ static void on_end(void *data, const char *name)
     st->hash_type = 0;
   if (!strcmp(n, "url"))
     st->in_url = false;
-  st->textlen = 0;
+  st->text.len = 0;
   st->in_repomd--;
 }
 
@@ -137,7 +134,7 @@ int vzt_rpm_metalink_parse(const char *xml, size_t len, const char *what,
                      (unsigned long) XML_GetCurrentLineNumber(p),
                      XML_ErrorString(XML_GetErrorCode(p)));
   XML_ParserFree(p);
-  free(st.text);
+  vzt_buf_free(&st.text);
   if (st.nurls)
     qsort(st.urls, st.nurls, sizeof(*st.urls), by_preference);
   for (size_t i = 0; i < st.nurls; i++)
