@@ -88,7 +88,7 @@ static int sign_image(struct push *p, const struct vzt_regdesc *image, const str
   const char *name = vzt_regjson_str(m, "name");
   if (!name || strchr(name, '/') || !*name)
     return vzt_fail(err, "%s: the vztmpl manifest %s names no template", p->o->layout, vztmpl_digest);
-  _cleanup_free_ char *sums = vzt_regsig_sums(name, layer->digest + 7, vztmpl_digest + 7);
+  _cleanup_free_ char *sums = vzt_regsig_sums(name, layer->digest + 7, vztmpl_digest + 7, NULL);
   return vzt_regsig_push(p->reg, image, sums, p->o->sign_key, p->o->gpg_homedir, p->r, err);
 }
 
