@@ -55,6 +55,22 @@ int vzt_regsig_push(struct vzt_reg *reg, const struct vzt_regdesc *image, const 
 int vzt_regsig_fetch(struct vzt_reg *reg, const char *image_digest, char **sums, size_t *sums_len, char **sig,
                      size_t *sig_len, struct vzt_error **err);
 
+/* sbom.c: the SBOM artifact. Its largest accepted size: a template of thousands of packages is
+ * a few MiB of SPDX. */
+#define VZT_REG_SBOM_MAX ((size_t) 64 << 20)
+/* The current SBOM of the cached template name whose archive is layer_digest ("sha256:<hex>"),
+ * written again from the cached manifest and archive when the cache has none: 1 and its text in
+ * *json; 0 (said as a notice) when the cache has no build of name with that archive. */
+int vzt_regsbom_for(struct vzt_cache *cache, const char *name, const char *layer_digest, char **json,
+                    struct vzt_error **err);
+/* Pushes json as the SBOM artifact of image. */
+int vzt_regsbom_push(struct vzt_reg *reg, const struct vzt_regdesc *image, const char *json,
+                     struct vzt_push_result *r, struct vzt_error **err);
+/* The SBOM artifact of image, its blob digest checked and its size bounded: 1 with its text and
+ * digest; 0 when the image has none. */
+int vzt_regsbom_fetch(struct vzt_reg *reg, const char *image_digest, char **json, size_t *len,
+                      char digest[VZT_REG_DIGEST_MAX], struct vzt_error **err);
+
 /* pull.c: of an image index (text, NUL-terminated; what names it in messages), the
  * image for arch, any spelling vztmpl knows (and its variant when the index names one).
  * Only out's digest and size outlive the call (its strings pointed into the index). */
