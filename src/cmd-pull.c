@@ -18,13 +18,14 @@ static void usage(FILE *f)
           "gives this host's architecture unless --arch says otherwise. Every blob is\n"
           "checked against its digest as it streams, and the template's manifest must\n"
           "name the layer's sha256 and size; only then do the archive and manifest enter\n"
-          "the cache. A pull that breaks off resumes where it stopped.\n\n"
+          "the cache. An SBOM the image carries (vztmpl push attaches one) comes too, when\n"
+          "it describes that archive. A pull that breaks off resumes where it stopped.\n\n"
           "      --arch ARCH        the platform to take from an index (x86_64, aarch64, ...)\n"
           "      --keyring FILE     require a good signature (push --sign) by a key in FILE\n"
-          "                         whose list names the archive and manifest\n"
+          "                         whose list names the archive and manifest (and the SBOM)\n"
           "      --plain-http       http:// instead of https:// (a registry on this machine only)\n"
           "      --ca-file FILE     trust the CA certificates in FILE for the registry\n"
-          "      --json             the pulled template, digest and path as JSON\n"
+          "      --json             the pulled template, digest, path and SBOM as JSON\n"
           "  -h, --help             this help\n\n"
           "Prints the cached manifest's path.\n"
           "Exit status: 0 pulled, 3 refused (digest, manifest or signature), 1 failed, 2 usage.\n");
@@ -38,6 +39,7 @@ static void print_json(const struct vzt_pull_result *r)
   json_object_object_add(o, "manifest", json_object_new_string(r->manifest));
   json_object_object_add(o, "size", json_object_new_int64((int64_t) r->size));
   json_object_object_add(o, "signed_by", r->fingerprint ? json_object_new_string(r->fingerprint) : NULL);
+  json_object_object_add(o, "sbom", r->sbom ? json_object_new_string(r->sbom) : NULL);
   vzt_json_print_put(o);
 }
 
@@ -86,6 +88,7 @@ int vzt_cmd_pull(struct vzt_ctx *ctx, int argc, char **argv)
   else {
     vzt_info("Pulled %s (%.1f MiB) as %s%s%s", r.digest, r.size / 1048576.0, r.name,
              r.fingerprint ? ", signed by " : "", r.fingerprint ? r.fingerprint : "");
+    vzt_info(r.sbom ? "SBOM: %s" : "The image carries no SBOM%s", r.sbom ? r.sbom : "");
     printf("%s\n", r.manifest);
   }
   vzt_pull_result_clear(&r);

@@ -3,6 +3,7 @@
 #include "src/cmd.h"
 #include "tmpl/lifecycle/verify.h"
 #include "tmpl/registry/registry.h"
+#include "lib/alloc.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json-out.h"
@@ -16,19 +17,20 @@
 static void usage(FILE *f)
 {
   fprintf(f,
-          "Usage: vztmpl push [--json] [options] TEMPLATE|oci:DIR REF\n"
+          "Usage: vztmpl push [--json] [options] TEMPLATE... REF | oci:DIR REF\n"
           "Uploads a template to an OCI registry as an image: its archive as the one layer,\n"
           "its manifest as a blob the image names. TEMPLATE (a cached name or path, verified\n"
-          "first) is exported to an OCI layout on the way; oci:DIR pushes a layout as it is\n"
-          "(several architectures: an index under the tag). Blobs the registry has are skipped.\n"
+          "first) is exported to an OCI layout on the way, its SBOM attached as an artifact\n"
+          "referring to the image; templates of several architectures make one index under\n"
+          "the tag. oci:DIR pushes a layout as it is. Blobs the registry has are skipped.\n"
           "REF is host[:port]/repository:tag. Credentials come from $REGISTRY_AUTH_FILE,\n"
           "$XDG_RUNTIME_DIR/containers/auth.json or ~/.docker/config.json.\n\n"
           "      --plain-http       http:// instead of https:// (a registry on this machine only)\n"
           "      --ca-file FILE     trust the CA certificates in FILE for the registry\n"
           "      --mount-from REPO  mount missing blobs from REPO of the same registry\n"
-          "      --sign KEYID       attach a signed SHA256SUMS of archive and manifest (OCI 1.1\n"
-          "                         referrer; also tagged sha256-<hex>.sig where the registry\n"
-          "                         lacks the referrers API)\n"
+          "      --sign KEYID       attach a signed SHA256SUMS of archive, manifest and SBOM\n"
+          "                         (OCI 1.1 referrer; also tagged sha256-<hex>.sig where the\n"
+          "                         registry lacks the referrers API, the SBOM .sbom)\n"
           "      --gpg-homedir DIR  the GnuPG home holding KEYID (default: $GNUPGHOME)\n"
           "      --json             what was uploaded or skipped, and the digest, as JSON\n"
           "  -h, --help             this help\n\n"
@@ -36,28 +38,36 @@ static void usage(FILE *f)
           "Exit status: 0 pushed, 3 refused (the template failed verification), 1 failed, 2 usage.\n");
 }
 
-/* The template through the oci export into a fresh layout under the cache's tmp/. */
-static int export_layout(struct vzt_cache *cache, const char *template, char **tmpdir, char **layout,
+/* One template's manifest path, verified. */
+static int verified_manifest(struct vzt_cache *cache, const char *template, char **manifest, struct vzt_error **err)
+{
+  if (vzt_ctx_check_template(cache, template, err) < 0)
+    return -1;
+  *manifest = vzt_ctx_manifest_path(cache, template);
+  struct vzt_verify_opts vo = {0};
+  struct vzt_verify_report rep;
+  int ok = vzt_verify_template(*manifest, &vo, &rep, err) == 0;
+  vzt_verify_report_clear(&rep);
+  return ok ? 0 : -1;
+}
+
+/* The templates through the oci export into a fresh layout under the cache's tmp/ (several
+ * platforms: one index). */
+static int export_layout(struct vzt_cache *cache, char **templates, size_t n, char **tmpdir, char **layout,
                          struct vzt_error **err)
 {
   vzt_export_fn *write = vzt_export_format_find("oci");
   if (!write)
     return vzt_fail(err, "this vztmpl has no oci export: push an OCI image layout with oci:DIR instead of %s",
-                    template);
-  if (vzt_ctx_check_template(cache, template, err) < 0)
-    return -1;
-  _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, template);
-  struct vzt_verify_opts vo = {0};
-  struct vzt_verify_report rep;
-  int ok = vzt_verify_template(manifest, &vo, &rep, err) == 0;
-  vzt_verify_report_clear(&rep);
-  if (!ok)
-    return -1;
+                    templates[0]);
+  _cleanup_strv_ char **ms = vzt_calloc(n + 1, sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    if (verified_manifest(cache, templates[i], &ms[i], err) < 0)
+      return -1;
   if (vzt_cache_mkdtemp(cache, "push", tmpdir, err) < 0)
     return -1;
   *layout = vzt_path_join(*tmpdir, "layout");
-  const char *ms[] = {manifest};
-  struct vzt_export_request req = {.format = "oci", .manifests = ms, .n = 1, .out = *layout};
+  struct vzt_export_request req = {.format = "oci", .manifests = (const char **) ms, .n = n, .out = *layout};
   return write(&req, err);
 }
 
@@ -104,12 +114,13 @@ int vzt_cmd_push(struct vzt_ctx *ctx, int argc, char **argv)
     default: return VZT_EXIT_USAGE;
     }
   }
-  if (argc - optind != 2) {
-    fprintf(stderr, "vztmpl push: give a TEMPLATE (or oci:DIR) and a REF\n\n");
+  if (argc - optind < 2 || (argc - optind > 2 && vzt_startswith(argv[optind], "oci:"))) {
+    fprintf(stderr, "vztmpl push: give TEMPLATEs (or one oci:DIR) and a REF\n\n");
     usage(stderr);
     return VZT_EXIT_USAGE;
   }
-  const char *what = argv[optind], *refs = argv[optind + 1];
+  const char *what = argv[optind], *refs = argv[argc - 1];
+  size_t ntemplates = (size_t) (argc - 1 - optind);
   struct vzt_error *err = NULL;
   struct vzt_reg_ref ref;
   if (vzt_reg_ref_parse(refs, &ref, &err) < 0)
@@ -126,9 +137,11 @@ int vzt_cmd_push(struct vzt_ctx *ctx, int argc, char **argv)
   int status = 0;
   if (vzt_startswith(what, "oci:"))
     layout = vzt_strdup(what + 4);
-  else if (vzt_ctx_open_cache(ctx, &cache, &err) < 0 || export_layout(cache, what, &tmpdir, &layout, &err) < 0)
+  else if (vzt_ctx_open_cache(ctx, &cache, &err) < 0 ||
+           export_layout(cache, argv + optind, ntemplates, &tmpdir, &layout, &err) < 0)
     goto fail;
   po.layout = layout;
+  po.sboms = cache;
   if (vzt_reg_open(&ref, &ro, &reg, &err) < 0 || vzt_push_layout(reg, &ref, &po, &r, &err) < 0)
     goto fail;
   if (ctx->json)

@@ -4,8 +4,10 @@
 # skipped, a pull that verifies and deploys like the original, a blob
 # changed in the registry's storage refused with nothing cached, TLS with a
 # CA file and htpasswd credentials from an auth file (a wrong password said
-# clearly), signatures required by --keyring, a broken-off pull resumed, and
-# concurrent pulls.
+# clearly), signatures required by --keyring, the SBOM attached by push as an
+# artifact and installed by pull (signed, or refused unsigned beside a signed
+# template), amd64 and arm64 templates pushed as one index and pulled by
+# platform, a broken-off pull resumed, and concurrent pulls.
 . "$(dirname "$0")/testlib.sh"
 need_root
 command -v docker-registry >/dev/null || skip "docker-registry is not installed (apt-get install docker-registry)"
@@ -174,6 +176,72 @@ expect_exit 3 "$VZTMPL" -C "$T/c6" pull --plain-http --keyring "$T/signer.gpg" "
 expect_stderr "no vztmpl signature"
 [ -z "$(ls -A "$T/c6/templates" 2>/dev/null)" ] || fail "an unsigned image let the template in"
 echo "pull --keyring: a foreign signature and a missing one both exit 3, nothing cached"
+
+# --- the SBOM: an artifact referring to the image ---
+expect_exit 0 "$VZTMPL" -C "$SRC" push --plain-http "$TPL" "$REG_PLAIN/tmpl/sbom:12"
+IMG=$(sed -n 's/.*@//p' "$T/stdout")
+grep -q "sbom  *put" "$T/stderr" || { cat "$T/stderr" >&2; fail "push TEMPLATE attached no SBOM"; }
+expect_exit 0 skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/tmpl/sbom:sha256-${IMG#sha256:}.sbom"
+python3 - "$T/stdout" "$IMG" <<'PY' || fail "the .sbom tag is not an SPDX artifact referring to the image"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["artifactType"] == "application/spdx+json", m
+assert m["subject"]["digest"] == sys.argv[2], m["subject"]
+assert [l["mediaType"] for l in m["layers"]] == ["application/spdx+json"], m["layers"]
+PY
+echo "push TEMPLATE: SBOM attached, skopeo sees it under sha256-<hex>.sbom (artifactType application/spdx+json, subject the image)"
+expect_exit 0 "$VZTMPL" -C "$T/sb1" pull --plain-http --json "$REG_PLAIN/tmpl/sbom:12"
+SB="$T/sb1/templates/$TPL.spdx.json"
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sbom"])' "$T/stdout")" = "$SB" ] ||
+  fail "pull --json does not name the SBOM: $(cat "$T/stdout")"
+expect_exit 0 "$VZTMPL" -C "$T/sb1" sbom "$TPL"
+cmp -s "$T/stdout" "$SB" || fail "the pulled SBOM differs from what vztmpl sbom prints"
+python3 - "$SB" "$LAYER" <<'PY' || fail "the pulled SBOM does not describe the archive"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["spdxVersion"] == "SPDX-2.3" and d["documentNamespace"].endswith("-" + sys.argv[2]), d["documentNamespace"]
+PY
+echo "pull: $TPL.spdx.json installed ($(stat -c %s "$SB") bytes), equal to vztmpl sbom, names the archive sha256"
+expect_exit 0 "$VZTMPL" -C "$T/sb1" pull --plain-http "$REG_PLAIN/tmpl/debian:12"
+[ ! -e "$SB" ] || fail "a pull of an image without an SBOM left the old SBOM"
+echo "pull of an image without an SBOM: none installed, the old one removed"
+
+expect_exit 0 "$VZTMPL" -C "$SRC" push --plain-http --sign "$SIGNER" "$TPL" "$REG_PLAIN/tmpl/sbomsigned:12"
+expect_exit 0 "$VZTMPL" -C "$T/sb2" pull --plain-http --keyring "$T/signer.gpg" "$REG_PLAIN/tmpl/sbomsigned:12"
+[ -f "$T/sb2/templates/$TPL.spdx.json" ] || fail "pull --keyring of a signed push brought no SBOM"
+grep -q "^$(sha256sum <"$T/sb2/templates/$TPL.spdx.json" | cut -d" " -f1)  $TPL.spdx.json\$" \
+  "$T/sb2/templates/$TPL.SHA256SUMS" || fail "the signed list does not name the SBOM"
+expect_exit 0 "$VZTMPL" -C "$T/sb2" verify --keyring "$T/signer.gpg" "$TPL"
+echo "push --sign TEMPLATE, pull --keyring: the SBOM comes, listed in the signed SHA256SUMS, verifies"
+# The same image signed without the SBOM in its list, then the SBOM attached unsigned.
+expect_exit 0 "$VZTMPL" -C "$SRC" export --format oci -o "$T/exp" "$TPL"
+expect_exit 0 "$VZTMPL" push --plain-http --sign "$SIGNER" "oci:$T/exp" "$REG_PLAIN/tmpl/sbommixed:12"
+expect_exit 0 "$VZTMPL" -C "$SRC" push --plain-http "$TPL" "$REG_PLAIN/tmpl/sbommixed:12"
+expect_exit 3 "$VZTMPL" -C "$T/sb3" pull --plain-http --keyring "$T/signer.gpg" "$REG_PLAIN/tmpl/sbommixed:12"
+expect_stderr "unsigned SBOM"
+[ -z "$(ls -A "$T/sb3/templates" 2>/dev/null)" ] || fail "an unsigned SBOM beside a signed template got in"
+echo "an unsigned SBOM attached to a signed image: pull --keyring exits 3, nothing cached"
+
+# --- amd64 and arm64 templates pushed as one index ---
+ARMT=debian-12-aarch64-minbase
+if arm64_minbase; then
+  cp "$CACHE/templates/$ARMT.tar.zst" "$CACHE/templates/$ARMT.json" "$SRC/templates/"
+  expect_exit 0 "$VZTMPL" -C "$SRC" push --plain-http "$TPL" "$ARMT" "$REG_PLAIN/tmpl/multi:12"
+  [ "$(grep -c "sbom  *put" "$T/stderr")" = 2 ] || fail "push of two templates did not attach two SBOMs"
+  expect_exit 0 skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/tmpl/multi:12"
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); p=sorted(d["platform"]["architecture"] for d in m["manifests"]); assert p==["amd64","arm64"], p' \
+    "$T/stdout" || fail "the pushed index does not list amd64 and arm64: $(cat "$T/stdout")"
+  expect_exit 0 "$VZTMPL" -C "$T/mu1" pull --plain-http --arch arm64 "$REG_PLAIN/tmpl/multi:12"
+  [ "$(cat "$T/stdout")" = "$T/mu1/templates/$ARMT.json" ] || fail "pull --arch arm64 gave $(cat "$T/stdout")"
+  [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["architecture"])' "$T/mu1/templates/$ARMT.json")" = aarch64 ] ||
+    fail "pull --arch arm64 did not bring the arm64 template"
+  [ -f "$T/mu1/templates/$ARMT.spdx.json" ] || fail "the arm64 template came without its SBOM"
+  expect_exit 0 "$VZTMPL" -C "$T/mu2" pull --plain-http "$REG_PLAIN/tmpl/multi:12"
+  [ "$(cat "$T/stdout")" = "$T/mu2/templates/$TPL.json" ] || fail "pull without --arch gave $(cat "$T/stdout")"
+  echo "push $TPL $ARMT: one index (amd64, arm64); pull --arch arm64 gets the aarch64 template, pull without --arch this host's"
+else
+  echo "amd64 + arm64 as one index: not tried, no arm64 template and qemu-user-static is not installed"
+fi
 
 # --- TLS with a throw-away CA, htpasswd credentials ---
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vztmpl-test-ca -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null

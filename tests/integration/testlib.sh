@@ -315,3 +315,12 @@ minbase_root() {
   expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase
   expect_exit 0 "$VZTMPL" -C "$CACHE" deploy debian-12-x86_64-minbase "$1"
 }
+
+# arm64_minbase: the real arm64 Debian 12 minbase in $CACHE, the one
+# test-foreign-arch.sh leaves there, else built (about 30 s of qemu-user);
+# false when neither is possible (no qemu-user-static).
+arm64_minbase() {
+  "$VZTMPL" -C "$CACHE" list templates 2>/dev/null | grep -q '^debian-12-aarch64-minbase ' && return 0
+  [ -f /usr/share/binfmts/qemu-aarch64 ] || return 1
+  expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
+}

@@ -5,6 +5,7 @@
 #include "tmpl/manifest.h"
 #include "tmpl/publish/download.h"
 #include "tmpl/publish/sums.h"
+#include "tmpl/sbom/spdx.h"
 #include "lib/alloc.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
@@ -140,10 +141,11 @@ static int check_manifest(const struct vzt_manifest *m, const struct image *im, 
   return 0;
 }
 
-/* With a keyring: a good signature whose list names the archive and the manifest by these hashes. */
+/* With a keyring: a good signature whose list names the archive and the manifest by these hashes
+ * (and the SBOM, when sbom_digest names one). */
 static int check_signature(struct vzt_reg *reg, const struct image *im, const char *name, const char *keyring,
-                           char **sums, size_t *sums_len, char **sig, size_t *sig_len, char **fpr,
-                           struct vzt_error **err)
+                           const char *sbom_digest, char **sums, size_t *sums_len, char **sig, size_t *sig_len,
+                           char **fpr, struct vzt_error **err)
 {
   if (vzt_regsig_fetch(reg, im->digest, sums, sums_len, sig, sig_len, err) < 0)
     return -1;
@@ -154,12 +156,40 @@ static int check_signature(struct vzt_reg *reg, const struct image *im, const ch
   _cleanup_free_ char *an = vzt_strdupf("%s.tar.zst", name), *mn = vzt_strdupf("%s.json", name);
   const struct vzt_sums_entry *a = vzt_sums_find(&list, an), *m = vzt_sums_find(&list, mn);
   bool ok = a && m && !strcasecmp(a->sha256, im->layer.digest + 7) && !strcasecmp(m->sha256, im->vztmpl + 7);
+  _cleanup_free_ char *sn = vzt_strdupf("%s.spdx.json", name);
+  const struct vzt_sums_entry *s = vzt_sums_find(&list, sn);
+  bool sbom_ok = !sbom_digest || (s && !strcasecmp(s->sha256, sbom_digest + 7));
   vzt_sums_clear(&list);
   if (!ok)
     return vzt_refuse(err, "%s is good but does not list %s with sha256 %s and its manifest: refusing the image",
                       what, an, im->layer.digest + 7);
+  /* An SBOM beside a signed template would be taken for signed too. */
+  if (!sbom_ok)
+    return vzt_refuse(err, "%s does not list the image's SBOM %s with sha256 %s: refusing an unsigned SBOM "
+                           "beside a signed template; push again with --sign so that the list names it",
+                      what, sn, sbom_digest + 7);
   vzt_info("%s: good, by %s", what, *fpr);
   return 0;
+}
+
+/* The image's SBOM artifact, when it has one, into sdest: it must describe the archive pulled. */
+static int fetch_sbom(struct vzt_reg *reg, const struct image *im, const struct vzt_manifest *m, const char *ddir,
+                      char **sdest, char digest[VZT_REG_DIGEST_MAX], struct vzt_error **err)
+{
+  _cleanup_free_ char *text = NULL, *current = NULL;
+  size_t len;
+  int found = vzt_regsbom_fetch(reg, im->digest, &text, &len, digest, err);
+  if (found <= 0)
+    return found;
+  *sdest = vzt_strdupf("%s/%s.spdx.json", ddir, digest + 7);
+  if (vzt_write_file_atomic(AT_FDCWD, *sdest, text, len, 0644, err) < 0)
+    return -1;
+  if (vzt_sbom_read_current(*sdest, m, &current) != 1)
+    return vzt_refuse(err, "the SBOM %s of %s does not describe the archive sha256 %s (its documentNamespace "
+                           "names another): refusing it; push the template again",
+                      digest, im->digest, im->layer.digest + 7);
+  vzt_info("SBOM %s (%.1f KiB) describes the archive", digest, len / 1024.0);
+  return 1;
 }
 
 int vzt_pull(struct vzt_cache *cache, struct vzt_reg *reg, const struct vzt_reg_ref *ref,
@@ -195,27 +225,34 @@ int vzt_pull(struct vzt_cache *cache, struct vzt_reg *reg, const struct vzt_reg_
   if (vzt_write_file_atomic(AT_FDCWD, mdest, mtext, mlen, 0644, err) < 0)
     return -1;
   struct vzt_manifest m = {0};
-  _cleanup_free_ char *sums = NULL, *sig = NULL;
+  _cleanup_free_ char *sums = NULL, *sig = NULL, *sdest = NULL;
   size_t sums_len = 0, sig_len = 0;
-  int ret = -1;
+  char sdigest[VZT_REG_DIGEST_MAX];
+  int ret = -1, have_sbom = 0;
   if (vzt_manifest_load(mdest, &m, err) < 0)
     goto out;
   if (check_manifest(&m, &im, shown, err) < 0)
     goto out;
-  if (o->keyring && check_signature(reg, &im, m.name, o->keyring, &sums, &sums_len, &sig, &sig_len,
-                                    &r->fingerprint, err) < 0)
+  if ((have_sbom = fetch_sbom(reg, &im, &m, ddir, &sdest, sdigest, err)) < 0)
+    goto out;
+  if (o->keyring && check_signature(reg, &im, m.name, o->keyring, have_sbom ? sdigest : NULL, &sums, &sums_len,
+                                    &sig, &sig_len, &r->fingerprint, err) < 0)
     goto out;
   if (vzt_reg_blob_get_file(reg, im.layer.digest, im.layer.size, 0, adest, err) < 0) {
     vzt_error_prefix(err, "%s", shown);
     if ((*err)->status != VZT_EXIT_REFUSED) {
       unlink(mdest);
+      if (sdest)
+        unlink(sdest);
       vzt_manifest_clear(&m);
       return -1; /* the .part stays for the next pull to resume */
     }
     goto out;
   }
-  if (vzt_download_install(cache, m.name, adest, mdest, NULL, sums, sums_len, sig, sig_len, &r->manifest, err) < 0)
+  if (vzt_download_install(cache, m.name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest, err) < 0)
     goto out;
+  if (sdest)
+    r->sbom = vzt_sbom_path(r->manifest);
   r->name = vzt_strdup(m.name);
   strcpy(r->digest, im.digest);
   r->size = im.layer.size;
@@ -224,6 +261,8 @@ out:
   if (ret < 0) {
     unlink(mdest);
     unlink(adest);
+    if (sdest)
+      unlink(sdest);
   }
   vzt_manifest_clear(&m);
   return ret;
@@ -234,5 +273,6 @@ void vzt_pull_result_clear(struct vzt_pull_result *r)
   free(r->name);
   free(r->manifest);
   free(r->fingerprint);
+  free(r->sbom);
   memset(r, 0, sizeof(*r));
 }

@@ -76,19 +76,40 @@ static int push_blob(struct push *p, const struct vzt_regdesc *d, const char *ki
   return 0;
 }
 
-/* The signed list of one image: the template's name from its vztmpl manifest. */
-static int sign_image(struct push *p, const struct vzt_regdesc *image, const struct vzt_regdesc *layer,
-                      const char *vztmpl_digest, struct vzt_error **err)
+/* The template's name, from the vztmpl manifest of the layout. */
+static int template_name(struct push *p, const char *vztmpl_digest, char **name, struct vzt_error **err)
 {
   _cleanup_free_ char *text = NULL;
   size_t len;
   if (read_doc(p, vztmpl_digest, &text, &len, err) < 0)
     return -1;
   _cleanup_json_ json_object *m = json_tokener_parse(text);
-  const char *name = vzt_regjson_str(m, "name");
-  if (!name || strchr(name, '/') || !*name)
+  const char *n = vzt_regjson_str(m, "name");
+  if (!n || strchr(n, '/') || !*n || *n == '.')
     return vzt_fail(err, "%s: the vztmpl manifest %s names no template", p->o->layout, vztmpl_digest);
-  _cleanup_free_ char *sums = vzt_regsig_sums(name, layer->digest + 7, vztmpl_digest + 7);
+  *name = vzt_strdup(n);
+  return 0;
+}
+
+/* What refers to a template image: its SBOM (from the cache, when pushing a template) and, with
+ * --sign, the signed list of archive, manifest and that SBOM. */
+static int attach(struct push *p, const struct vzt_regdesc *image, const struct vzt_regdesc *layer,
+                  const char *vztmpl_digest, struct vzt_error **err)
+{
+  _cleanup_free_ char *name = NULL, *sbom = NULL, *sums = NULL;
+  if (template_name(p, vztmpl_digest, &name, err) < 0)
+    return -1;
+  char sd[VZT_REG_DIGEST_MAX] = "";
+  if (p->o->sboms) {
+    int have = vzt_regsbom_for(p->o->sboms, name, layer->digest, &sbom, err);
+    if (have < 0 || (have && vzt_regsbom_push(p->reg, image, sbom, p->r, err) < 0))
+      return -1;
+    if (have)
+      vzt_reg_digest_of(sbom, strlen(sbom), sd);
+  }
+  if (!p->o->sign_key)
+    return 0;
+  sums = vzt_regsig_sums(name, layer->digest + 7, vztmpl_digest + 7, *sd ? sd + 7 : NULL);
   return vzt_regsig_push(p->reg, image, sums, p->o->sign_key, p->o->gpg_homedir, p->r, err);
 }
 
@@ -129,16 +150,14 @@ static int push_image(struct push *p, const struct vzt_regdesc *d, const char *t
   if (vzt_reg_manifest_put(p->reg, tag ? tag : d->digest, VZT_REG_MEDIA_OCI_MANIFEST, text, len, NULL, err) < 0)
     return -1;
   vzt_push_note(p->r, d->digest, d->size, "manifest", "put");
-  if (p->o->sign_key) {
-    if (!vztmpl || json_object_array_length(layers) != 1)
-      return vzt_fail(err, "%s: %s is not a vztmpl template image (one layer and the vztmpl manifest): "
-                           "nothing to sign", p->o->layout, d->digest);
-    struct vzt_regdesc image = *d;
-    image.media_type = VZT_REG_MEDIA_OCI_MANIFEST;
-    if (sign_image(p, &image, &l, vztmpl, err) < 0)
-      return -1;
-  }
-  return 0;
+  if (!p->o->sign_key && !p->o->sboms)
+    return 0;
+  if (!vztmpl || json_object_array_length(layers) != 1)
+    return vzt_fail(err, "%s: %s is not a vztmpl template image (one layer and the vztmpl manifest): "
+                         "nothing to sign or attach an SBOM to", p->o->layout, d->digest);
+  struct vzt_regdesc image = *d;
+  image.media_type = VZT_REG_MEDIA_OCI_MANIFEST;
+  return attach(p, &image, &l, vztmpl, err);
 }
 
 /* An index: every platform's image by digest, then the index under the tag. */

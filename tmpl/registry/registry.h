@@ -9,19 +9,21 @@
 #define VZT_REG_MEDIA_VZTMPL "application/vnd.vztmpl.manifest.v1+json"
 #define VZT_REG_ANNOT_VZTMPL "org.vztmpl.manifest.digest"
 #define VZT_REG_ARTIFACT_SIGNATURE "application/vnd.vztmpl.signature.v1"
+#define VZT_REG_ARTIFACT_SBOM "application/spdx+json"
 
 struct vzt_push_opts {
   const char *layout;     /* an OCI image layout directory */
   const char *mount_from; /* a repository of the same registry to mount missing blobs from, or NULL */
   const char *sign_key;   /* a secret key to sign each image's SHA256SUMS with, or NULL */
   const char *gpg_homedir; /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
+  struct vzt_cache *sboms; /* attach each template's SBOM from this cache; NULL: none */
 };
 
 /* What happened to each blob and manifest, in order. */
 struct vzt_push_item {
   char digest[VZT_REG_DIGEST_MAX];
   uint64_t size;
-  const char *kind;   /* "blob", "manifest", "index", "signature" */
+  const char *kind;   /* "blob", "manifest", "index", "signature", "sbom" */
   const char *action; /* "uploaded", "skipped" (already there), "mounted", "put" */
 };
 
@@ -47,6 +49,7 @@ struct vzt_pull_result {
   char digest[VZT_REG_DIGEST_MAX]; /* of the image manifest pulled */
   uint64_t size;                   /* of the archive */
   char *fingerprint;               /* of the signer, when a keyring was given */
+  char *sbom;                      /* the installed SBOM's path; NULL: the image has none */
 };
 
 /* The image's vztmpl manifest must name the layer's sha256 and size; every blob is checked as
