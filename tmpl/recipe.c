@@ -339,8 +339,11 @@ int vzt_recipe_inherit(struct vzt_recipe *r, const char *recipes_dir, struct vzt
     }
     /* The base's lines first: this recipe's add to them and win. */
     struct vzt_recipe_entry *merged = vzt_calloc(r->nentries + b->nentries + 1, sizeof(*merged));
-    memcpy(merged, b->entries, b->nentries * sizeof(*merged));
-    memcpy(merged + b->nentries, r->entries, r->nentries * sizeof(*merged));
+    /* Either side may have no lines (and no array): memcpy takes no NULL. */
+    if (b->nentries)
+      memcpy(merged, b->entries, b->nentries * sizeof(*merged));
+    if (r->nentries)
+      memcpy(merged + b->nentries, r->entries, r->nentries * sizeof(*merged));
     free(r->entries);
     free(b->entries);
     r->entries = merged;
