@@ -23,6 +23,7 @@ check_cache() {
     [ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || fail "blob $b does not hash to its name"
   done
   for m in "$1"/templates/*.json; do
+    case $m in *.spdx.json) continue ;; esac # an SBOM, not a manifest
     "$VZTMPL" -C "$1" verify "$m" >/dev/null 2>"$T/verify.err" || { cat "$T/verify.err" >&2; fail "$m does not verify"; }
   done
 }
