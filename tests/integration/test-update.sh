@@ -86,7 +86,7 @@ grep -q '^GET /pool/main/hello-vzt_1.1_all.deb 200$' "$T/requests" || fail "upda
 grep -A1 '"name": "hello-vzt"' "$MANIFEST" | grep -q '"version": "1.1"' || fail "the manifest does not list hello-vzt 1.1"
 expect_exit 0 "$VZTMPL" -C "$C" verify "$NAME"
 ls "$C/templates" >"$T/listing"
-printf '%s\n' "$NAME.json" "$NAME.tar.zst" >"$T/want"
+printf '%s\n' "$NAME.json" "$NAME.spdx.json" "$NAME.tar.zst" >"$T/want"
 diff -u "$T/want" "$T/listing" || fail "the templates directory holds the above"
 expect_exit 0 "$VZTMPL" -C "$C" update "$NAME"
 [ "$(cat "$T/stdout")" = "$NAME: up to date" ] || fail "after the update: $(cat "$T/stdout")"
