@@ -137,6 +137,41 @@ int vzt_read_file(const char *path, char **data, size_t *len, struct vzt_error *
   return vzt_read_fileat(AT_FDCWD, path, data, len, err);
 }
 
+int vzt_copy_file_at(const char *src, int dirfd, const char *name, mode_t mode, struct vzt_error **err)
+{
+  _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return vzt_fail_errno(err, errno, "cannot open %s", src);
+  _cleanup_close_ int out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (out < 0)
+    return vzt_fail_errno(err, errno, "cannot create %s", name);
+  /* The kernel copies between file systems where it can; else plain reads. */
+  for (;;) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t) 1 << 30, 0);
+    if (n == 0)
+      return 0;
+    if (n > 0)
+      continue;
+    if (errno == EINTR)
+      continue;
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+      return vzt_fail_errno(err, errno, "cannot copy %s", src);
+    break;
+  }
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return vzt_fail_errno(err, errno, "cannot read %s", src);
+    if (n == 0)
+      return 0;
+    if (vzt_write_all(out, buf, (size_t) n) < 0)
+      return vzt_fail_errno(err, errno, "cannot write %s", name);
+  }
+}
+
 int vzt_write_all(int fd, const void *data, size_t len)
 {
   const char *p = data;

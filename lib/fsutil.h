@@ -35,6 +35,9 @@ int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struc
 int vzt_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                           struct vzt_error **err);
 int vzt_write_all(int fd, const void *data, size_t len);
+/* Copies the file src to a new file name below dirfd (O_EXCL, never through
+ * a link), for where a hard link cannot reach (another file system). */
+int vzt_copy_file_at(const char *src, int dirfd, const char *name, mode_t mode, struct vzt_error **err);
 /* Remove a tree without following symlinks and without crossing mount points. */
 int vzt_rm_rf(const char *path, struct vzt_error **err);
 int vzt_rm_rf_at(int dirfd, const char *name, struct vzt_error **err);

@@ -132,8 +132,13 @@ static int drop_packages(int rootfd, char *const *blobs, size_t n, char ***paths
     return vzt_fail_errno(err, errno, "cannot open /%s in the root", RPM_DROP_DIR);
   for (size_t i = 0; i < n; i++) {
     _cleanup_free_ char *name = vzt_strdupf("%zu.rpm", i);
-    if (linkat(AT_FDCWD, blobs[i], dirfd, name, 0) < 0)
-      return vzt_fail_errno(err, errno, "cannot link %s into the root", blobs[i]);
+    /* A build root in memory (tmpfs) is another file system than the cache. */
+    if (linkat(AT_FDCWD, blobs[i], dirfd, name, 0) < 0) {
+      if (errno != EXDEV)
+        return vzt_fail_errno(err, errno, "cannot link %s into the root", blobs[i]);
+      if (vzt_copy_file_at(blobs[i], dirfd, name, 0644, err) < 0)
+        return -1;
+    }
     vzt_strv_push_take(paths, vzt_strdupf("/" RPM_DROP_DIR "/%s", name));
   }
   return 0;
