@@ -86,4 +86,49 @@ echo "publish with meta -> a root-only directory: exit $got: $(tail -n1 "$T/stde
 victims | cmp -s - "$T/victims.before" || { victims; fail "a file behind the meta link changed"; }
 [ "$got" = 3 ] || fail "publish with a meta link exited $got, wanted 3"
 [ "$(ls -A "$T/private/dir")" = index-system ] || fail "publish created $(ls -A "$T/private/dir") through the meta link"
+# A swap race: in a site whose build directories' parents the other user
+# owns, each staged directory publish makes (".<build>.tmp.<pid>") is
+# renamed away the moment it appears and a link to the root-only directory
+# put in its place. publish writes every file through the descriptor of the
+# directory it made, so nothing lands behind the link, and it refuses
+# (exit 3) to rename a swapped name into place.
+SITE2="$T/site2"
+mkdir -m 0755 "$SITE2"
+chown nobody:nogroup "$SITE2"
+lxcparent=$(cd "$SITE" && find images -mindepth 4 -maxdepth 4 -type d | head -n1)
+[ -n "$lxcparent" ] || fail "the first publish made no images/ tree"
+as_nobody mkdir -p "$SITE2/templates/$A" "$SITE2/$lxcparent"
+as_nobody /usr/bin/python3 - "$SITE2" "$T/private/dir" "$T/swapper.stop" >"$T/swapper.out" <<'PY' &
+import os, re, sys, time
+site, target, stop = sys.argv[1:4]
+staged = re.compile(r"^\..*\.tmp\.[0-9]+$")
+swaps, end = 0, time.time() + 900
+while not os.path.exists(stop) and time.time() < end:
+    for d, dirs, _ in os.walk(site):
+        for name in dirs:
+            p = os.path.join(d, name)
+            if staged.match(name) and not os.path.islink(p):
+                try:
+                    os.rename(p, p + ".moved")
+                    os.symlink(target, p)
+                    swaps += 1
+                except OSError:
+                    pass
+print(swaps)
+PY
+swapper=$!
+set +e
+"$VZTMPL" -C "$CACHE" publish "$SITE2" --compression fast "$A" >"$T/stdout" 2>"$T/stderr"
+got=$?
+set -e
+touch "$T/swapper.stop"
+wait "$swapper"
+swaps=$(cat "$T/swapper.out")
+echo "publish while nobody swapped staged directories for links ($swaps swaps): exit $got: $(tail -n1 "$T/stderr")"
+[ "$swaps" -gt 0 ] || fail "no staged directory was ever swapped: the race was not run"
+[ "$got" = 3 ] || fail "publish exited $got after its staged directories were swapped, wanted 3"
+grep -q "was replaced while it was being" "$T/stderr" || fail "the refusal does not say the directory was replaced"
+victims | cmp -s - "$T/victims.before" || { victims; fail "a root-only file changed in the swap race"; }
+[ "$(ls -A "$T/private/dir")" = index-system ] ||
+  fail "publish wrote $(ls -A "$T/private/dir" | tr '\n' ' ')through a swapped-in link"
 echo "publish symlinks: no planted link was followed, the root-only files are as they were"

@@ -8,5 +8,6 @@ vzt_export_fn vzt_export_plain;
 /* lxd, incus: metadata.yaml, templates/ (hostname and hosts set per
  * container at creation) and rootfs/, zstd-compressed; one template. */
 vzt_export_fn vzt_export_lxd;
-/* The same image of the template whose manifest is at manifest, into dest. */
-int vzt_export_lxd_file(const char *manifest, const char *dest, struct vzt_error **err);
+/* The same image of the template whose manifest is at manifest, into dest
+ * (relative to dirfd, or AT_FDCWD). */
+int vzt_export_lxd_file(const char *manifest, int dirfd, const char *dest, struct vzt_error **err);

@@ -181,13 +181,13 @@ static int write_image(const struct vzt_export_template *t, int fd, const char *
   return 0;
 }
 
-int vzt_export_lxd_file(const char *manifest, const char *dest, struct vzt_error **err)
+int vzt_export_lxd_file(const char *manifest, int dirfd, const char *dest, struct vzt_error **err)
 {
   struct vzt_export_template t;
   if (vzt_export_template_load(manifest, &t, err) < 0)
     return -1;
   _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
-  int ret = vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err);
+  int ret = vzt_atomic_open(dirfd, dest, 0644, &f, err);
   if (ret == 0)
     ret = write_image(&t, f.fd, dest, err);
   if (ret == 0)
@@ -200,7 +200,7 @@ int vzt_export_lxd(const struct vzt_export_request *req, struct vzt_error **err)
 {
   if (req->n != 1)
     return vzt_fail(err, "an %s image holds one template: export them one at a time", req->format);
-  if (vzt_export_lxd_file(req->manifests[0], req->out, err) < 0)
+  if (vzt_export_lxd_file(req->manifests[0], AT_FDCWD, req->out, err) < 0)
     return -1;
   vzt_info("Wrote %s: %s image", req->out, req->format);
   return 0;

@@ -141,7 +141,7 @@ static int add_file(struct archive *a, struct archive_entry *ae, const char *nam
   return archive_write_finish_entry(a) == ARCHIVE_OK ? 0 : -1;
 }
 
-int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err)
+int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, int dirfd, const char *dest, struct vzt_error **err)
 {
   _cleanup_archive_write_ struct archive *a = archive_write_new();
   _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
@@ -163,7 +163,7 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, st
   /* The cached copy lxc-download keeps is re-fetched after this. */
   _cleanup_free_ char *expiry = vzt_strdupf("%lld\n", (long long) e->epoch + 30 * 86400);
   _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
-  if (vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err) < 0)
+  if (vzt_atomic_open(dirfd, dest, 0644, &f, err) < 0)
     return -1;
   if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_xz(a) != ARCHIVE_OK ||
       archive_write_set_filter_option(a, "xz", "threads", "2") < ARCHIVE_WARN ||
@@ -263,8 +263,8 @@ static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *
   return 0;
 }
 
-int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char *sha256, uint64_t *size,
-                           struct vzt_error **err)
+int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, char *sha256,
+                           uint64_t *size, struct vzt_error **err)
 {
   _cleanup_archive_write_ struct archive *w = archive_write_new();
   if (!w)
@@ -274,7 +274,7 @@ int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char 
    * is the same for any thread count from two on. */
   snprintf(nthreads, sizeof(nthreads), "%d", threads < 2 ? 2 : threads);
   _cleanup_atomic_ struct vzt_atomic_file f = {.fd = -1, .dirfd = -1};
-  if (vzt_atomic_open(AT_FDCWD, dest, 0644, &f, err) < 0)
+  if (vzt_atomic_open(dirfd, dest, 0644, &f, err) < 0)
     return -1;
   if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
       archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
@@ -290,7 +290,7 @@ int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char 
     return vzt_fail(err, "cannot finish %s: %s", dest, archive_error_string(w));
   if (vzt_atomic_commit(&f, err) < 0)
     return -1;
-  _cleanup_close_ int fd = open(dest, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int fd = openat(dirfd, dest, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot read %s", dest);
   return vzt_digest_fd(fd, VZT_DIGEST_SHA256, sha256, size, err);

@@ -8,6 +8,7 @@
 #include "fetch/gpg.h"
 #include "tmpl/publish/index.h"
 #include "tmpl/publish/simplestreams.h"
+#include "tmpl/publish/staged-file.h"
 #include "tmpl/export/formats.h"
 #include "lib/cleanup.h"
 #include "lib/digest.h"
@@ -32,7 +33,6 @@
 #define INDEX_NAME "index.json"
 #define SUMS_NAME "SHA256SUMS"
 #define LOCK_NAME ".vztmpl-publish.lock"
-#define COPY_CHUNK (1024 * 1024)
 
 /* json-c before 0.17 has no json_object_array_insert_idx. */
 static void array_insert(json_object *arr, size_t at, json_object *v)
@@ -47,6 +47,7 @@ static void array_insert(json_object *arr, size_t at, json_object *v)
 /* A directory written under a hidden temporary name, renamed when everything is ready. */
 struct staged {
   char *tmp, *final; /* relative to the publish directory */
+  int fd;            /* tmp, opened once: every file in it is written through this */
 };
 
 struct publish_run {
@@ -93,62 +94,6 @@ char *vzt_publish_build_id(time_t epoch, const char *sha256)
   gmtime_r(&epoch, &tm);
   strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
   return vzt_strdupf("%s-%.12s", date, sha256);
-}
-
-/* Copies src to dst (created), with the digests publish records; with dst
- * NULL only the digests. */
-static int copy_and_hash(const char *src, const char *dst, char *sha256, char *md5, char *sha512,
-                         uint64_t *size, struct vzt_error **err)
-{
-  _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (in < 0)
-    return vzt_fail_errno(err, errno, "cannot open %s", src);
-  _cleanup_close_ int out = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-  if (dst && out < 0)
-    return vzt_fail_errno(err, errno, "cannot create %s", dst);
-  _cleanup_free_ char *buf = vzt_malloc(COPY_CHUNK);
-  struct vzt_digest *d256 = vzt_digest_new(VZT_DIGEST_SHA256);
-  struct vzt_digest *d5 = md5 ? vzt_digest_new(VZT_DIGEST_MD5) : NULL;
-  struct vzt_digest *d512 = sha512 ? vzt_digest_new(VZT_DIGEST_SHA512) : NULL;
-  int ret = 0;
-  *size = 0;
-  for (;;) {
-    ssize_t n = read(in, buf, COPY_CHUNK);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      ret = vzt_fail_errno(err, errno, "cannot read %s", src);
-      break;
-    }
-    if (n == 0)
-      break;
-    if (dst && vzt_write_all(out, buf, (size_t) n) < 0) {
-      ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
-      break;
-    }
-    vzt_digest_update(d256, buf, (size_t) n);
-    if (d5)
-      vzt_digest_update(d5, buf, (size_t) n);
-    if (d512)
-      vzt_digest_update(d512, buf, (size_t) n);
-    *size += (uint64_t) n;
-  }
-  if (ret == 0 && dst && fsync(out) < 0)
-    ret = vzt_fail_errno(err, errno, "cannot write %s", dst);
-  if (ret < 0) {
-    vzt_digest_free(d256);
-    if (d5)
-      vzt_digest_free(d5);
-    if (d512)
-      vzt_digest_free(d512);
-    return ret;
-  }
-  vzt_digest_finish(d256, sha256);
-  if (d5)
-    vzt_digest_finish(d5, md5);
-  if (d512)
-    vzt_digest_finish(d512, sha512);
-  return 0;
 }
 
 static int load_index(struct publish_run *run, struct vzt_error **err)
@@ -253,12 +198,26 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
     vzt_fail_errno(err, errno, "cannot create %s/%s", run->o->dir, tmp);
     return NULL;
   }
+  /* Opened once and checked to be the one just made: a directory swapped in
+   * by someone who can write the publish directory is refused. */
+  _cleanup_close_ int fd = openat(run->dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if ((fd < 0 && errno != ELOOP && errno != ENOTDIR) || (fd >= 0 && fstat(fd, &st) < 0)) {
+    vzt_fail_errno(err, errno, "cannot open %s/%s", run->o->dir, tmp);
+    return NULL;
+  }
+  if (fd < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+    vzt_refuse(err, "%s/%s was replaced while it was being made: is someone else writing %s?", run->o->dir, tmp,
+               run->o->dir);
+    return NULL;
+  }
   run->staged = vzt_realloc(run->staged, (run->nstaged + 1) * sizeof(*run->staged));
   if (!run->staged)
     vzt_out_of_memory();
   struct staged *s = &run->staged[run->nstaged++];
   s->tmp = steal_pointer(&tmp);
   s->final = vzt_strdup(final);
+  s->fd = steal_fd(&fd);
   return s;
 }
 
@@ -266,13 +225,13 @@ static struct staged *stage_dir(struct publish_run *run, const char *final, stru
  * manifest, or, for a template built before SBOMs (or rebuilt by a vztmpl
  * that wrote none), one made from the staged archive. */
 static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, const char *archive,
-                      const char *dst, char *sha256, struct vzt_error **err)
+                      int dirfd, const char *dst, char *sha256, struct vzt_error **err)
 {
   _cleanup_free_ char *src = vzt_sbom_path(manifest_path);
   _cleanup_free_ char *json = NULL;
   if (!vzt_sbom_read_current(src, m, &json) && vzt_sbom_spdx(m, archive, &json, err) < 0)
     return -1;
-  if (vzt_write_file_atomic(AT_FDCWD, dst, json, strlen(json), 0644, err) < 0)
+  if (vzt_write_file_atomic(dirfd, dst, json, strlen(json), 0644, err) < 0)
     return -1;
   struct vzt_digest *d = vzt_digest_new(VZT_DIGEST_SHA256);
   vzt_digest_update(d, json, strlen(json));
@@ -281,10 +240,10 @@ static int stage_sbom(const char *manifest_path, const struct vzt_manifest *m, c
 }
 
 /* The template's tar at the high setting into dst (created), with the time and sizes it took. */
-static int recompress(const char *src, const char *dst, const struct vzt_manifest *m, char *src_sha,
+static int recompress(const char *src, int dirfd, const char *dst, const struct vzt_manifest *m, char *src_sha,
                       struct vzt_error **err)
 {
-  _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  _cleanup_close_ int out = vzt_staged_create(dirfd, dst);
   if (out < 0)
     return vzt_fail_errno(err, errno, "cannot create %s", dst);
   struct vzt_pack_result pr;
@@ -301,8 +260,8 @@ static int recompress(const char *src, const char *dst, const struct vzt_manifes
 
 /* The manifest as it is but for the archive's sha256 and size, which name the
  * recompressed bytes: download and verify check the archive against it. */
-static int write_manifest(const char *src, const char *dst, const char *template_sha256, const char *sha256,
-                          uint64_t size, char *msha, struct vzt_error **err)
+static int write_manifest(const char *src, int dirfd, const char *dst, const char *template_sha256,
+                          const char *sha256, uint64_t size, char *msha, struct vzt_error **err)
 {
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
@@ -326,7 +285,7 @@ static int write_manifest(const char *src, const char *dst, const char *template
   /* As vzt_manifest_to_json writes it, so only the two values differ. */
   _cleanup_free_ char *text = vzt_strdup(vzt_json_text(o));
   json_object_put(o);
-  _cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  _cleanup_close_ int fd = vzt_staged_create(dirfd, dst);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot create %s", dst);
   if (vzt_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
@@ -347,42 +306,42 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   _cleanup_free_ char *mdir = vzt_strdup(manifest_path);
   _cleanup_free_ char *src = vzt_path_join(dirname(mdir), m->archive_file);
   _cleanup_free_ char *manifest_name = vzt_strdupf("%s.json", m->name);
-  _cleanup_free_ char *dst = vzt_strdupf("%s/%s/%s", dir, s->tmp, m->archive_file);
-  _cleanup_free_ char *mdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, manifest_name);
+  const char *dst = m->archive_file;
+  /* Readers that take a path reach the staged copy through our descriptor. */
+  _cleanup_free_ char *dst_path = vzt_strdupf("/proc/self/fd/%d/%s", s->fd, dst);
   char sha256[VZT_DIGEST_HEX_MAX], md5[VZT_DIGEST_HEX_MAX], sha512[VZT_DIGEST_HEX_MAX];
   char msha[VZT_DIGEST_HEX_MAX];
   uint64_t size, msize;
   bool high = run->o->compression == VZT_PUBLISH_HIGH;
   if (high) {
     char src_sha[VZT_DIGEST_HEX_MAX];
-    if (recompress(src, dst, m, src_sha, err) < 0 ||
-        copy_and_hash(dst, NULL, sha256, md5, sha512, &size, err) < 0)
+    if (recompress(src, s->fd, dst, m, src_sha, err) < 0 ||
+        vzt_staged_copy(s->fd, dst, -1, NULL, sha256, md5, sha512, &size, err) < 0)
       return -1;
     /* What was recompressed must be the bytes just verified. */
     if (strcmp(src_sha, m->archive_sha256))
       return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
                         src, src_sha, m->archive_sha256);
-    if (write_manifest(manifest_path, mdst, m->archive_sha256, sha256, size, msha, err) < 0)
+    if (write_manifest(manifest_path, s->fd, manifest_name, m->archive_sha256, sha256, size, msha, err) < 0)
       return -1;
   } else {
-    if (copy_and_hash(src, dst, sha256, md5, sha512, &size, err) < 0)
+    if (vzt_staged_copy(AT_FDCWD, src, s->fd, dst, sha256, md5, sha512, &size, err) < 0)
       return -1;
     /* The copy is what gets served: it must be the bytes just verified. */
     if (strcmp(sha256, m->archive_sha256))
       return vzt_refuse(err, "%s changed while it was being published (sha256 %s, the manifest says %s)",
                         src, sha256, m->archive_sha256);
-    if (copy_and_hash(manifest_path, mdst, msha, NULL, NULL, &msize, err) < 0)
+    if (vzt_staged_copy(AT_FDCWD, manifest_path, s->fd, manifest_name, msha, NULL, NULL, &msize, err) < 0)
       return -1;
   }
   _cleanup_free_ char *sbom_name = vzt_sbom_path(manifest_name);
-  _cleanup_free_ char *sdst = vzt_strdupf("%s/%s/%s", dir, s->tmp, sbom_name);
   char ssha[VZT_DIGEST_HEX_MAX];
   /* The SBOM describes the archive served: under high compression, bytes
    * other than the cache's, so its checksum and namespace are made anew. */
   struct vzt_manifest served = *m;
   served.archive_sha256 = sha256;
   served.archive_size = size;
-  if (stage_sbom(manifest_path, &served, dst, sdst, ssha, err) < 0)
+  if (stage_sbom(manifest_path, &served, dst_path, s->fd, sbom_name, ssha, err) < 0)
     return -1;
 
   json_object *b = json_object_new_object();
@@ -419,10 +378,9 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   /* pveam names the downloaded file after Location's last part: a second
    * name of the same bytes that carries the version (a hard link). */
   _cleanup_free_ char *pve_name = vzt_publish_pve_name(&e);
-  _cleanup_free_ char *pve_dst = vzt_strdupf("%s/%s/%s", dir, s->tmp, pve_name);
   /* A file system without hard links gets a link by name, beside the archive. */
-  if (link(dst, pve_dst) < 0 && symlink(m->archive_file, pve_dst) < 0)
-    return vzt_fail_errno(err, errno, "cannot link %s to %s", dst, pve_dst);
+  if (linkat(s->fd, dst, s->fd, pve_name, 0) < 0 && symlinkat(dst, s->fd, pve_name) < 0)
+    return vzt_fail_errno(err, errno, "cannot link %s/%s/%s to %s", dir, s->tmp, dst, pve_name);
   _cleanup_free_ char *pve_archive = vzt_strdupf("%s/%s", final, pve_name);
   jset(b, "pve_archive", pve_archive);
   e.pve_archive = vzt_index_str(b, "pve_archive");
@@ -430,19 +388,18 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   struct staged *ls = stage_dir(run, lxc_final, err);
   if (!ls)
     return -1;
-  _cleanup_free_ char *rootfs = vzt_strdupf("%s/%s/rootfs.tar.xz", dir, ls->tmp);
-  _cleanup_free_ char *meta = vzt_strdupf("%s/%s/meta.tar.xz", dir, ls->tmp);
+  const char *rootfs = "rootfs.tar.xz", *meta = "meta.tar.xz";
   char rootfs_sha[VZT_DIGEST_HEX_MAX];
   uint64_t rootfs_size = 0;
   double t0 = vzt_now();
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  if (vzt_publish_lxc_rootfs(dst, rootfs, run->o->threads > 0 ? run->o->threads : (int) (cpus > 0 ? cpus : 1),
+  if (vzt_publish_lxc_rootfs(dst_path, ls->fd, rootfs, run->o->threads > 0 ? run->o->threads : (int) (cpus > 0 ? cpus : 1),
                              rootfs_sha, &rootfs_size, err) < 0)
     return -1;
   vzt_info("Wrote %s/rootfs.tar.xz: %.1f MiB in %.1f s", lxc_final, rootfs_size / 1048576.0, vzt_now() - t0);
-  if (vzt_publish_lxc_meta(&e, meta, err) < 0)
+  if (vzt_publish_lxc_meta(&e, ls->fd, meta, err) < 0)
     return -1;
-  _cleanup_close_ int mfd = open(meta, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int mfd = openat(ls->fd, meta, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   char meta_sha[VZT_DIGEST_HEX_MAX];
   if (mfd < 0)
     return vzt_fail_errno(err, errno, "cannot read %s", meta);
@@ -456,11 +413,11 @@ static int stage_build(struct publish_run *run, const char *manifest_path, const
   json_object_object_add(b, "lxc", lxc);
 
   /* LXD's and Incus's unified image beside it, for the simplestreams tree. */
-  _cleanup_free_ char *lxd_image = vzt_strdupf("%s/%s/lxd.tar.zst", dir, ls->tmp);
+  const char *lxd_image = "lxd.tar.zst";
   t0 = vzt_now();
-  if (vzt_export_lxd_file(manifest_path, lxd_image, err) < 0)
+  if (vzt_export_lxd_file(manifest_path, ls->fd, lxd_image, err) < 0)
     return -1;
-  _cleanup_close_ int ifd = open(lxd_image, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int ifd = openat(ls->fd, lxd_image, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   char image_sha[VZT_DIGEST_HEX_MAX];
   struct stat ist;
   if (ifd < 0 || fstat(ifd, &ist) < 0)
@@ -642,6 +599,18 @@ static int write_indices(struct publish_run *run, struct vzt_publish_result *r, 
       goto out;
   }
 
+  /* Each staged name must still be the directory written through its
+   * descriptor: one swapped for a link or another directory is refused
+   * before anything is renamed. */
+  for (size_t i = 0; i < run->nstaged; i++) {
+    struct stat named, opened;
+    if (fstatat(run->dirfd, run->staged[i].tmp, &named, AT_SYMLINK_NOFOLLOW) < 0 ||
+        fstat(run->staged[i].fd, &opened) < 0 || named.st_dev != opened.st_dev || named.st_ino != opened.st_ino) {
+      vzt_refuse(err, "%s/%s was replaced while it was being written: is someone else writing %s?", run->o->dir,
+                 run->staged[i].tmp, run->o->dir);
+      goto out;
+    }
+  }
   /* From here on the directory changes. Build directories first, then the
    * indices that name them, the list of hashes, and its signature last. */
   for (size_t i = 0; i < run->nstaged; i++) {
@@ -702,6 +671,7 @@ static void run_clear(struct publish_run *run)
     }
     free(run->staged[i].tmp);
     free(run->staged[i].final);
+    close(run->staged[i].fd);
   }
   free(run->staged);
   vzt_strv_free(run->retired);

@@ -103,14 +103,15 @@ char *vzt_publish_aplinfo_stanza(const struct vzt_publish_entry *e);
 char *vzt_publish_lxc_line(const struct vzt_publish_entry *e);
 /* images/<dist>/<release>/<arch>/<variant>/<build> */
 char *vzt_publish_lxc_dir(const struct vzt_publish_entry *e);
-/* meta.tar.xz for lxc-download: config, config-user, templates,
+/* Both below write dest relative to dirfd (or AT_FDCWD).
+ * meta.tar.xz for lxc-download: config, config-user, templates,
  * excludes-user, create-message, expiry; reproducible (mtimes = epoch). */
-int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, const char *dest, struct vzt_error **err);
+int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, int dirfd, const char *dest, struct vzt_error **err);
 /* rootfs.tar.xz for lxc-download: the template's entries in their order,
  * but /etc/hostname and /etc/hosts naming LXC_NAME, which lxc-create
  * replaces with the container's name (meta's "templates" lists them).
  * Reproducible: xz preset 6 from liblzma's multi-threaded encoder. */
-int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char *sha256, uint64_t *size,
-                           struct vzt_error **err);
+int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, char *sha256,
+                           uint64_t *size, struct vzt_error **err);
 /* A buffer gzip-compressed reproducibly (no name, no mtime). */
 int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err);
