@@ -441,7 +441,7 @@ int vzt_customize_apply(const struct vzt_recipe *r, const struct vzt_target *t, 
 static int run_host_hook(const char *path, const char *root, const char *name, time_t epoch,
                          struct vzt_error **err)
 {
-  pid_t pid = fork();
+  _cleanup_kill_ pid_t pid = fork();
   if (pid < 0)
     return vzt_fail_errno(err, errno, "cannot start %s", name);
   if (pid == 0) {
@@ -453,9 +453,8 @@ static int run_host_hook(const char *path, const char *root, const char *name, t
     _exit(127);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return vzt_fail_errno(err, errno, "waiting for %s", name);
+  if (vzt_reap(&pid, &status) < 0)
+    return vzt_fail_errno(err, errno, "waiting for %s", name);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return 0;
   return vzt_fail(err, "%s failed with exit status %d", name,
