@@ -246,36 +246,36 @@ START_TEST(http_cut_then_resume)
 }
 END_TEST
 
+/* /src, answered as how says, downloaded over a .part that holds the n
+ * bytes at data: the body ends in o->dest after one request, from byte n. */
+static void fetch_over_part(struct one *o, const char *how, const char *digest, const void *data, size_t n)
+{
+  route("/src", how);
+  one_init(o, "out", digest, srv_url("/src"), NULL);
+  _cleanup_free_ char *part = part_of(o->dest);
+  write_file(part, data, n);
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(fetch_one(o, 0, 5, &err), 0);
+  assert_body(o->dest);
+  _cleanup_free_ char *from = vzt_strdupf("/src %zu", n);
+  ck_assert_int_eq(requests(from), 1);
+  ck_assert_int_eq(requests("/src"), 1);
+}
+
 START_TEST(http_resume_existing_part)
 {
-  route("/src", "ok");
   struct one o;
-  one_init(&o, "out", body_sha, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
-  write_file(part, body, 1234);
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
-  ck_assert_int_eq(requests("/src 1234"), 1);
-  ck_assert_int_eq(requests("/src"), 1);
+  fetch_over_part(&o, "ok", body_sha, body, 1234);
   one_free(&o);
 }
 END_TEST
 
 START_TEST(http_range_ignored)
 {
-  route("/src", "full");
-  struct one o;
-  one_init(&o, "out", body_sha, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
   char stale[777];
   memset(stale, 'y', sizeof(stale));
-  write_file(part, stale, sizeof(stale));
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
-  ck_assert_int_eq(requests("/src 777"), 1);
-  ck_assert_int_eq(requests("/src"), 1);
+  struct one o;
+  fetch_over_part(&o, "full", body_sha, stale, sizeof(stale));
   one_free(&o);
 }
 END_TEST
@@ -284,18 +284,9 @@ START_TEST(http_part_already_whole)
 {
   /* No size or digest known: the server's 416 with the full length says the
    * .part is complete. */
-  route("/src", "ok");
   struct one o;
-  one_init(&o, "out", NULL, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
-  write_file(part, body, BODY_LEN);
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
+  fetch_over_part(&o, "ok", NULL, body, BODY_LEN);
   ck_assert_str_eq(o.item.computed, body_sha);
-  _cleanup_free_ char *r = vzt_strdupf("/src %d", BODY_LEN);
-  ck_assert_int_eq(requests(r), 1);
-  ck_assert_int_eq(requests("/src"), 1);
   one_free(&o);
 }
 END_TEST
