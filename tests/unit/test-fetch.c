@@ -393,6 +393,24 @@ START_TEST(http_to_memory)
 }
 END_TEST
 
+START_TEST(http_to_memory_after_cut)
+{
+  /* Cut halfway, then whole: the buffer holds the body once, not the piece
+   * of the first try before it. */
+  route("/cut", "cut ok");
+  struct vzt_error *err = NULL;
+  _cleanup_strv_ char **urls = calloc(1, sizeof(char *));
+  vzt_strv_push_take(&urls, srv_url("/cut"));
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(vzt_fetch_to_memory(urls, &data, &len, &err), 0);
+  ck_assert_uint_eq(len, BODY_LEN);
+  ck_assert(memcmp(data, body, BODY_LEN) == 0);
+  ck_assert_int_eq(data[len], 0);
+  ck_assert_int_eq(requests("/cut"), 2);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
   Suite *s = suite_create("fetch");
@@ -420,6 +438,7 @@ static Suite *fetch_suite(void)
   tcase_add_test(th, http_digest_mismatch);
   tcase_add_test(th, http_redirect);
   tcase_add_test(th, http_to_memory);
+  tcase_add_test(th, http_to_memory_after_cut);
   suite_add_tcase(s, th);
   return s;
 }
