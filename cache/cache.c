@@ -279,14 +279,9 @@ bool vzt_cache_is_manifest(const char *file_name)
 
 void vzt_cache_clean_stale(const struct vzt_cache *c)
 {
-  int fd = openat(c->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
+  _cleanup_closedir_ DIR *d = vzt_opendirat(c->dirfd, "tmp");
+  if (!d)
     return;
-  _cleanup_closedir_ DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return;
-  }
   struct dirent *de;
   while ((de = readdir(d))) {
     if (de->d_name[0] == '.')

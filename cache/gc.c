@@ -138,14 +138,9 @@ static void tree_size(int dfd, const char *name, dev_t dev, struct vzt_cache_are
   }
   if (!S_ISDIR(st.st_mode) || st.st_dev != dev)
     return;
-  int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
+  _cleanup_closedir_ DIR *d = vzt_opendirat(dfd, name);
+  if (!d)
     return;
-  _cleanup_closedir_ DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return;
-  }
   struct dirent *de;
   while ((de = readdir(d)))
     if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -175,14 +170,7 @@ static int take(struct scan *s, int dfd, const char *name, const struct stat *st
 
 static DIR *open_dir(const struct scan *s, int parent, const char *rel)
 {
-  int fd = openat(parent >= 0 ? parent : vzt_cache_dirfd(s->c), rel,
-                  O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return NULL;
-  DIR *d = fdopendir(fd);
-  if (!d)
-    close(fd);
-  return d;
+  return vzt_opendirat(parent >= 0 ? parent : vzt_cache_dirfd(s->c), rel);
 }
 
 #define EACH_ENTRY(d, de, st)                                                                     \

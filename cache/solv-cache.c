@@ -52,32 +52,19 @@ static int open_regular(int dfd, const char *name)
   return steal_fd(&fd);
 }
 
+/* The .meta's text, or NULL when it is missing, too large or not text. */
 static char *read_meta(int dfd, const char *name)
 {
   _cleanup_close_ int fd = open_regular(dfd, name);
   if (fd < 0)
     return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = vzt_malloc(cap + 1);
-  for (;;) {
-    if (len == cap) {
-      if (cap >= META_MAX || !(buf = vzt_realloc(buf, (cap *= 2) + 1))) {
-        free(buf);
-        return NULL;
-      }
-    }
-    ssize_t n = read(fd, buf + len, cap - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      free(buf);
-      return NULL;
-    }
-    if (n == 0)
-      break;
-    len += (size_t) n;
+  char *buf = NULL;
+  size_t len = 0;
+  struct vzt_error *e = NULL;
+  if (vzt_read_fd_max(fd, name, META_MAX, &buf, &len, &e) < 0) {
+    vzt_error_free(&e);
+    return NULL;
   }
-  buf[len] = 0;
   if (memchr(buf, 0, len)) {
     free(buf);
     return NULL;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fetch/fetch.h"
+#include "lib/buf.h"
 
 #define DEFAULT_PARALLEL 8
 #define DEFAULT_RETRIES 3
@@ -44,8 +45,7 @@ struct vzt_xfer {
   /* The sink: "<dest>.part", or a buffer for vzt_fetch_to_memory. */
   char *part;
   int fd;
-  char *buf;
-  size_t bufcap;
+  struct vzt_buf buf; /* its len follows have, which a restart resets */
   struct vzt_digest *dg;
   uint64_t have; /* bytes in the sink, every one of them hashed */
 

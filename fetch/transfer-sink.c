@@ -7,7 +7,6 @@
 #include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
-#include "lib/alloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -198,15 +197,8 @@ size_t vzt_xfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
       x->overflow = true;
       return 0;
     }
-    if (x->have + n + 1 > x->bufcap) {
-      size_t cap = x->bufcap ? x->bufcap : 1 << 14;
-      while (cap < x->have + n + 1)
-        cap *= 2;
-      char *b = vzt_realloc(x->buf, cap);
-      x->buf = b;
-      x->bufcap = cap;
-    }
-    memcpy(x->buf + x->have, ptr, n);
+    x->buf.len = x->have; /* a restart from byte 0 set have back to 0 */
+    vzt_buf_append(&x->buf, ptr, n);
   } else {
     if (x->have + n > vzt_xfer_size_limit(x)) {
       x->overflow = true;

@@ -342,7 +342,7 @@ static void run_finish(struct vzt_xfer_run *run)
      * it would only litter the cache. */
     vzt_xfer_sink_close(x, x->fd >= 0 && x->have == 0);
     free(x->part);
-    free(x->buf);
+    vzt_buf_free(&x->buf);
     vzt_strv_free(x->causes);
   }
   for (size_t i = 0; i < run->n_idle; i++)
@@ -451,12 +451,10 @@ int vzt_fetch_to_memory(char *const *urls, char **data, size_t *len, struct vzt_
   run_init(&run, &x, &item, 1, NULL, true, err);
   int r = run_all(&run);
   if (r == 0) {
-    if (!x.buf && !(x.buf = vzt_malloc(1)))
-      vzt_out_of_memory();
-    x.buf[x.have] = 0;
-    *data = steal_pointer(&x.buf);
+    x.buf.len = x.have;
     if (len)
       *len = x.have;
+    *data = vzt_buf_steal(&x.buf);
   }
   run_finish(&run);
   return r;

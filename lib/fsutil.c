@@ -194,6 +194,20 @@ int vzt_write_file_atomic(int dirfd, const char *name, const void *data, size_t 
   return vzt_atomic_write_file(dirfd, name, data, len, mode, err);
 }
 
+DIR *vzt_opendirat(int dirfd, const char *name)
+{
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    close(fd);
+    errno = e;
+  }
+  return d;
+}
+
 static int rm_children(int fd, dev_t dev, struct vzt_error **err)
 {
   DIR *d = fdopendir(fd);

@@ -1,5 +1,6 @@
 /* File-system helpers: directories, whole-file reads, atomic writes, removal. */
 #pragma once
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "error.h"
@@ -35,6 +36,9 @@ int vzt_read_fileat(int dirfd, const char *path, char **data, size_t *len, struc
 int vzt_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                           struct vzt_error **err);
 int vzt_write_all(int fd, const void *data, size_t len);
+/* The directory name below dirfd, never through a link, open to be listed;
+ * NULL with errno set when it cannot be. */
+DIR *vzt_opendirat(int dirfd, const char *name);
 /* Copies the file src to a new file name below dirfd (O_EXCL, never through
  * a link), for where a hard link cannot reach (another file system). */
 int vzt_copy_file_at(const char *src, int dirfd, const char *name, mode_t mode, struct vzt_error **err);

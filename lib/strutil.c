@@ -155,6 +155,15 @@ char *vzt_path_join(const char *a, const char *b)
   return vzt_strdupf("%.*s/%s", (int) la, a, b);
 }
 
+const char *vzt_path_skip_root(const char *p)
+{
+  while (p[0] == '.' && p[1] == '/')
+    p += 2;
+  while (*p == '/')
+    p++;
+  return p;
+}
+
 void vzt_hex(const unsigned char *in, size_t len, char *out)
 {
   static const char digits[] = "0123456789abcdef";

@@ -22,4 +22,7 @@ char *vzt_strstrip(char *s);                   /* trims in place, returns s */
 bool vzt_startswith(const char *s, const char *prefix);
 bool vzt_endswith(const char *s, const char *suffix);
 char *vzt_path_join(const char *a, const char *b);
+/* An archive path past its leading "./" and "/": "./a/b", "/a/b" and "a/b"
+ * all give "a/b", so the spellings compare. */
+const char *vzt_path_skip_root(const char *p);
 void vzt_hex(const unsigned char *in, size_t len, char *out); /* out: 2*len+1 */

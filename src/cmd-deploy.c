@@ -80,13 +80,9 @@ int vzt_cmd_deploy(struct vzt_ctx *ctx, int argc, char **argv)
   /* Owners other than root need a user namespace for an ordinary user. */
   if (vzt_ctx_become_root(ctx, true, &err) < 0)
     return vzt_ctx_report(&err);
-  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+  _cleanup_free_ char *manifest = NULL;
+  if (vzt_ctx_open_template(ctx, argv[optind], &cache, &manifest, &err) < 0)
     return vzt_ctx_report(&err);
-  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
-    vzt_cache_close(cache);
-    return vzt_ctx_report(&err);
-  }
-  _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   o.manifest = manifest;
   o.root = argv[optind + 1];
   struct vzt_deploy_result r;

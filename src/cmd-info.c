@@ -31,13 +31,9 @@ int vzt_cmd_info(struct vzt_ctx *ctx, int argc, char **argv)
   argv += optind - 1;
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
-  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+  _cleanup_free_ char *path = NULL;
+  if (vzt_ctx_open_template(ctx, argv[1], &cache, &path, &err) < 0)
     return vzt_ctx_report(&err);
-  if (vzt_ctx_check_template(cache, argv[1], &err) < 0) {
-    vzt_cache_close(cache);
-    return vzt_ctx_report(&err);
-  }
-  _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, argv[1]);
   int status = 0;
   if (ctx->json) {
     _cleanup_free_ char *data = NULL;

@@ -1,6 +1,7 @@
 /* vztmpl pull REF: a template image from an OCI registry into the cache, verified before anything lands there. */
 #include "config.h"
 #include "src/cmd.h"
+#include "src/registry-options.h"
 #include "tmpl/registry/registry.h"
 #include "lib/json-out.h"
 #include "lib/log.h"
@@ -23,8 +24,7 @@ static void usage(FILE *f)
           "      --arch ARCH        the platform to take from an index (x86_64, aarch64, ...)\n"
           "      --keyring FILE     require a good signature (push --sign) by a key in FILE\n"
           "                         whose list names the archive and manifest (and the SBOM)\n"
-          "      --plain-http       http:// instead of https:// (a registry on this machine only)\n"
-          "      --ca-file FILE     trust the CA certificates in FILE for the registry\n"
+          VZT_REGOPT_HELP
           "      --json             the pulled template, digest, path and SBOM as JSON\n"
           "  -h, --help             this help\n\n"
           "Prints the cached manifest's path.\n"
@@ -45,22 +45,18 @@ static void print_json(const struct vzt_pull_result *r)
 
 int vzt_cmd_pull(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_PLAIN = 256, OPT_CA, OPT_ARCH, OPT_KEYRING };
+  enum { OPT_ARCH = VZT_REGOPT_OWN, OPT_KEYRING };
   static const struct option opts[] = {
-      {"plain-http", no_argument, NULL, OPT_PLAIN},
-      {"ca-file", required_argument, NULL, OPT_CA},
+      VZT_REGOPT_OPTIONS,
       {"arch", required_argument, NULL, OPT_ARCH},
       {"keyring", required_argument, NULL, OPT_KEYRING},
-      {"help", no_argument, NULL, 'h'},
       {0},
   };
   struct vzt_reg_opts ro = {0};
   struct vzt_pull_opts po = {0};
   int c;
-  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
+  while ((c = vzt_regopt_getopt(ctx, argc, argv, opts, &ro)) != -1) {
     switch (c) {
-    case OPT_PLAIN: ro.plain_http = true; break;
-    case OPT_CA: ro.ca_file = optarg; break;
     case OPT_ARCH: po.arch = optarg; break;
     case OPT_KEYRING: po.keyring = optarg; break;
     case 'h': usage(stdout); return 0;

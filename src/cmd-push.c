@@ -1,6 +1,7 @@
 /* vztmpl push TEMPLATE|oci:DIR REF: a verified template (through the oci export) or an OCI layout into a registry. */
 #include "config.h"
 #include "src/cmd.h"
+#include "src/registry-options.h"
 #include "tmpl/lifecycle/verify.h"
 #include "tmpl/registry/registry.h"
 #include "lib/alloc.h"
@@ -25,8 +26,7 @@ static void usage(FILE *f)
           "the tag. oci:DIR pushes a layout as it is. Blobs the registry has are skipped.\n"
           "REF is host[:port]/repository:tag. Credentials come from $REGISTRY_AUTH_FILE,\n"
           "$XDG_RUNTIME_DIR/containers/auth.json or ~/.docker/config.json.\n\n"
-          "      --plain-http       http:// instead of https:// (a registry on this machine only)\n"
-          "      --ca-file FILE     trust the CA certificates in FILE for the registry\n"
+          VZT_REGOPT_HELP
           "      --mount-from REPO  mount missing blobs from REPO of the same registry\n"
           "      --sign KEYID       attach a signed SHA256SUMS of archive, manifest and SBOM\n"
           "                         (OCI 1.1 referrer; also tagged sha256-<hex>.sig where the\n"
@@ -90,23 +90,19 @@ static void print_json(const struct vzt_push_result *r)
 
 int vzt_cmd_push(struct vzt_ctx *ctx, int argc, char **argv)
 {
-  enum { OPT_PLAIN = 256, OPT_CA, OPT_MOUNT, OPT_SIGN, OPT_HOMEDIR };
+  enum { OPT_MOUNT = VZT_REGOPT_OWN, OPT_SIGN, OPT_HOMEDIR };
   static const struct option opts[] = {
-      {"plain-http", no_argument, NULL, OPT_PLAIN},
-      {"ca-file", required_argument, NULL, OPT_CA},
+      VZT_REGOPT_OPTIONS,
       {"mount-from", required_argument, NULL, OPT_MOUNT},
       {"sign", required_argument, NULL, OPT_SIGN},
       {"gpg-homedir", required_argument, NULL, OPT_HOMEDIR},
-      {"help", no_argument, NULL, 'h'},
       {0},
   };
   struct vzt_reg_opts ro = {.push = true};
   struct vzt_push_opts po = {0};
   int c;
-  while ((c = vzt_ctx_getopt(ctx, argc, argv, "h", opts)) != -1) {
+  while ((c = vzt_regopt_getopt(ctx, argc, argv, opts, &ro)) != -1) {
     switch (c) {
-    case OPT_PLAIN: ro.plain_http = true; break;
-    case OPT_CA: ro.ca_file = optarg; break;
     case OPT_MOUNT: po.mount_from = optarg; break;
     case OPT_SIGN: po.sign_key = optarg; break;
     case OPT_HOMEDIR: po.gpg_homedir = optarg; break;

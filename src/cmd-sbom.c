@@ -88,11 +88,11 @@ int vzt_cmd_sbom(struct vzt_ctx *ctx, int argc, char **argv)
   const char *template = argv[optind];
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
-  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+  _cleanup_free_ char *path = NULL;
+  if (vzt_ctx_open_template(ctx, template, &cache, &path, &err) < 0)
     return vzt_ctx_report(&err);
-  _cleanup_free_ char *path = vzt_ctx_manifest_path(cache, template);
   int status = 0;
-  if (vzt_ctx_check_template(cache, template, &err) < 0 || print_sbom(path, cyclonedx, &err) < 0)
+  if (print_sbom(path, cyclonedx, &err) < 0)
     status = vzt_ctx_report(&err);
   vzt_cache_close(cache);
   return status;

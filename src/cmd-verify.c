@@ -80,13 +80,9 @@ int vzt_cmd_verify(struct vzt_ctx *ctx, int argc, char **argv)
   }
   struct vzt_error *err = NULL;
   struct vzt_cache *cache = NULL;
-  if (vzt_ctx_open_cache(ctx, &cache, &err) < 0)
+  _cleanup_free_ char *manifest = NULL;
+  if (vzt_ctx_open_template(ctx, argv[optind], &cache, &manifest, &err) < 0)
     return vzt_ctx_report(&err);
-  if (vzt_ctx_check_template(cache, argv[optind], &err) < 0) {
-    vzt_cache_close(cache);
-    return vzt_ctx_report(&err);
-  }
-  _cleanup_free_ char *manifest = vzt_ctx_manifest_path(cache, argv[optind]);
   struct vzt_verify_report rep;
   int ok = vzt_verify_template(manifest, &vo, &rep, &err) == 0;
   if (json)

@@ -337,6 +337,21 @@ int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct
                   vzt_cache_dir(cache));
 }
 
+int vzt_ctx_open_template(const struct vzt_ctx *ctx, const char *template, struct vzt_cache **cache, char **manifest,
+                          struct vzt_error **err)
+{
+  *manifest = NULL;
+  if (vzt_ctx_open_cache(ctx, cache, err) < 0)
+    return -1;
+  if (vzt_ctx_check_template(*cache, template, err) < 0) {
+    vzt_cache_close(*cache);
+    *cache = NULL;
+    return -1;
+  }
+  *manifest = vzt_ctx_manifest_path(*cache, template);
+  return 0;
+}
+
 int vzt_ctx_help_only(struct vzt_ctx *ctx, int argc, char **argv, void (*usage)(FILE *f))
 {
   static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};

@@ -33,6 +33,10 @@ char *vzt_ctx_manifest_path(struct vzt_cache *cache, const char *template);
  * with what it does hold that starts with or is close to it, returns -1
  * (exit status 1, like any missing file). 0 otherwise. */
 int vzt_ctx_check_template(struct vzt_cache *cache, const char *template, struct vzt_error **err);
+/* What a verb on one template starts with: the cache opened and the
+ * template's manifest path, checked as above; on failure nothing stays open. */
+int vzt_ctx_open_template(const struct vzt_ctx *ctx, const char *template, struct vzt_cache **cache, char **manifest,
+                          struct vzt_error **err);
 
 /* For verbs whose only option of their own is --help: the global options
  * are taken wherever they stand. Returns -1 to go on with the operands from

@@ -441,7 +441,7 @@ int vzt_customize_apply(const struct vzt_recipe *r, const struct vzt_target *t, 
 static int run_host_hook(const char *path, const char *root, const char *name, time_t epoch,
                          struct vzt_error **err)
 {
-  pid_t pid = fork();
+  _cleanup_kill_ pid_t pid = fork();
   if (pid < 0)
     return vzt_fail_errno(err, errno, "cannot start %s", name);
   if (pid == 0) {
@@ -453,9 +453,8 @@ static int run_host_hook(const char *path, const char *root, const char *name, t
     _exit(127);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return vzt_fail_errno(err, errno, "waiting for %s", name);
+  if (vzt_reap(&pid, &status) < 0)
+    return vzt_fail_errno(err, errno, "waiting for %s", name);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return 0;
   return vzt_fail(err, "%s failed with exit status %d", name,
@@ -478,6 +477,19 @@ static int copy_hook_in(void *arg, struct vzt_error **err)
   return 0;
 }
 
+/* The hook e names (relative to the recipe's directory), read whole and
+ * recorded with its hash, so that a build and its inputs say the same. */
+static int read_hook(const struct vzt_recipe *r, const struct vzt_recipe_entry *e, char **path, char **data,
+                     size_t *len, char ***rec, struct vzt_error **err)
+{
+  *path = e->value[0] == '/' ? vzt_strdup(e->value) : vzt_path_join(r->dir, e->value);
+  if (vzt_read_file(*path, data, len, err) < 0)
+    return vzt_error_prefix(err, "hook %s", e->value);
+  _cleanup_free_ char *sum = sha256_hex(*data, *len);
+  record(rec, vzt_strdupf("hook %s %s %s", e->key, e->value, sum));
+  return 0;
+}
+
 int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, const char *point,
                         char ***rec, struct vzt_error **err)
 {
@@ -492,13 +504,10 @@ int vzt_customize_hooks(const struct vzt_recipe *r, const struct vzt_target *t, 
       const struct vzt_recipe_entry *e = &r->entries[i];
       if (!in_section(e, "hooks") || strcmp(e->key, host ? host_point : point))
         continue;
-      _cleanup_free_ char *path = e->value[0] == '/' ? vzt_strdup(e->value) : vzt_path_join(r->dir, e->value);
-      _cleanup_free_ char *data = NULL;
+      _cleanup_free_ char *path = NULL, *data = NULL;
       size_t len = 0;
-      if (vzt_read_file(path, &data, &len, err) < 0)
-        return vzt_error_prefix(err, "hook %s", e->value);
-      _cleanup_free_ char *sum = sha256_hex(data, len);
-      record(rec, vzt_strdupf("hook %s %s %s", e->key, e->value, sum));
+      if (read_hook(r, e, &path, &data, &len, rec, err) < 0)
+        return -1;
       _cleanup_free_ char *what = vzt_strdupf("hook %s (%s)", e->value, e->key);
       if (host) {
         if (run_host_hook(path, root, what, t->epoch, err) < 0)
@@ -535,13 +544,10 @@ int vzt_customize_inputs(const struct vzt_recipe *r, char ***rec, struct vzt_err
     const struct vzt_recipe_entry *e = &r->entries[i];
     if (!in_section(e, "hooks") || !is_hook_key(e->key))
       continue;
-    _cleanup_free_ char *path = e->value[0] == '/' ? vzt_strdup(e->value) : vzt_path_join(r->dir, e->value);
-    _cleanup_free_ char *data = NULL;
+    _cleanup_free_ char *path = NULL, *data = NULL;
     size_t len = 0;
-    if (vzt_read_file(path, &data, &len, err) < 0)
-      return vzt_error_prefix(err, "hook %s", e->value);
-    _cleanup_free_ char *sum = sha256_hex(data, len);
-    record(rec, vzt_strdupf("hook %s %s %s", e->key, e->value, sum));
+    if (read_hook(r, e, &path, &data, &len, rec, err) < 0)
+      return -1;
   }
   return 0;
 }

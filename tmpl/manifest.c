@@ -82,10 +82,7 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
     json_object_array_add(verified, v);
   }
   json_object_object_add(o, "verified_indices", verified);
-  json_object *mirrors = json_object_new_array();
-  for (size_t i = 0; m->mirrors && m->mirrors[i]; i++)
-    json_object_array_add(mirrors, json_object_new_string(m->mirrors[i]));
-  json_object_object_add(o, "mirrors", mirrors);
+  json_object_object_add(o, "mirrors", strv_array(m->mirrors));
   json_object *pkgs = json_object_new_array();
   for (size_t i = 0; i < m->npackages; i++) {
     const struct vzt_manifest_package *p = &m->packages[i];
@@ -100,14 +97,8 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
     json_object_array_add(pkgs, po);
   }
   json_object_object_add(o, "packages", pkgs);
-  json_object *custom = json_object_new_array();
-  for (size_t i = 0; m->customizations && m->customizations[i]; i++)
-    json_object_array_add(custom, json_object_new_string(m->customizations[i]));
-  json_object_object_add(o, "customizations", custom);
-  json_object *fb = json_object_new_array();
-  for (size_t i = 0; m->first_boot && m->first_boot[i]; i++)
-    json_object_array_add(fb, json_object_new_string(m->first_boot[i]));
-  json_object_object_add(o, "first_boot", fb);
+  json_object_object_add(o, "customizations", strv_array(m->customizations));
+  json_object_object_add(o, "first_boot", strv_array(m->first_boot));
   if (m->has_limits)
     json_object_object_add(o, "limits", limits_json(m));
   if (m->archive_file) {

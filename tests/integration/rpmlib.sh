@@ -67,6 +67,48 @@ rpmmd_repo() {
   } >"$dir/repodata/repomd.xml"
 }
 
+# rpmmd_signed_repo DIR RPM...: an rpm-md repository of the package files
+# RPM... made by createrepo_c in DIR, its repomd.xml signed by the test key
+# good (make_key good) as repomd.xml.asc; FPR is set to that key's fingerprint.
+rpmmd_signed_repo() {
+  dir=$1; shift
+  mkdir -p "$dir"
+  cp "$@" "$dir/"
+  createrepo_c --quiet "$dir" || fail "createrepo_c"
+  gpg --batch --yes --quiet --local-user "good@test.invalid" --armor --detach-sign \
+    -o "$dir/repodata/repomd.xml.asc" "$dir/repodata/repomd.xml"
+  # shellcheck disable=SC2034 # for the test that sourced this
+  FPR=$(gpg --batch --with-colons --fingerprint "good@test.invalid" | awk -F: '$1 == "fpr" { print $10; exit }')
+}
+
+# rpm_recipe FILE DISTRIBUTION RELEASE ARCH INSTALL REPOSITORY LINE...: a
+# recipe whose one variant, base, installs INSTALL and nothing else from one
+# repository named REPOSITORY, its settings the LINEs ("family = urpmi",
+# "mirror = URL"...; an empty LINE is left out).
+rpm_recipe() {
+  _rr_file=$1 _rr_dist=$2 _rr_release=$3 _rr_arch=$4 _rr_install=$5 _rr_repo=$6
+  shift 6
+  {
+    printf '[template]\ndistribution = %s\nrelease = %s\narchitectures = %s\nvariants = base\n' \
+      "$_rr_dist" "$_rr_release" "$_rr_arch"
+    echo "[repository $_rr_repo]"
+    for _rr_line in "$@"; do [ -z "$_rr_line" ] || printf '%s\n' "$_rr_line"; done
+    printf '[packages]\nbase = none\n[variant base]\ninstall = %s\n' "$_rr_install"
+  } >"$_rr_file"
+}
+
+# rpm_kind_source FAMILY KIND: the repository lines (one per output line)
+# for the package KIND served from $URL as srv/md-KIND (an rpm-md
+# repository, its metadata signature checked where published) or
+# srv/media-KIND (urpmi media).
+rpm_kind_source() {
+  if [ "$1" = rpm-md ]; then
+    printf 'mirror = %s\nsuites = .\nmetadata-signature = if-published\n' "$URL/md-$2"
+  else
+    printf 'mirror = %s\nsuites = media-%s\n' "$URL" "$2"
+  fi
+}
+
 # urpmi_media DIR COMPRESSOR SPEC...: DIR/media_info/{synthesis.hdlist.cz,MD5SUM}
 # (SPEC as for rpmmd_repo)
 # with the synthesis compressed by COMPRESSOR (gzip, zstd or xz) under the

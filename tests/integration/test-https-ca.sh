@@ -8,42 +8,17 @@
 command -v openssl >/dev/null || skip "needs openssl"
 [ -f /usr/lib/lighttpd/mod_openssl.so ] || skip "needs lighttpd's mod_openssl (Debian package lighttpd-mod-openssl)"
 
-# A throw-away CA, and a certificate for 127.0.0.1 it signed.
-mkdir "$T/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/ca.key" \
-  -out "$T/tls/ca.pem" -days 2 -subj "/CN=vztmpl test CA" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/key.pem" \
-  -out "$T/tls/server.csr" -subj /CN=127.0.0.1 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T/tls/ext"
-openssl x509 -req -in "$T/tls/server.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -CAcreateserial \
-  -out "$T/tls/cert.pem" -days 2 -extfile "$T/tls/ext" 2>/dev/null
-# Another CA, which did not sign the server's certificate.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/other.key" \
-  -out "$T/tls/other.pem" -days 2 -subj "/CN=vztmpl other CA" 2>/dev/null
+# A throw-away CA with a certificate for 127.0.0.1 it signed, and another
+# CA, which did not sign it.
+make_ca "$T/tls" ca other
 
 make_key good
 make_deb "$T/repo/pool/main" hello-vzt 1.0
 make_repo "$T/repo" testing good 7
 export VZTMPL_APT_DIR="$T/no-apt" # no host sources may leak in
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/tls.conf" <<CONF
-server.modules += ("mod_openssl", "mod_accesslog")
-server.document-root = "$T/repo"
-server.bind = "127.0.0.1"
-server.port = $port
-server.errorlog = "$T/tls-error.log"
-accesslog.filename = "$T/access.log"
-accesslog.format = "%m %U %s"
-ssl.engine = "enable"
-ssl.pemfile = "$T/tls/cert.pem"
-ssl.privkey = "$T/tls/key.pem"
-mimetype.assign = ("" => "application/octet-stream")
-server.stat-cache-engine = "disable"
-CONF
-lighttpd -D -f "$T/tls.conf" &
-HTTPD_PID=$!
-URL="https://127.0.0.1:$port"
+serve_tls "$T/repo" "$T/tls"
+port=$TLS_PORT URL=$TLS_URL
 wait_until "lighttpd with TLS on port $port" curl -s --cacert "$T/tls/ca.pem" -o /dev/null "$URL/dists/testing/InRelease"
 write_recipe "$T/test.conf" "$URL" "$T/good.gpg" hello-vzt
 

@@ -70,32 +70,12 @@ tls_stop() {
   fi
 }
 trap 'tls_stop; cleanup' EXIT
-mkdir "$T/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/ca.key" \
-  -out "$T/tls/ca.pem" -days 2 -subj "/CN=vztmpl test CA $CA_NAME" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/key.pem" \
-  -out "$T/tls/req.pem" -subj /CN=127.0.0.1 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T/tls/ext"
-openssl x509 -req -in "$T/tls/req.pem" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -CAcreateserial \
-  -days 2 -extfile "$T/tls/ext" -out "$T/tls/cert.pem" 2>/dev/null
-cp "$T/tls/ca.pem" "/usr/local/share/ca-certificates/$CA_NAME.crt"
+make_ca "$T/tls" "$CA_NAME"
+cp "$T/tls/$CA_NAME.pem" "/usr/local/share/ca-certificates/$CA_NAME.crt"
 update-ca-certificates >/dev/null 2>&1 || fail "update-ca-certificates failed"
-tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/tls.conf" <<CONF
-server.modules += ("mod_openssl", "mod_accesslog")
-server.document-root = "$T/site"
-server.bind = "127.0.0.1"
-server.port = $tport
-server.errorlog = "$T/tls-error.log"
-accesslog.filename = "$T/tls-access.log"
-ssl.engine = "enable"
-ssl.pemfile = "$T/tls/cert.pem"
-ssl.privkey = "$T/tls/key.pem"
-mimetype.assign = (".json" => "application/json", "" => "application/octet-stream")
-CONF
 mkdir -p "$T/site"
-lighttpd -D -f "$T/tls.conf" &
-TLS_PID=$!
+serve_tls "$T/site" "$T/tls"
+tport=$TLS_PORT
 wait_until "lighttpd with TLS on port $tport" curl -s -o /dev/null "https://127.0.0.1:$tport/"
 echo "simplestreams: https://127.0.0.1:$tport serves the publish directory, its CA in the system store"
 

@@ -305,28 +305,12 @@ if ! command -v lxc-create >/dev/null || [ ! -f /usr/lib/lighttpd/mod_openssl.so
   exit 1
 fi
 # lxc-download (LXC 5) fetches https://SERVER/ only: a second lighttpd with
-# TLS and a throw-away certificate for 127.0.0.1, which wget trusts through
+# TLS and a certificate for 127.0.0.1 from a throw-away CA, which wget trusts through
 # WGETRC; lxc-create hands its environment to the template.
-mkdir -p "$T/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/key.pem" \
-  -out "$T/tls/cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/tls.conf" <<CONF
-server.modules += ("mod_openssl", "mod_accesslog")
-server.document-root = "$SITE"
-server.bind = "127.0.0.1"
-server.port = $tport
-server.errorlog = "$T/tls-error.log"
-accesslog.filename = "$T/tls-access.log"
-ssl.engine = "enable"
-ssl.pemfile = "$T/tls/cert.pem"
-ssl.privkey = "$T/tls/key.pem"
-mimetype.assign = ("" => "application/octet-stream")
-CONF
-lighttpd -D -f "$T/tls.conf" &
-TLS_PID=$!
-trap 'kill $TLS_PID 2>/dev/null || true; cleanup' EXIT
-echo "ca_certificate = $T/tls/cert.pem" >"$T/wgetrc"
+make_ca "$T/tls" ca
+serve_tls "$SITE" "$T/tls"
+tport=$TLS_PORT
+echo "ca_certificate = $T/tls/ca.pem" >"$T/wgetrc"
 wait_until "lighttpd with TLS on port $tport" env WGETRC="$T/wgetrc" wget -q -O /dev/null "https://127.0.0.1:$tport/index.json"
 mkdir -p "$T/lxc" "$T/lxc-cache"
 expect_exit 0 env WGETRC="$T/wgetrc" LXC_CACHE_PATH="$T/lxc-cache" lxc-create -P "$T/lxc" -n vzt -t download -- \

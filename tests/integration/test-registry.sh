@@ -244,15 +244,11 @@ else
 fi
 
 # --- TLS with a throw-away CA, htpasswd credentials ---
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vztmpl-test-ca -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$T/srv.key" -out "$T/srv.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
-openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 2 \
-  -extfile "$T/san.ext" -out "$T/srv.pem" 2>/dev/null
+make_ca "$T/tls" ca
 htpasswd -Bbc "$T/htpasswd" tester s3cret 2>/dev/null
 start_registry tls "  tls:
-    certificate: $T/srv.pem
-    key: $T/srv.key
+    certificate: $T/tls/cert.pem
+    key: $T/tls/key.pem
 auth:
   htpasswd:
     realm: vztmpl-test
@@ -264,17 +260,17 @@ expect_exit 1 env REGISTRY_AUTH_FILE="$T/auth.json" "$VZTMPL" push "oci:$T/layou
 expect_stderr "certificate"
 echo "TLS without --ca-file: refused by certificate verification (exit 1)"
 expect_exit 1 env REGISTRY_AUTH_FILE=/nonexistent HOME="$T/nohome" XDG_RUNTIME_DIR="$T/norun" \
-  "$VZTMPL" push --ca-file "$T/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
+  "$VZTMPL" push --ca-file "$T/tls/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
 expect_stderr "wants a user and password"
 echo "no credentials: says to log in (exit 1)"
-expect_exit 1 env REGISTRY_AUTH_FILE="$T/bad.json" "$VZTMPL" push --ca-file "$T/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
+expect_exit 1 env REGISTRY_AUTH_FILE="$T/bad.json" "$VZTMPL" push --ca-file "$T/tls/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
 expect_stderr "credentials were refused"
 echo "wrong password: \"$(sed -n 's/^error: //p' "$T/stderr" | cut -c1-100)...\" (exit 1)"
-expect_exit 0 env REGISTRY_AUTH_FILE="$T/auth.json" "$VZTMPL" push --ca-file "$T/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
+expect_exit 0 env REGISTRY_AUTH_FILE="$T/auth.json" "$VZTMPL" push --ca-file "$T/tls/ca.pem" "oci:$T/layout" "$REG/tmpl/debian:12"
 mkdir -p "$T/home/.docker"
 cp "$T/auth.json" "$T/home/.docker/config.json"
 expect_exit 0 env -u REGISTRY_AUTH_FILE HOME="$T/home" XDG_RUNTIME_DIR="$T/norun" \
-  "$VZTMPL" -C "$T/c7" pull --ca-file "$T/ca.pem" "$REG/tmpl/debian:12"
+  "$VZTMPL" -C "$T/c7" pull --ca-file "$T/tls/ca.pem" "$REG/tmpl/debian:12"
 expect_exit 0 "$VZTMPL" -C "$T/c7" verify "$TPL"
 echo "TLS + htpasswd: push with REGISTRY_AUTH_FILE, pull with ~/.docker/config.json, verifies"
 

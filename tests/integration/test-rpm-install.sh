@@ -15,34 +15,13 @@ BUSYBOX=$(command -v busybox) || skip "needs busybox (Debian package busybox-sta
 make_key good
 
 rpm_test_packages
-mkdir -p "$T/repo"
-cp "$T"/rpms/*/*.rpm "$T/repo/"
-createrepo_c --quiet "$T/repo" || fail "createrepo_c"
-gpg --batch --yes --quiet --local-user "good@test.invalid" --armor --detach-sign \
-  -o "$T/repo/repodata/repomd.xml.asc" "$T/repo/repodata/repomd.xml"
-FPR=$(gpg --batch --with-colons --fingerprint "good@test.invalid" | awk -F: '$1 == "fpr" { print $10; exit }')
+rpmmd_signed_repo "$T/repo" "$T"/rpms/*/*.rpm
 serve "$T/repo"
 
 # recipe FAMILY SUITE [INSTALL]: the recipe for one of the served repositories.
 recipe() {
-  cat >"$T/rpmtest.conf" <<RECIPE
-[template]
-distribution = rpmtest
-release = 1
-architectures = x86_64
-variants = base
-[repository main]
-family = $1
-mirror = $URL
-suites = $2
-keyring = $T/good.gpg
-keys = $FPR
-package-signature = none
-[packages]
-base = none
-[variant base]
-install = ${3:-app}
-RECIPE
+  rpm_recipe "$T/rpmtest.conf" rpmtest 1 x86_64 "${3:-app}" main "family = $1" "mirror = $URL" "suites = $2" \
+    "keyring = $T/good.gpg" "keys = $FPR" "package-signature = none"
 }
 
 # How the template's rpmdb is read: with the host's rpm where the host's rpm

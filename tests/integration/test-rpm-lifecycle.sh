@@ -33,12 +33,7 @@ echo extra >%{buildroot}/usr/share/extra/file
 SPEC
 rpm_build extra
 
-mkdir -p "$T/repo"
-cp "$T"/rpms/*/*.rpm "$T/repo/"
-createrepo_c --quiet "$T/repo" || fail "createrepo_c"
-gpg --batch --yes --quiet --local-user "good@test.invalid" --armor --detach-sign \
-  -o "$T/repo/repodata/repomd.xml.asc" "$T/repo/repodata/repomd.xml"
-FPR=$(gpg --batch --with-colons --fingerprint "good@test.invalid" | awk -F: '$1 == "fpr" { print $10; exit }')
+rpmmd_signed_repo "$T/repo" "$T"/rpms/*/*.rpm
 urpmi_media_from_rpms "$T/repo/media" zstd "$T"/rpms/*/*.rpm
 serve "$T/repo"
 N=rpmtest-1-x86_64
@@ -46,24 +41,8 @@ N=rpmtest-1-x86_64
 # build CACHE FAMILY SUITE INSTALL: the template of a recipe for one of the
 # served repositories, in CACHE.
 build() {
-  cat >"$T/rpmtest.conf" <<RECIPE
-[template]
-distribution = rpmtest
-release = 1
-architectures = x86_64
-variants = base
-[repository main]
-family = $2
-mirror = $URL
-suites = $3
-keyring = $T/good.gpg
-keys = $FPR
-package-signature = none
-[packages]
-base = none
-[variant base]
-install = $4
-RECIPE
+  rpm_recipe "$T/rpmtest.conf" rpmtest 1 x86_64 "$4" main "family = $2" "mirror = $URL" "suites = $3" \
+    "keyring = $T/good.gpg" "keys = $FPR" "package-signature = none"
   expect_exit 0 "$VZTMPL" -C "$1" build "$T/rpmtest.conf"
 }
 

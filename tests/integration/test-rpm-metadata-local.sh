@@ -40,25 +40,8 @@ serve "$T/root"
 restore() { cp "$T/repomd.good" "$R/repomd.xml"; cp "$T/asc.good" "$R/repomd.xml.asc"; rm -rf "$T/cache"; }
 
 recipe() { # PINNED [POLICY]
-  cat >"$T/test.conf" <<RECIPE
-[template]
-distribution = mdtest
-release = 1
-architectures = x86_64
-variants = base
-[repository signed]
-family = rpm-md
-mirror = $URL/signed
-suites = .
-keyring = $T/good.gpg
-keys = $1
-package-signature = none
-${2:+metadata-signature = $2}
-[packages]
-base = none
-[variant base]
-install = hello
-RECIPE
+  rpm_recipe "$T/test.conf" mdtest 1 x86_64 hello signed "family = rpm-md" "mirror = $URL/signed" "suites = ." \
+    "keyring = $T/good.gpg" "keys = $1" "package-signature = none" "${2:+metadata-signature = $2}"
 }
 run() { said "$1" "$VZTMPL" -C "$T/cache" build "$T/test.conf" --dry-run -a x86_64; }
 resolves() { awk '{print $1, $2, $3}' "$T/stdout" | grep -qx "hello 2.0-1 x86_64" || { cat "$T/stdout" >&2; fail "$1: hello not resolved"; }; }
@@ -142,21 +125,7 @@ M="$T/root/media"
 urpmi_media "$M/mAiN/release" gzip a:2.1-72:i586 b:1.0-1:i586:a t1:5.1.2-13:i586
 urpmi_media "$M/k0ntr1b/release" zstd t1:5.1.2-9:i586 c:1.0-1:noarch:missing-dep
 urecipe() { # FILE MIRROR INSTALL
-  cat >"$1" <<RECIPE
-[template]
-distribution = mdvtest
-release = 1
-architectures = i586
-variants = base
-[repository media]
-family = urpmi
-mirror = $2
-suites = mAiN/release k0ntr1b/release
-[packages]
-base = none
-[variant base]
-install = $3
-RECIPE
+  rpm_recipe "$1" mdvtest 1 i586 "$3" media "family = urpmi" "mirror = $2" "suites = mAiN/release k0ntr1b/release"
 }
 for mirror in "file://$M" "$URL/media"; do
   echo "urpmi media at $mirror: both load, resolved across media"

@@ -34,26 +34,8 @@ done
 serve "$T/srv"
 
 recipe() { # FAMILY KIND KEYRING PINS
-  if [ "$1" = rpm-md ]; then where="mirror = $URL/md-$2
-suites = .
-metadata-signature = if-published"; else where="mirror = $URL
-suites = media-$2"; fi
-  cat >"$T/test.conf" <<RECIPE
-[template]
-distribution = keytest
-release = 1
-architectures = x86_64
-variants = base
-[repository main]
-family = $1
-$where
-keyring = $3
-keys = $4
-[packages]
-base = none
-[variant base]
-install = hello
-RECIPE
+  rpm_recipe "$T/test.conf" keytest 1 x86_64 hello main "family = $1" "$(rpm_kind_source "$1" "$2")" \
+    "keyring = $3" "keys = $4"
 }
 fetch() { rm -rf "$T/cache"; expect_exit "$1" "$VZTMPL" -C "$T/cache" fetch "$T/test.conf" -a x86_64; }
 # nothing_cached FILE WHAT: FILE's bytes are nowhere in the cache (rpm-md

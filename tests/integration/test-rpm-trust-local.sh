@@ -48,27 +48,8 @@ done
 serve "$T/srv"
 
 recipe() { # FAMILY KIND [PACKAGE-SIGNATURE] [KEYRING] [PINS]
-  if [ "$1" = rpm-md ]; then where="mirror = $URL/md-$2
-suites = .
-metadata-signature = if-published"; else where="mirror = $URL
-suites = media-$2"; fi
-  cat >"$T/test.conf" <<RECIPE
-[template]
-distribution = trusttest
-release = 1
-architectures = x86_64
-variants = base
-[repository main]
-family = $1
-$where
-keyring = ${4:-$T/trusted.asc}
-${5+keys = $5}
-${3:+package-signature = $3}
-[packages]
-base = none
-[variant base]
-install = hello
-RECIPE
+  rpm_recipe "$T/test.conf" trusttest 1 x86_64 hello main "family = $1" "$(rpm_kind_source "$1" "$2")" \
+    "keyring = ${4:-$T/trusted.asc}" "${5+keys = $5}" "${3:+package-signature = $3}"
 }
 fetch() { rm -rf "$T/cache"; expect_exit "$1" "$VZTMPL" -C "$T/cache" fetch "$T/test.conf" -a x86_64; }
 # cached FILE: whether FILE's bytes are in the cache (rpm-md keeps them by

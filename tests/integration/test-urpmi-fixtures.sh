@@ -5,26 +5,13 @@
 # behind; a media without MD5SUM or not listing the synthesis is refused.
 # The same cases on media the test suite makes: test-rpm-trust-local.sh.
 . "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/rpmlib.sh"
 
 need_fixtures mandriva-media/repo
 FIX="$FIXTURES/mandriva-media/repo"
 
 recipe() { # FILE MIRROR INSTALL
-  cat >"$1" <<RECIPE
-[template]
-distribution = mdvtest
-release = 2011
-architectures = i586
-variants = base
-[repository media]
-family = urpmi
-mirror = $2
-suites = mAiN/release k0ntr1b/release
-[packages]
-base = none
-[variant base]
-install = $3
-RECIPE
+  rpm_recipe "$1" mdvtest 2011 i586 "$3" media "family = urpmi" "mirror = $2" "suites = mAiN/release k0ntr1b/release"
 }
 
 # From the two media: null-a-bummy and null-a-dummy exist only in mAiN,

@@ -10,8 +10,10 @@ SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 TESTS_DIR=$SRC_DIR/tests/integration
 T=$(mktemp -d /tmp/vztmpl-test.XXXXXX)
 HTTPD_PID=
+TLS_PID=
 cleanup() {
   [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
+  [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null || true
   for p in ${FRONT_PIDS:-}; do kill "$p" 2>/dev/null || true; done
   [ -d "$T/gnupg" ] && gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
   rm -rf "$T"
@@ -102,6 +104,50 @@ CONF
   HTTPD_PID=$!
   wait_until "lighttpd on port $port" curl -s -o /dev/null "http://127.0.0.1:$port/"
   URL="http://127.0.0.1:$port"
+}
+
+# make_ca DIR NAME...: throw-away CAs, DIR/NAME.pem with its key DIR/NAME.key
+# (subject "vztmpl test CA NAME"), and a certificate for 127.0.0.1 that the
+# first one signed, DIR/cert.pem with its key DIR/key.pem; two days valid.
+make_ca() {
+  _mc_dir=$1; shift
+  mkdir -p "$_mc_dir"
+  for _mc_name in "$@"; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$_mc_dir/$_mc_name.key" \
+      -out "$_mc_dir/$_mc_name.pem" -days 2 -subj "/CN=vztmpl test CA $_mc_name" 2>/dev/null ||
+      fail "openssl could not make the CA $_mc_name"
+  done
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$_mc_dir/key.pem" \
+    -out "$_mc_dir/server.csr" -subj /CN=127.0.0.1 2>/dev/null || fail "openssl could not make a key for 127.0.0.1"
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$_mc_dir/ext"
+  openssl x509 -req -in "$_mc_dir/server.csr" -CA "$_mc_dir/$1.pem" -CAkey "$_mc_dir/$1.key" -CAcreateserial \
+    -out "$_mc_dir/cert.pem" -days 2 -extfile "$_mc_dir/ext" 2>/dev/null || fail "openssl could not sign with $1"
+}
+
+# serve_tls DIR TLSDIR: DIR over https on loopback (lighttpd's mod_openssl)
+# with TLSDIR's cert.pem and key.pem, as make_ca writes them; sets TLS_PID,
+# TLS_PORT and TLS_URL. Its access log, in lighttpd's default format, is
+# $T/tls-access.log (complete once stop_server "$TLS_PID" returned).
+serve_tls() {
+  TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$T/tls.conf" <<CONF
+server.modules += ("mod_openssl", "mod_accesslog")
+server.document-root = "$1"
+server.bind = "127.0.0.1"
+server.port = $TLS_PORT
+server.errorlog = "$T/tls-error.log"
+accesslog.filename = "$T/tls-access.log"
+ssl.engine = "enable"
+ssl.pemfile = "$2/cert.pem"
+ssl.privkey = "$2/key.pem"
+mimetype.assign = (".json" => "application/json", "" => "application/octet-stream")
+server.stat-cache-engine = "disable"
+CONF
+  lighttpd -D -f "$T/tls.conf" &
+  TLS_PID=$!
+  TLS_URL="https://127.0.0.1:$TLS_PORT"
+  # Up is all this asks (-k); whom the certificate convinces is the test's question.
+  wait_until "lighttpd with TLS on port $TLS_PORT" curl -sk -o /dev/null "$TLS_URL/"
 }
 
 # stop_server [PID]: stops a server this test started (serve's by default)

@@ -246,36 +246,36 @@ START_TEST(http_cut_then_resume)
 }
 END_TEST
 
+/* /src, answered as how says, downloaded over a .part that holds the n
+ * bytes at data: the body ends in o->dest after one request, from byte n. */
+static void fetch_over_part(struct one *o, const char *how, const char *digest, const void *data, size_t n)
+{
+  route("/src", how);
+  one_init(o, "out", digest, srv_url("/src"), NULL);
+  _cleanup_free_ char *part = part_of(o->dest);
+  write_file(part, data, n);
+  struct vzt_error *err = NULL;
+  ck_assert_int_eq(fetch_one(o, 0, 5, &err), 0);
+  assert_body(o->dest);
+  _cleanup_free_ char *from = vzt_strdupf("/src %zu", n);
+  ck_assert_int_eq(requests(from), 1);
+  ck_assert_int_eq(requests("/src"), 1);
+}
+
 START_TEST(http_resume_existing_part)
 {
-  route("/src", "ok");
   struct one o;
-  one_init(&o, "out", body_sha, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
-  write_file(part, body, 1234);
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
-  ck_assert_int_eq(requests("/src 1234"), 1);
-  ck_assert_int_eq(requests("/src"), 1);
+  fetch_over_part(&o, "ok", body_sha, body, 1234);
   one_free(&o);
 }
 END_TEST
 
 START_TEST(http_range_ignored)
 {
-  route("/src", "full");
-  struct one o;
-  one_init(&o, "out", body_sha, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
   char stale[777];
   memset(stale, 'y', sizeof(stale));
-  write_file(part, stale, sizeof(stale));
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
-  ck_assert_int_eq(requests("/src 777"), 1);
-  ck_assert_int_eq(requests("/src"), 1);
+  struct one o;
+  fetch_over_part(&o, "full", body_sha, stale, sizeof(stale));
   one_free(&o);
 }
 END_TEST
@@ -284,18 +284,9 @@ START_TEST(http_part_already_whole)
 {
   /* No size or digest known: the server's 416 with the full length says the
    * .part is complete. */
-  route("/src", "ok");
   struct one o;
-  one_init(&o, "out", NULL, srv_url("/src"), NULL);
-  _cleanup_free_ char *part = part_of(o.dest);
-  write_file(part, body, BODY_LEN);
-  struct vzt_error *err = NULL;
-  ck_assert_int_eq(fetch_one(&o, 0, 5, &err), 0);
-  assert_body(o.dest);
+  fetch_over_part(&o, "ok", NULL, body, BODY_LEN);
   ck_assert_str_eq(o.item.computed, body_sha);
-  _cleanup_free_ char *r = vzt_strdupf("/src %d", BODY_LEN);
-  ck_assert_int_eq(requests(r), 1);
-  ck_assert_int_eq(requests("/src"), 1);
   one_free(&o);
 }
 END_TEST
@@ -402,6 +393,24 @@ START_TEST(http_to_memory)
 }
 END_TEST
 
+START_TEST(http_to_memory_after_cut)
+{
+  /* Cut halfway, then whole: the buffer holds the body once, not the piece
+   * of the first try before it. */
+  route("/cut", "cut ok");
+  struct vzt_error *err = NULL;
+  _cleanup_strv_ char **urls = calloc(1, sizeof(char *));
+  vzt_strv_push_take(&urls, srv_url("/cut"));
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(vzt_fetch_to_memory(urls, &data, &len, &err), 0);
+  ck_assert_uint_eq(len, BODY_LEN);
+  ck_assert(memcmp(data, body, BODY_LEN) == 0);
+  ck_assert_int_eq(data[len], 0);
+  ck_assert_int_eq(requests("/cut"), 2);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
   Suite *s = suite_create("fetch");
@@ -429,6 +438,7 @@ static Suite *fetch_suite(void)
   tcase_add_test(th, http_digest_mismatch);
   tcase_add_test(th, http_redirect);
   tcase_add_test(th, http_to_memory);
+  tcase_add_test(th, http_to_memory_after_cut);
   suite_add_tcase(s, th);
   return s;
 }

@@ -45,6 +45,13 @@ START_TEST(path_join_and_strip)
   ck_assert_str_eq(vzt_strstrip(s), "x y");
   ck_assert(vzt_endswith("a.tar.zst", ".tar.zst"));
   ck_assert(!vzt_endswith("zst", ".tar.zst"));
+  /* An archive's spellings of one path compare once past "./" and "/". */
+  ck_assert_str_eq(vzt_path_skip_root("./usr/bin"), "usr/bin");
+  ck_assert_str_eq(vzt_path_skip_root("/usr/bin"), "usr/bin");
+  ck_assert_str_eq(vzt_path_skip_root("././//usr/bin"), "usr/bin");
+  ck_assert_str_eq(vzt_path_skip_root("usr/./bin"), "usr/./bin");
+  ck_assert_str_eq(vzt_path_skip_root("."), ".");
+  ck_assert_str_eq(vzt_path_skip_root(".hidden"), ".hidden");
 }
 END_TEST
 

@@ -269,14 +269,9 @@ static int cmp_names(const void *a, const void *b)
 /* The blobs' names, sorted: the tar lists them in an order of their own, not the directory's. */
 static int list_blobs(int dirfd, char ***names, struct vzt_error **err)
 {
-  int fd = openat(dirfd, BLOBS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  _cleanup_closedir_ DIR *d = vzt_opendirat(dirfd, BLOBS);
+  if (!d)
     return vzt_fail_errno(err, errno, "cannot open the layout's " BLOBS);
-  _cleanup_closedir_ DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return vzt_fail_errno(err, errno, "cannot read the layout's " BLOBS);
-  }
   struct dirent *de;
   while ((de = readdir(d)))
     if (de->d_name[0] != '.')

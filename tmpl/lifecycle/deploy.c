@@ -90,10 +90,7 @@ static bool device_allowed(const char *path, bool chr, unsigned maj, unsigned mi
     unsigned maj, min;
   } ok[] = {{"dev/null", 1, 3}, {"dev/zero", 1, 5},    {"dev/full", 1, 7},
             {"dev/random", 1, 8}, {"dev/urandom", 1, 9}, {"dev/tty", 5, 0}};
-  while (path[0] == '.' && path[1] == '/')
-    path += 2;
-  while (path[0] == '/')
-    path++;
+  path = vzt_path_skip_root(path);
   if (!chr)
     return false;
   for (size_t i = 0; i < VZT_ARRAY_SIZE(ok); i++)

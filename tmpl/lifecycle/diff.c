@@ -187,10 +187,7 @@ static void entries_clear(struct entries *es)
 /* "./usr/bin/", "usr/bin", "/usr/bin" -> "/usr/bin"; "." and "./" -> "/". */
 static char *normalize(const char *p)
 {
-  while (p[0] == '.' && p[1] == '/')
-    p += 2;
-  while (*p == '/')
-    p++;
+  p = vzt_path_skip_root(p);
   if (!strcmp(p, "."))
     p = "";
   size_t n = strlen(p);

@@ -103,6 +103,14 @@ int vzt_download_install(struct vzt_cache *cache, const char *name, const char *
   return 0;
 }
 
+void vzt_download_discard(const char *adest, const char *mdest, const char *sdest)
+{
+  const char *staged[] = {mdest, adest, sdest};
+  for (size_t i = 0; i < sizeof(staged) / sizeof(staged[0]); i++)
+    if (staged[i] && unlink(staged[i]) < 0 && errno != ENOENT)
+      vzt_debug("cannot remove %s: %s", staged[i], strerror(errno));
+}
+
 int vzt_download_index_find(const char *index, const char *base, const char *name, const char *build,
                             struct vzt_index_build *out, struct vzt_error **err)
 {
@@ -251,17 +259,11 @@ int vzt_download(struct vzt_cache *cache, const struct vzt_download_opts *o, str
   }
 
   /* Everything checked: into templates/. */
-  if (vzt_download_install(cache, o->name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest,
-                           err) < 0)
-    goto out;
-  ret = 0;
+  ret = vzt_download_install(cache, o->name, adest, mdest, sdest, sums, sums_len, sig, sig_len, &r->manifest,
+                             err);
 out:
-  if (ret < 0) {
-    unlink(mdest);
-    unlink(adest);
-    if (sdest)
-      unlink(sdest);
-  }
+  if (ret < 0)
+    vzt_download_discard(adest, mdest, sdest);
   vzt_manifest_clear(&m);
   return ret;
 }

@@ -50,5 +50,8 @@ void vzt_index_build_clear(struct vzt_index_build *b);
 int vzt_download_install(struct vzt_cache *cache, const char *name, const char *adest, const char *mdest,
                          const char *sdest, const char *sums, size_t sums_len, const char *sig, size_t sig_len,
                          char **manifest, struct vzt_error **err);
+/* Its counterpart on failure: removes what was staged for it (each path
+ * that is not NULL), so a refused download leaves nothing behind. */
+void vzt_download_discard(const char *adest, const char *mdest, const char *sdest);
 
 void vzt_download_result_clear(struct vzt_download_result *r);

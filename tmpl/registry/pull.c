@@ -241,11 +241,9 @@ int vzt_pull(struct vzt_cache *cache, struct vzt_reg *reg, const struct vzt_reg_
   if (vzt_reg_blob_get_file(reg, im.layer.digest, im.layer.size, 0, adest, err) < 0) {
     vzt_error_prefix(err, "%s", shown);
     if ((*err)->status != VZT_EXIT_REFUSED) {
-      unlink(mdest);
-      if (sdest)
-        unlink(sdest);
+      vzt_download_discard(NULL, mdest, sdest); /* the .part stays for the next pull to resume */
       vzt_manifest_clear(&m);
-      return -1; /* the .part stays for the next pull to resume */
+      return -1;
     }
     goto out;
   }
@@ -258,12 +256,8 @@ int vzt_pull(struct vzt_cache *cache, struct vzt_reg *reg, const struct vzt_reg_
   r->size = im.layer.size;
   ret = 0;
 out:
-  if (ret < 0) {
-    unlink(mdest);
-    unlink(adest);
-    if (sdest)
-      unlink(sdest);
-  }
+  if (ret < 0)
+    vzt_download_discard(adest, mdest, sdest);
   vzt_manifest_clear(&m);
   return ret;
 }

@@ -186,9 +186,9 @@ static int run_host_rpm(struct vzt_family_job *job, const char *root, char *cons
   if (logfd < 0)
     return vzt_fail_errno(err, errno, "cannot create %s", log);
   _cleanup_strv_ char **env = vzt_target_env(job->epoch);
-  pid_t pid = fork();
+  _cleanup_kill_ pid_t pid = fork();
   if (pid < 0)
-    return vzt_fail_errno(err, errno, "fork");
+    return vzt_fail_errno(err, errno, "cannot start the host's rpm");
   if (pid == 0) {
     if (vzt_log_verbosity() < VZT_LOG_DEBUG) {
       dup2(logfd, STDOUT_FILENO);
@@ -198,9 +198,8 @@ static int run_host_rpm(struct vzt_family_job *job, const char *root, char *cons
     _exit(127);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return vzt_fail_errno(err, errno, "waitpid");
+  if (vzt_reap(&pid, &status) < 0)
+    return vzt_fail_errno(err, errno, "waiting for the host's rpm");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
     return vzt_fail(err, "the packages include no rpm, and the host has none to install them "
                          "with: install the host's rpm package");

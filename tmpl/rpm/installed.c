@@ -40,16 +40,6 @@ struct db_scan {
   uint64_t total;
 };
 
-/* "./a/b" -> "a/b", so both spellings of an archive path compare. */
-static const char *rel_path(const char *p)
-{
-  while (p[0] == '.' && p[1] == '/')
-    p += 2;
-  while (*p == '/')
-    p++;
-  return p;
-}
-
 /* Copies one database file's data into dirfd, created fresh without
  * following anything. */
 static int copy_entry(struct archive *a, const char *archive, const char *path, int dirfd,
@@ -80,7 +70,7 @@ static int copy_entry(struct archive *a, const char *archive, const char *path, 
 static int scan_entry(struct archive *a, struct archive_entry *e, const char *archive,
                       struct db_scan *s, struct vzt_error **err)
 {
-  const char *path = rel_path(archive_entry_pathname(e));
+  const char *path = vzt_path_skip_root(archive_entry_pathname(e));
   for (int i = 0; i < NDIRS; i++) {
     if (!s->want[i])
       continue;

@@ -55,15 +55,6 @@ struct sbom_build {
   char **ref_ids, **ref_names, **ref_texts; /* extractedLicensingInfos */
 };
 
-static const char *rel_path(const char *p)
-{
-  while (p[0] == '.' && p[1] == '/')
-    p += 2;
-  while (*p == '/')
-    p++;
-  return p;
-}
-
 static ssize_t strv_index(char *const *v, const char *s)
 {
   for (size_t i = 0; v && v[i]; i++)
@@ -85,7 +76,7 @@ static bool is_package(const struct vzt_manifest *m, const char *name, size_t le
 static int visit_doc(struct archive *a, struct archive_entry *e, void *arg, struct vzt_error **err)
 {
   struct doc_scan *s = arg;
-  const char *p = rel_path(archive_entry_pathname(e));
+  const char *p = vzt_path_skip_root(archive_entry_pathname(e));
   if (!vzt_startswith(p, DOC_DIR))
     return 0;
   p += strlen(DOC_DIR);
