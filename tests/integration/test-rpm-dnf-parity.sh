@@ -133,28 +133,36 @@ FPR=$(gpg --batch --with-colons --fingerprint good@test.invalid | awk -F: '$1 ==
 echo "  $(find "$T/root/par" -name '*.rpm' | wc -l) packages in $(($(date +%s) - start))s"
 serve "$T/root"
 
-# vzt ROOTS WEAK: vztmpl's choice as sorted "name evr arch" lines, or its
-# error's last line.
-vzt() {
+# recipe FAMILY ROOTS [WEAK]: $T/par.conf, the recipe installing ROOTS
+# (after $BASE) from the served rpm-md repository (rpm-md) or urpmi media
+# (urpmi).
+recipe() {
+  if [ "$1" = rpm-md ]; then repo=par keys="keys = $FPR"; else repo=media keys=; fi
   cat >"$T/par.conf" <<RECIPE
 [template]
 distribution = partest
 release = 1
 architectures = x86_64
 variants = base
-[repository par]
-family = rpm-md
-mirror = $URL/par
+[repository $repo]
+family = $1
+mirror = $URL/$repo
 suites = .
 keyring = $T/good.gpg
-keys = $FPR
+$keys
 package-signature = none
 [packages]
 base = ${BASE:-none}
-weak = $2
+weak = ${3:-no}
 [variant base]
-install = $1
+install = $2
 RECIPE
+}
+
+# vzt FAMILY ROOTS WEAK: vztmpl's choice as sorted "name evr arch" lines,
+# or its error's last line.
+vzt() {
+  recipe "$@"
   if ! "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64 >"$T/vzt.out" 2>"$T/vzt.err"; then
     echo "vztmpl failed: $(tail -1 "$T/vzt.err")"
     return
@@ -190,18 +198,23 @@ dnf_pick() {
        on && NF >= 5 && $4 == "par" { print $1, $3, $2 }' "$T/dnf.out" | sed 's/ 0:/ /' | sort
 }
 
+# same_or_not LABEL: whether $T/a (vztmpl's) and $T/b (dnf's) list the
+# same packages, said in a line (and the difference, counted in $differ).
 differ=0
+same_or_not() {
+  if cmp -s "$T/a" "$T/b"; then
+    echo "  [$1]: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
+  else
+    echo "  [$1]: DIFFERENT (< vztmpl, > dnf):"
+    diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
+    differ=$((differ + 1))
+  fi
+}
 compare() { # ROOTS
   for weak in no yes; do
-    vzt "$1" $weak >"$T/a"
+    vzt rpm-md "$1" $weak >"$T/a"
     dnf_pick "$1" $weak >"$T/b"
-    if cmp -s "$T/a" "$T/b"; then
-      echo "  [${BASE:+$BASE }$1] weak=$weak: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
-    else
-      echo "  [${BASE:+$BASE }$1] weak=$weak: DIFFERENT (< vztmpl, > dnf):"
-      diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
-      differ=$((differ + 1))
-    fi
+    same_or_not "${BASE:+$BASE }$1 weak=$weak"
   done
 }
 
@@ -242,58 +255,14 @@ urpmi_media_from_rpms "$T/root/media" gzip $(find "$T/root/par" -name '*.rpm' | 
 echo "root sets on an urpmi media, vztmpl against dnf"
 for roots in "app-a" "webserver" "old-tool" "needs-old" "filedep-user" "ver-old-user" \
     "epoch-pkg ver-lib" "archpkg arch-only32" "base-sys conf-user"; do
-  cat >"$T/par.conf" <<RECIPE
-[template]
-distribution = partest
-release = 1
-architectures = x86_64
-variants = base
-[repository media]
-family = urpmi
-mirror = $URL/media
-suites = .
-keyring = $T/good.gpg
-package-signature = none
-[packages]
-base = none
-[variant base]
-install = $roots
-RECIPE
-  if "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64 >"$T/vzt.out" 2>"$T/vzt.err"; then
-    awk '{ print $1, $2, $3 }' "$T/vzt.out" | sort >"$T/a"
-  else
-    echo "vztmpl failed: $(tail -1 "$T/vzt.err")" >"$T/a"
-  fi
+  vzt urpmi "$roots" no >"$T/a"
   dnf_pick "$roots" no >"$T/b"
-  if cmp -s "$T/a" "$T/b"; then
-    echo "  [$roots]: same $(wc -l <"$T/a") packages: $(cut -d' ' -f1 "$T/a" | paste -sd' ')"
-  else
-    echo "  [$roots]: DIFFERENT (< vztmpl, > dnf):"
-    diff "$T/a" "$T/b" | grep '^[<>]' | sed 's/^/    /'
-    differ=$((differ + 1))
-  fi
+  same_or_not "$roots"
 done
 [ "$differ" = 0 ] || fail "$differ root sets resolve differently from dnf on urpmi media"
 
 unresolvable() { # ROOTS
-  cat >"$T/par.conf" <<RECIPE
-[template]
-distribution = partest
-release = 1
-architectures = x86_64
-variants = base
-[repository par]
-family = rpm-md
-mirror = $URL/par
-suites = .
-keyring = $T/good.gpg
-keys = $FPR
-package-signature = none
-[packages]
-base = none
-[variant base]
-install = $1
-RECIPE
+  recipe rpm-md "$1"
   expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64
 }
 echo "unresolvable roots: every one is named, with the architecture it lacks"
