@@ -240,6 +240,16 @@ compare "archpkg arch-only32"
 compare "rich-user"
 compare "base-sys conf-user"
 compare "app-a web-user needs-old filedep-user weak-app rich-user base-sys"
+# dnf's other spellings of a root: name.arch, name-version,
+# name-version-release (with an epoch, with .arch); an older version so
+# named is the one taken, and a named version of a renamed package is not
+# replaced by its successor.
+compare "app-a.x86_64 web-user.noarch"
+compare "archpkg.i686"
+compare "ver-lib-1.0"
+compare "ver-lib-1.0-1.x86_64 epoch-pkg-5.0-1"
+compare "epoch-pkg-1:1.0-1.x86_64"
+compare "old-tool-1.0 newest-broken-1.0"
 # The group's mandatory and default packages are installed (a default one
 # no repository has is left out), its optional ones are not.
 BASE=@core
