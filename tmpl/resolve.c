@@ -156,6 +156,13 @@ static void add_roots(Pool *pool, Queue *job, char *const *names, Id how, const 
     if (root_job(pool, names[i], how, job) || (how & SOLVER_LOCK))
       continue; /* excluding what does not exist is already true */
     Id id = pool_str2id(pool, names[i], 0);
+    /* "armonly.aarch64" on x86_64: the name is there, its architecture is
+     * not the target's. */
+    const char *dot = strrchr(names[i], '.');
+    if (!id && dot && pool->disttype == DISTTYPE_RPM) {
+      _cleanup_free_ char *name = vzt_strndup(names[i], (size_t) (dot - names[i]));
+      id = pool_str2id(pool, name, 0);
+    }
     _cleanup_free_ char *others = id ? other_arches(pool, id) : NULL;
     _cleanup_free_ char *line =
         others ? vzt_strdupf("%s (%s) for %s: built only for %s", names[i], role, arch, others)

@@ -375,12 +375,13 @@ unresolvable() { # ROOTS
   expect_exit 1 "$VZTMPL" -C "$T/cache" build "$T/par.conf" --dry-run -a x86_64
 }
 echo "unresolvable roots: every one is named, with the architecture it lacks"
-unresolvable "armonly base-sys no-such-package"
+unresolvable "armonly base-sys no-such-package armonly.aarch64"
 expect_stderr "no loaded index has these packages"
 expect_stderr "armonly (requested) for x86_64: built only for aarch64"
+expect_stderr "armonly.aarch64 (requested) for x86_64: built only for aarch64"
 expect_stderr "no-such-package (requested) for x86_64"
 ! grep -q "file lists" "$T/stderr" || fail "file lists loaded for roots that do not exist"
-echo "  refused, naming armonly (only for aarch64) and no-such-package"
+echo "  refused, naming armonly and armonly.aarch64 (only for aarch64) and no-such-package"
 
 echo "unresolvable dependencies: every missing one is named"
 unresolvable "broken"
