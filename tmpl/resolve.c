@@ -275,6 +275,12 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
                 struct vzt_error **err)
 {
   memset(out, 0, sizeof(*out));
+  bool rpm = pool->disttype == DISTTYPE_RPM;
+  /* As libdnf: one name of two architectures (lib.x86_64 and lib.i686,
+   * multilib) may be installed side by side; same-name packages replace
+   * each other only within an architecture's color. */
+  if (rpm)
+    pool_set_flag(pool, POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS, 1);
   pool_addfileprovides(pool);
   pool_createwhatprovides(pool);
   const char *arch = opts && opts->arch ? opts->arch : pool_arch(pool);
@@ -290,7 +296,6 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
     return vzt_fail(err, "no loaded index has these packages (check their names, and the "
                          "repositories' suites and components):%s", missing);
   }
-  bool rpm = pool->disttype == DISTTYPE_RPM;
   if (!rpm)
     disfavor_mere_providers(pool, &job);
   Solver *solv = solver_create(pool);

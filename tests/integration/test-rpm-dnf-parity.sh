@@ -345,6 +345,7 @@ compare "app-a web-user needs-old filedep-user weak-app rich-user base-sys"
 # replaced by its successor.
 compare "app-a.x86_64 web-user.noarch"
 compare "archpkg.i686"
+compare "archpkg.x86_64 archpkg.i686"
 compare "ver-lib-1.0"
 compare "ver-lib-1.0-1.x86_64 epoch-pkg-5.0-1"
 compare "epoch-pkg-1:1.0-1.x86_64"
