@@ -97,9 +97,23 @@ static char *other_arches(Pool *pool, Id name)
   return arches[0] ? vzt_strv_join(arches, ", ") : NULL;
 }
 
-/* One root: by name; for rpm pools, as dnf takes a word, also by what it
- * provides or, for a path, the package holding that file. 0 when nothing
- * matches. */
+/* The packages libsolv's selection finds for word with flags, as one
+ * job each; 0 when there are none. */
+static int selection_job(Pool *pool, const char *word, int flags, Id how, Queue *job)
+{
+  Queue sel;
+  queue_init(&sel);
+  selection_make(pool, &sel, word, flags);
+  int found = sel.count > 0;
+  for (int i = 0; i < sel.count; i += 2)
+    queue_push2(job, how | sel.elements[i], sel.elements[i + 1]);
+  queue_free(&sel);
+  return found;
+}
+
+/* One root: by name; for rpm pools, as dnf takes a word, also by its
+ * name.arch or NEVRA spelling, by what it provides or, for a path, the
+ * package holding that file. 0 when nothing matches. */
 static int root_job(Pool *pool, const char *word, Id how, Queue *job)
 {
   Id id = pool_str2id(pool, word, 0);
@@ -122,15 +136,15 @@ static int root_job(Pool *pool, const char *word, Id how, Queue *job)
   }
   if (!rpm || (how & SOLVER_LOCK))
     return 0;
-  Queue sel;
-  queue_init(&sel);
-  int flags = SELECTION_PROVIDES | (word[0] == '/' ? SELECTION_FILELIST : 0);
-  selection_make(pool, &sel, word, flags);
-  int found = sel.count > 0;
-  for (int i = 0; i < sel.count; i += 2)
-    queue_push2(job, how | sel.elements[i], sel.elements[i + 1]);
-  queue_free(&sel);
-  return found;
+  /* dnf's other spellings of a package, tried after the bare name as in
+   * dnf's order of forms: name.arch, then name-version[-release] with an
+   * optional epoch ("name-1:2.0-1") and .arch; one job among the matching
+   * packages, without what obsoletes them (dnf adds those to a bare name
+   * only). Then what provides the word, or holds the file it names. */
+  if (selection_job(pool, word, SELECTION_NAME | SELECTION_DOTARCH | SELECTION_CANON, how, job))
+    return 1;
+  return selection_job(pool, word, SELECTION_PROVIDES | (word[0] == '/' ? SELECTION_FILELIST : 0),
+                       how, job);
 }
 
 /* Every root that matches nothing is named at once, with the architectures
@@ -142,6 +156,13 @@ static void add_roots(Pool *pool, Queue *job, char *const *names, Id how, const 
     if (root_job(pool, names[i], how, job) || (how & SOLVER_LOCK))
       continue; /* excluding what does not exist is already true */
     Id id = pool_str2id(pool, names[i], 0);
+    /* "armonly.aarch64" on x86_64: the name is there, its architecture is
+     * not the target's. */
+    const char *dot = strrchr(names[i], '.');
+    if (!id && dot && pool->disttype == DISTTYPE_RPM) {
+      _cleanup_free_ char *name = vzt_strndup(names[i], (size_t) (dot - names[i]));
+      id = pool_str2id(pool, name, 0);
+    }
     _cleanup_free_ char *others = id ? other_arches(pool, id) : NULL;
     _cleanup_free_ char *line =
         others ? vzt_strdupf("%s (%s) for %s: built only for %s", names[i], role, arch, others)
@@ -254,6 +275,12 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
                 struct vzt_error **err)
 {
   memset(out, 0, sizeof(*out));
+  bool rpm = pool->disttype == DISTTYPE_RPM;
+  /* As libdnf: one name of two architectures (lib.x86_64 and lib.i686,
+   * multilib) may be installed side by side; same-name packages replace
+   * each other only within an architecture's color. */
+  if (rpm)
+    pool_set_flag(pool, POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS, 1);
   pool_addfileprovides(pool);
   pool_createwhatprovides(pool);
   const char *arch = opts && opts->arch ? opts->arch : pool_arch(pool);
@@ -269,7 +296,6 @@ int vzt_resolve(Pool *pool, const struct vzt_resolve_opts *opts, char *const *ba
     return vzt_fail(err, "no loaded index has these packages (check their names, and the "
                          "repositories' suites and components):%s", missing);
   }
-  bool rpm = pool->disttype == DISTTYPE_RPM;
   if (!rpm)
     disfavor_mere_providers(pool, &job);
   Solver *solv = solver_create(pool);

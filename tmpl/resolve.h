@@ -20,8 +20,8 @@ struct vzt_resolve_opts {
 /* Resolves base + install, never choosing a name in exclude, with the rules
  * of the family's own tool: apt's for deb pools (a name before its mere
  * providers; names only as roots), dnf's for rpm pools (the best provider
- * whatever its name; provides and file paths as roots; obsoletes as dnf
- * takes them). opts NULL: weak dependencies are not followed (as
+ * whatever its name; name.arch and NEVRA spellings, provides and file paths
+ * as roots; obsoletes as dnf takes them). opts NULL: weak dependencies are not followed (as
  * debootstrap, `apt --no-install-recommends` and dnf with
  * install_weak_deps=False). A failure lists every dependency nothing
  * provides. */

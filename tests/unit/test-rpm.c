@@ -282,6 +282,37 @@ START_TEST(primary_in_rpm_semantics)
 }
 END_TEST
 
+/* dnf's spellings of a root: name.arch takes that architecture over the
+ * better one; name-version-release.arch and name-version as dnf reads
+ * them; a name.arch the target cannot run says what it is built for. */
+START_TEST(roots_spelt_as_dnf_does)
+{
+  Pool *pool = primary_pool("x86_64");
+  struct vzt_transaction t;
+  struct vzt_error *err = NULL;
+  char *dotarch[] = {"lib.i686", NULL};
+  ck_assert_msg(vzt_resolve(pool, NULL, NULL, dotarch, NULL, &t, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert_uint_eq(t.n, 1);
+  ck_assert(has(pool, &t, "lib-1-1.i686"));
+  vzt_transaction_clear(&t);
+  char *nevra[] = {"lib-1-1.x86_64", "lib-0:1-1.i686", NULL};
+  ck_assert_msg(vzt_resolve(pool, NULL, NULL, nevra, NULL, &t, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert_uint_eq(t.n, 2);
+  vzt_transaction_clear(&t);
+  char *nev[] = {"lib-1", NULL};
+  ck_assert_msg(vzt_resolve(pool, NULL, NULL, nev, NULL, &t, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert(has(pool, &t, "lib-1-1.x86_64"));
+  vzt_transaction_clear(&t);
+  char *foreign[] = {"sh.aarch64", "lib-2", NULL};
+  ck_assert_int_eq(vzt_resolve(pool, NULL, NULL, foreign, NULL, &t, &err), -1);
+  ck_assert_msg(strstr(err->msg, "sh.aarch64 (requested) for x86_64: built only for aarch64"), "%s",
+                err->msg);
+  ck_assert_msg(strstr(err->msg, "lib-2 (requested) for x86_64"), "%s", err->msg);
+  vzt_error_free(&err);
+  pool_free(pool);
+}
+END_TEST
+
 static struct vzt_recipe *load(const char *spec, struct vzt_error **err)
 {
   char *path = NULL;
@@ -426,6 +457,7 @@ int main(void)
   tcase_add_test(tc, compression_by_magic_under_one_name);
   tcase_add_test(tc, synthesis_with_disttag_and_distepoch);
   tcase_add_test(tc, primary_in_rpm_semantics);
+  tcase_add_test(tc, roots_spelt_as_dnf_does);
   tcase_add_test(tc, shipped_recipes);
   tcase_add_test(tc, metadata_signature_values);
   tcase_add_test(tc, package_policy_and_not_an_rpm);
