@@ -274,13 +274,14 @@ static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *
   return 0;
 }
 
-int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char *sha256, uint64_t *size,
+int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, int level, char *sha256, uint64_t *size,
                            struct vzt_error **err)
 {
   _cleanup_archive_write_ struct archive *w = archive_write_new();
   if (!w)
     vzt_out_of_memory();
-  char nthreads[16];
+  char nthreads[16], preset[4];
+  snprintf(preset, sizeof(preset), "%d", level);
   /* As tmpl/pack-convert.c: always the multi-threaded encoder, whose output
    * is the same for any thread count from two on. */
   snprintf(nthreads, sizeof(nthreads), "%d", threads < 2 ? 2 : threads);
@@ -290,7 +291,7 @@ int vzt_publish_lxc_rootfs(const char *src, const char *dest, int threads, char 
   if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
       archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
       archive_write_add_filter_xz(w) != ARCHIVE_OK ||
-      archive_write_set_filter_option(w, "xz", "compression-level", "6") != ARCHIVE_OK ||
+      archive_write_set_filter_option(w, "xz", "compression-level", preset) != ARCHIVE_OK ||
       archive_write_set_filter_option(w, "xz", "threads", nthreads) < ARCHIVE_WARN ||
       archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || archive_write_open_fd(w, f.fd) != ARCHIVE_OK)
     return vzt_fail(err, "cannot set up the writer for %s: %s", dest, archive_error_string(w));
