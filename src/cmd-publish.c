@@ -38,7 +38,8 @@ static void usage(FILE *f)
           "                         high (default): the archive recompressed as zstd -19\n"
           "                         --long would (two threads, reproducible), with a\n"
           "                         manifest naming those bytes; fast: the cached\n"
-          "                         archive and manifest as they are\n"
+          "                         archive and manifest as they are, and LXC's\n"
+          "                         rootfs.tar.xz at xz -0 rather than -6\n"
           "  -h, --help             this help\n\n"
           "Exit status: 0 published, 3 a template failed verification, 1 failed, 2 usage.\n",
           VZT_PUBLISH_KEEP_DEFAULT);

@@ -99,6 +99,10 @@ else
 fi
 
 # --- amd64 and arm64 as one image: a platform per manifest ---
+# podman 4.3 (Debian 12's) cannot `podman load` such an oci-archive ("more
+# than one image in oci, choose an image"): podman loads the single-platform
+# archive above; a multi-platform one is taken by its full ref name,
+# `podman pull oci-archive:FILE:NAME:TAG`. Here skopeo reads it.
 # The real arm64 Debian 12 minbase (export verifies it).
 if arm64_minbase; then
   cp "$CACHE/templates/debian-12-aarch64-minbase.json" "$CACHE/templates/debian-12-aarch64-minbase.tar.zst" "$T/tpl/"

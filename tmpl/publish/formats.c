@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,8 @@ static const char lxc_hosts[] = "127.0.0.1\tlocalhost\n"
 struct rootfs_out {
   struct archive *w;
   const char *dest;
+  bool has_etc, has_hostname, has_hosts;
+  time_t etc_mtime;
 };
 
 static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *arg, struct vzt_error **err)
@@ -236,6 +239,14 @@ static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *
   struct rootfs_out *o = arg;
   const char *name = archive_entry_pathname_utf8(e);
   const char *text = NULL;
+  if (name && (!strcmp(name, "./etc") || !strcmp(name, "./etc/")) && archive_entry_filetype(e) == AE_IFDIR) {
+    o->has_etc = true;
+    o->etc_mtime = archive_entry_mtime(e);
+  }
+  if (name && !strcmp(name, "./etc/hostname"))
+    o->has_hostname = true;
+  if (name && !strcmp(name, "./etc/hosts"))
+    o->has_hosts = true;
   if (name && archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink_utf8(e)) {
     if (!strcmp(name, "./etc/hostname"))
       text = lxc_hostname;
@@ -263,13 +274,14 @@ static int copy_rootfs_entry(struct archive *in, struct archive_entry *e, void *
   return 0;
 }
 
-int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, char *sha256,
+int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, int level, char *sha256,
                            uint64_t *size, struct vzt_error **err)
 {
   _cleanup_archive_write_ struct archive *w = archive_write_new();
   if (!w)
     vzt_out_of_memory();
-  char nthreads[16];
+  char nthreads[16], preset[4];
+  snprintf(preset, sizeof(preset), "%d", level);
   /* As tmpl/pack-convert.c: always the multi-threaded encoder, whose output
    * is the same for any thread count from two on. */
   snprintf(nthreads, sizeof(nthreads), "%d", threads < 2 ? 2 : threads);
@@ -279,13 +291,22 @@ int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int thr
   if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
       archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
       archive_write_add_filter_xz(w) != ARCHIVE_OK ||
-      archive_write_set_filter_option(w, "xz", "compression-level", "6") != ARCHIVE_OK ||
+      archive_write_set_filter_option(w, "xz", "compression-level", preset) != ARCHIVE_OK ||
       archive_write_set_filter_option(w, "xz", "threads", nthreads) < ARCHIVE_WARN ||
       archive_write_set_bytes_in_last_block(w, 1) != ARCHIVE_OK || archive_write_open_fd(w, f.fd) != ARCHIVE_OK)
     return vzt_fail(err, "cannot set up the writer for %s: %s", dest, archive_error_string(w));
   struct rootfs_out o = {.w = w, .dest = dest};
   if (vzt_archive_walk(src, copy_rootfs_entry, &o, err) < 0)
     return vzt_error_prefix(err, "%s", src);
+  /* A template without them (Debian's minbase has no netbase, so no
+   * /etc/hosts) still gets its container's name there: without it the
+   * name resolves nowhere, and sudo and the like complain. */
+  _cleanup_archive_entry_ struct archive_entry *ae = archive_entry_new();
+  if (!ae)
+    vzt_out_of_memory();
+  if ((o.has_etc && !o.has_hostname && add_file(w, ae, "./etc/hostname", lxc_hostname, o.etc_mtime) < 0) ||
+      (o.has_etc && !o.has_hosts && add_file(w, ae, "./etc/hosts", lxc_hosts, o.etc_mtime) < 0))
+    return vzt_fail(err, "cannot write /etc/hostname or /etc/hosts into %s: %s", dest, archive_error_string(w));
   if (archive_write_close(w) != ARCHIVE_OK)
     return vzt_fail(err, "cannot finish %s: %s", dest, archive_error_string(w));
   if (vzt_atomic_commit(&f, err) < 0)

@@ -110,8 +110,9 @@ int vzt_publish_lxc_meta(const struct vzt_publish_entry *e, int dirfd, const cha
 /* rootfs.tar.xz for lxc-download: the template's entries in their order,
  * but /etc/hostname and /etc/hosts naming LXC_NAME, which lxc-create
  * replaces with the container's name (meta's "templates" lists them).
- * Reproducible: xz preset 6 from liblzma's multi-threaded encoder. */
-int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, char *sha256,
+ * Reproducible: xz preset LEVEL (6 to publish, 0 when speed matters more)
+ * from liblzma's multi-threaded encoder. */
+int vzt_publish_lxc_rootfs(const char *src, int dirfd, const char *dest, int threads, int level, char *sha256,
                            uint64_t *size, struct vzt_error **err);
 /* A buffer gzip-compressed reproducibly (no name, no mtime). */
 int vzt_publish_gzip(const void *data, size_t len, char **out, size_t *outlen, struct vzt_error **err);
