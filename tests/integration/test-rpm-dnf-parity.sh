@@ -13,8 +13,9 @@
 # same packages; dnf's spellings name.arch and name-[epoch:]version[-release]
 # [.arch] as roots. Also: unresolvable roots and dependencies are all named,
 # with the architecture; the file lists are loaded only for a missing file.
-# And, as root, for five root sets (obsoletes, a virtual provide, a file
-# dependency, weak dependencies off and on), the template vztmpl builds and
+# And, as root, for twelve root sets (obsoletes, a virtual provide, a file
+# dependency, weak dependencies off and on, epochs, two architectures of one
+# name, dnf's spellings, a comps-free base), the template vztmpl builds and
 # the root `dnf --installroot install` makes hold the same: rpmdb, rpm -Va,
 # users and groups a %pre added, what %post and a %triggerin wrote, file
 # capabilities and hard links.
@@ -463,6 +464,13 @@ else
   real "real-users filedep-user" no
   real "real-users weak-app" no
   real "real-users weak-app" yes
+  real "real-users app-a" yes
+  real "real-users old-tool" no
+  real "real-users epoch-pkg ver-lib" no
+  real "real-users archpkg.x86_64 archpkg.i686" no
+  real "real-users base-sys conf-user" yes
+  real "real-users ver-old-user" no
+  real "real-users app-a.x86_64 web-user.noarch" yes
   [ "$differ" = 0 ] || fail "$differ installed roots differ from dnf's"
 fi
 echo "took $(($(date +%s) - start))s"
