@@ -90,6 +90,20 @@ static struct configure_how configure_how(const struct vzt_family_job *job, Solv
   return chrootless;
 }
 
+/* The host's ldconfig skips libraries of other machines: run chrootless,
+ * libc-bin's trigger leaves /etc/ld.so.cache empty. The target's own, under
+ * qemu, writes it as an emulated build would: the one program of the
+ * target a chrootless build runs, for a second. */
+static int foreign_ldconfig(const struct vzt_family_job *job, int rootfd, char *const *env,
+                            struct vzt_error **err)
+{
+  if (faccessat(rootfd, "usr/sbin/ldconfig", X_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+      faccessat(rootfd, "sbin/ldconfig", X_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  char *argv[] = {"ldconfig", NULL};
+  return vzt_target_run(job->target, argv, env, false, "ldconfig in the new root", err);
+}
+
 /* One step of the configure stage, in the sandbox the mode calls for. */
 static int configure_run(const struct vzt_family_job *job, const struct configure_how *how, char *const *argv,
                          char *const *env, const char *what, struct vzt_error **err)
@@ -467,6 +481,8 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   vzt_strv_push(&argv, "-a");
   if (r == 0)
     r = configure_run(job, &how, argv, env, "dpkg --configure -a in the new root", err);
+  if (r == 0 && how.host)
+    r = foreign_ldconfig(job, rootfd, env, err);
   vzt_progress_end(bar);
   vzt_debug("configuring the others: %.1f s", vzt_now() - ts);
   free(essential);
