@@ -6,6 +6,7 @@
 #include "tmpl/deb/deb-internal.h"
 #include "tmpl/deb/unpack.h"
 #include "tmpl/deb/layout.h"
+#include "tmpl/deb/control.h"
 #include "tmpl/arch.h"
 #include "kernel-support/confine.h"
 #include "tmpl/target-run.h"
@@ -56,6 +57,58 @@ static const char *const dpkg_root_safe[] = {
 
 /* The host's dpkg, which a chrootless configure stage runs. */
 #define HOST_DPKG "/usr/bin/dpkg"
+#define HOST_STATUS "/var/lib/dpkg/status"
+
+/* Packages whose programs the others' maintainer scripts call by name
+ * (update-alternatives, add-shell, pam-auth-update, update-passwd,
+ * shadowconfig, debconf's frontends in perl, deb-systemd-helper, adduser).
+ * Chrootless, the host's copies of them run, and what they write lands in
+ * the template: Debian 13's add-shell and pam-auth-update, for one, write
+ * /etc/shells and common-session otherwise than Debian 12's. */
+static const char *const script_helpers[] = {
+    "adduser", "base-passwd", "debconf", "debianutils", "dpkg", "init-system-helpers",
+    "libpam-runtime", "login", "passwd", "perl-base", NULL};
+
+/* The length of a version without its stable update (+deb12u3, ~deb12u1)
+ * and binNMU (+b1) suffixes: a release's own line of a package. */
+static size_t version_line(const char *v)
+{
+  size_t len = strlen(v);
+  for (const char *p = v; *p; p++)
+    if ((!strncmp(p, "+deb", 4) || !strncmp(p, "~deb", 4)) && p[4] >= '0' && p[4] <= '9')
+      return (size_t) (p - v);
+  const char *b = strstr(v, "+b");
+  if (b && b[2] && strspn(b + 2, "0123456789") == strlen(b + 2))
+    return (size_t) (b - v);
+  return len;
+}
+
+/* Whether the host has `name` installed at `version`'s release line; *why
+ * gets what it has otherwise. */
+static bool host_has(const char *status, size_t len, const char *name, const char *version, char **why)
+{
+  struct vzt_deb_stanza st = {0};
+  size_t pos = 0;
+  bool ok = false;
+  *why = NULL;
+  while (!*why && !ok && vzt_deb_stanza_next(status, len, &pos, &st) == 1) {
+    if (!vzt_deb_stanza_is(&st, "Package", name))
+      continue;
+    _cleanup_free_ char *have = vzt_deb_stanza_dup(&st, "Version");
+    _cleanup_free_ char *state = vzt_deb_stanza_dup(&st, "Status");
+    if (!have || !state || !strstr(state, " installed"))
+      continue;
+    size_t n = version_line(version);
+    if (version_line(have) == n && !strncmp(have, version, n))
+      ok = true;
+    else
+      *why = vzt_strdupf("the host's %s is %s, the target's %s", name, have, version);
+  }
+  vzt_deb_stanza_clear(&st);
+  if (!ok && !*why)
+    *why = vzt_strdupf("the host has no %s, whose programs the scripts call", name);
+  return ok;
+}
 
 /* Where the configure stage's programs come from and see the root. */
 struct configure_how {
@@ -65,8 +118,8 @@ struct configure_how {
 };
 
 /* Native for the host's architecture; for a foreign one chrootless when
- * every package is known to allow it (and the host has a dpkg), unless
- * --emulate asks for qemu. */
+ * every package is known to allow it and the host has the target's release
+ * of the programs their scripts call, unless --emulate asks for qemu. */
 static struct configure_how configure_how(const struct vzt_family_job *job, Solvable **order, size_t n)
 {
   static const struct configure_how native = {"native", false, ""},
@@ -84,6 +137,24 @@ static struct configure_how configure_how(const struct vzt_family_job *job, Solv
     const char *name = pool_id2str(job->pool, order[i]->name);
     if (!vzt_strv_contains((char **) dpkg_root_safe, name)) {
       vzt_info("Configuring under emulation: %s is not known to configure chrootless (DPKG_ROOT)", name);
+      return emulated;
+    }
+  }
+  _cleanup_free_ char *status = NULL;
+  size_t len = 0;
+  struct vzt_error *e = NULL;
+  if (vzt_read_file(HOST_STATUS, &status, &len, &e) < 0) {
+    _cleanup_free_ char *text = vzt_error_text(e);
+    vzt_error_free(&e);
+    vzt_info("Configuring under emulation: %s", text);
+    return emulated;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(job->pool, order[i]->name);
+    _cleanup_free_ char *why = NULL;
+    if (vzt_strv_contains((char **) script_helpers, name) &&
+        !host_has(status, len, name, pool_id2str(job->pool, order[i]->evr), &why)) {
+      vzt_info("Configuring under emulation: %s", why);
       return emulated;
     }
   }
@@ -432,8 +503,8 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   const struct configure_how how = configure_how(job, order, n);
   job->configure = how.mode;
   if (how.host)
-    vzt_info("Configuring chrootless: the host's dpkg works on the %s root, none of its programs run",
-             job->arch_name);
+    vzt_info("Configuring chrootless: the host's dpkg works on the %s root (of its own "
+             "programs only ldconfig runs)", job->arch_name);
   t0 = vzt_now();
   /* Essential packages first, as debootstrap and apt do: the others' scripts
    * may rely on them (passwd's postinst reads login's login.defs). */
