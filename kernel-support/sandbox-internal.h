@@ -50,6 +50,12 @@ void vzt_sandbox_refuse(int fd, int errnum, const char *fmt, ...) __attribute__(
  * user namespace; a kernel or file system that cannot idmap it is a
  * refusal, never a fallback to the host's root. */
 int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c);
+/* Pid 1, for a run of the host's programs (opts->root_at): an empty file
+ * system of type fstype over the root's path, with the root (a clone of its
+ * mounts, idmapped as vzt_sandbox_idmap_root would) moved under it to
+ * root_at. */
+int vzt_sandbox_stage_root(const struct vzt_sandbox_child *c, const char *fstype, unsigned long flags,
+                           const char *data);
 /* The command, before it drops anything: root of the sandbox's user
  * namespace (nothing to do for a rootless caller). */
 int vzt_sandbox_join_userns(const struct vzt_sandbox_child *c);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -68,10 +69,17 @@ static const char *sb_idmap_refusal(const char *root, int errnum)
  * uid k is host uid host_uid+k while it runs, and what it writes as k is
  * stored as k, so the root stays as it would be under the host's root. The
  * kernel's answer here is the only test of whether the root can be idmapped:
- * a refusal reaches the caller as exit 3 with what to do instead. */
-int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c)
+ * a refusal reaches the caller as exit 3 with what to do instead. The
+ * clone of the root's mounts (idmapped when c->idmap_root) is returned, for
+ * the caller to move where the root is to be seen. */
+static int sb_root_tree(const struct vzt_sandbox_child *c)
 {
   int t = (int) syscall(SYS_open_tree, AT_FDCWD, c->root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (!c->idmap_root) {
+    if (t < 0)
+      vzt_sandbox_report(c->report_fd, errno, "cannot clone the mounts of %s", c->root);
+    return t;
+  }
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) c->userns_fd};
   if (t < 0 || syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
     int e = errno;
@@ -84,6 +92,14 @@ int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c)
       close(t);
     return -1;
   }
+  return t;
+}
+
+int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c)
+{
+  int t = sb_root_tree(c);
+  if (t < 0)
+    return -1;
   if (syscall(SYS_move_mount, t, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
     vzt_sandbox_report(c->report_fd, errno, "cannot mount the idmapped copy of %s onto it", c->root);
     close(t);
@@ -91,6 +107,29 @@ int vzt_sandbox_idmap_root(const struct vzt_sandbox_child *c)
   }
   close(t);
   return 0;
+}
+
+int vzt_sandbox_stage_root(const struct vzt_sandbox_child *c, const char *fstype, unsigned long flags,
+                           const char *data)
+{
+  int t = sb_root_tree(c);
+  if (t < 0)
+    return -1;
+  /* The path of the root in the stage: root + root_at, made on the stack. */
+  char at[PATH_MAX];
+  int r = -1;
+  if (snprintf(at, sizeof(at), "%s%s", c->root, c->opts->root_at) >= (int) sizeof(at))
+    vzt_sandbox_report(c->report_fd, ENAMETOOLONG, "%s%s is too long", c->root, c->opts->root_at);
+  else if (mount(fstype, c->root, fstype, flags, data) < 0)
+    vzt_sandbox_report(c->report_fd, errno, "cannot mount a %s over %s", fstype, c->root);
+  else if (mkdir(at, 0755) < 0)
+    vzt_sandbox_report(c->report_fd, errno, "cannot create the mount point %s", at);
+  else if (syscall(SYS_move_mount, t, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    vzt_sandbox_report(c->report_fd, errno, "cannot mount %s on %s", c->root, c->opts->root_at);
+  else
+    r = 0;
+  close(t);
+  return r;
 }
 
 /* Real root's command becomes root of the sandbox's user namespace: uid

@@ -51,6 +51,10 @@ enum sb_op_type {
   SB_MASK,         /* a file under /dev/null, a directory under an empty read-only tmpfs */
   SB_PIVOT_ROOT,
   SB_HOSTNAME,
+  SB_STAGE_ROOT,   /* an empty tmpfs over the root's path, the root moved under it to root_at;
+                    * our cwd */
+  SB_HOST_RO,      /* a host directory bound read-only */
+  SB_HOST_LINK,    /* a merged-/usr link as the host has it (or its directory, read-only) */
 };
 
 struct sb_op {
@@ -64,9 +68,33 @@ struct sb_op {
 
 #define SB_PTS_OPTS "newinstance,ptmxmode=0666,mode=620"
 
-static const struct sb_op sb_ops[] = {
+/* The root becomes /: target code runs. */
+static const struct sb_op sb_root_ops[] = {
   {SB_MAKE_PRIVATE, NULL, "/", MS_REC | MS_PRIVATE, NULL, 0},
   {SB_BIND_ROOT, NULL, NULL, MS_BIND | MS_REC, NULL, 0},
+};
+
+/* The host's programs work on the root at root_at: only /usr (and the
+ * merged-/usr links into it) and /etc (the dynamic linker's cache,
+ * /etc/alternatives) of the host, read-only; none of its /run, /var, /home
+ * or /tmp, where the sockets of its services are. (The host's dpkg reads
+ * the host's /etc/dpkg, as it does under mmdebstrap --mode=chrootless.) */
+static const struct sb_op sb_host_ops[] = {
+  {SB_MAKE_PRIVATE, NULL, "/", MS_REC | MS_PRIVATE, NULL, 0},
+  {SB_STAGE_ROOT, "tmpfs", NULL, MS_NOSUID | MS_NODEV, "mode=0755", 0},
+  {SB_HOST_RO, "/usr", "usr", 0, NULL, 0755},
+  {SB_HOST_RO, "/etc", "etc", 0, NULL, 0755},
+  {SB_HOST_LINK, "/bin", "bin", 0, NULL, 0755},
+  {SB_HOST_LINK, "/sbin", "sbin", 0, NULL, 0755},
+  {SB_HOST_LINK, "/lib", "lib", 0, NULL, 0755},
+  {SB_HOST_LINK, "/lib64", "lib64", 0, NULL, 0755},
+  {SB_HOST_LINK, "/lib32", "lib32", 0, NULL, 0755},
+  {SB_HOST_LINK, "/libx32", "libx32", 0, NULL, 0755},
+  {SB_MOUNT, "tmpfs", "tmp", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
+};
+
+/* What every sandbox gets once its / is in place. */
+static const struct sb_op sb_ops[] = {
   /* proc, dev and sys are the mount points a Debian root already has, with
    * base-files' modes: the only things a run may leave in the root. */
   {SB_MOUNT, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
@@ -219,6 +247,22 @@ static int sb_root_nodev(const struct vzt_sandbox_child *c)
   return -1;
 }
 
+/* A host directory on its namesake in the stage, read-only all the way down. */
+static int sb_host_bind(const struct vzt_sandbox_child *c, const struct sb_op *op)
+{
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+  if (sb_ensure_dir(op->dest, op->mode) < 0) {
+    vzt_sandbox_report(c->report_fd, errno, "cannot create the mount point %s", op->dest);
+    return -1;
+  }
+  if (mount(op->source, op->dest, "none", MS_BIND | MS_REC, NULL) < 0 ||
+      syscall(SYS_mount_setattr, AT_FDCWD, op->dest, AT_RECURSIVE, &a, sizeof(a)) < 0) {
+    vzt_sandbox_report(c->report_fd, errno, "cannot bind the host's %s read-only", op->source);
+    return -1;
+  }
+  return 0;
+}
+
 /* Types are "none" where the kernel ignores them: valgrind reads them as strings. */
 static int sb_op_run(const struct vzt_sandbox_child *c, const struct sb_op *op)
 {
@@ -303,6 +347,37 @@ static int sb_op_run(const struct vzt_sandbox_child *c, const struct sb_op *op)
   case SB_READ_ONLY:
   case SB_MASK:
     return sb_protect(c, op);
+  case SB_STAGE_ROOT:
+    if (vzt_sandbox_stage_root(c, op->source, op->flags, op->data) < 0)
+      return -1;
+    if (chdir(root) < 0)
+      goto fail_msg;
+    return sb_root_nodev(c);
+  case SB_HOST_RO:
+    return sb_host_bind(c, op);
+  case SB_HOST_LINK: {
+    struct stat st;
+    char target[PATH_MAX];
+    if (lstat(op->source, &st) < 0) {
+      if (errno == ENOENT)
+        return 0; /* lib32 and the like: only some hosts have them */
+      vzt_sandbox_report(c->report_fd, errno, "cannot look at the host's %s", op->source);
+      return -1;
+    }
+    if (!S_ISLNK(st.st_mode))
+      return sb_host_bind(c, op);
+    ssize_t len = readlink(op->source, target, sizeof(target) - 1);
+    if (len < 0) {
+      vzt_sandbox_report(c->report_fd, errno, "cannot read the link %s", op->source);
+      return -1;
+    }
+    target[len] = '\0';
+    if (symlink(target, op->dest) < 0) {
+      vzt_sandbox_report(c->report_fd, errno, "cannot create the link %s", op->dest);
+      return -1;
+    }
+    return 0;
+  }
   case SB_HOSTNAME:
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
       vzt_sandbox_report(c->report_fd, errno, "cannot set the host name to \"%s\"", c->hostname);
@@ -550,6 +625,11 @@ static __attribute__((noreturn)) void sb_child_main(const struct vzt_sandbox_chi
       _exit(127);
     }
   }
+  const struct sb_op *head = c->opts->root_at ? sb_host_ops : sb_root_ops;
+  size_t nhead = c->opts->root_at ? VZT_ARRAY_SIZE(sb_host_ops) : VZT_ARRAY_SIZE(sb_root_ops);
+  for (size_t i = 0; i < nhead; i++)
+    if (sb_op_run(c, &head[i]) < 0)
+      _exit(127);
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
       _exit(127);
@@ -644,6 +724,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 
   if (!opts->root || !opts->argv || !opts->argv[0])
     return vzt_fail(err, "sandbox: a root and a command are required");
+  if (opts->root_at && (opts->root_at[0] != '/' || !opts->root_at[1] || strchr(opts->root_at + 1, '/')))
+    return vzt_fail(err, "sandbox: %s is not an absolute path of one component", opts->root_at);
   root = realpath(opts->root, NULL);
   if (!root)
     return vzt_fail_errno(err, errno, "sandbox: cannot resolve the root %s", opts->root);

@@ -14,7 +14,13 @@ struct vzt_sandbox_rlimit {
 };
 
 struct vzt_sandbox_opts {
-  const char *root;        /* directory that becomes / */
+  const char *root;        /* directory that becomes / (or is mounted at root_at) */
+  /* NULL: root becomes /. Set (an absolute path of one component, such as
+   * "/target"): no program of the root runs, the host's own programs work on
+   * it instead. / is then an empty read-only tmpfs with the host's /usr and
+   * /etc bound read-only, its merged-/usr links, a fresh /tmp, and root
+   * mounted read-write (idmapped as ever) at root_at. */
+  const char *root_at;
   char *const *argv;       /* argv[0] is looked up in the root's PATH from envp, or absolute */
   char *const *envp;       /* complete environment for the command */
   const char *hostname;    /* NULL: "localhost" */

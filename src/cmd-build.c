@@ -37,6 +37,9 @@ static void usage(FILE *f, const char *cmd)
           "      --format F        tar.zst, tar.gz, tar.xz, tar.bz2 or tar for -o, whatever\n"
           "                        FILE's name\n"
           "      --offline         use only what the cache holds\n"
+          "      --emulate         configure a foreign architecture's packages with its\n"
+          "                        own dpkg under qemu-user, even where the host's dpkg\n"
+          "                        could (chrootless, for package sets known to allow it)\n"
           "      --dry-run         print the resolved package set and exit\n"
           "      --update          build: only when the cached template's packages or\n"
           "                        recipe changed, and print what did (`vztmpl update`)\n"
@@ -92,7 +95,7 @@ static int write_manifest_beside(const char *output, const struct vzt_manifest *
 static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
 {
   enum { OPT_VARIANT = 256, OPT_MIRROR, OPT_KEYRING, OPT_INCLUDE, OPT_EXCLUDE, OPT_OFFLINE, OPT_DRY, OPT_UPDATE,
-         OPT_FORMAT };
+         OPT_FORMAT, OPT_EMULATE };
   static const struct option opts[] = {
       {"arch", required_argument, NULL, 'a'},
       {"variant", required_argument, NULL, OPT_VARIANT},
@@ -103,6 +106,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
       {"offline", no_argument, NULL, OPT_OFFLINE},
+      {"emulate", no_argument, NULL, OPT_EMULATE},
       {"dry-run", no_argument, NULL, OPT_DRY},
       {"update", no_argument, NULL, OPT_UPDATE},
       {"help", no_argument, NULL, 'h'},
@@ -136,6 +140,7 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
     case 'o': o.output = optarg; break;
     case OPT_FORMAT: format = optarg; break;
     case OPT_OFFLINE: o.offline = true; break;
+    case OPT_EMULATE: o.emulate = true; break;
     case OPT_DRY: o.dry_run = true; break;
     case OPT_UPDATE:
       if (fetch_only) {

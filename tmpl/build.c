@@ -407,7 +407,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
                                 .arch_name = ops->arch_name(arch), .mirror_override = mirror_override,
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
-                                .now = time(NULL)};
+                                .now = time(NULL), .emulate = o->emulate};
   if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0 ||
       vzt_customize_check(recipe, err) < 0 || vzt_target_limits(recipe, &limits, err) < 0)
     goto out;
@@ -524,6 +524,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
   if (ops->install(&job, root, trans.order, trans.n, blobs, err) < 0)
     goto out;
   m->init = detect_init(root);
+  m->configure = job.configure ? vzt_strdup(job.configure) : NULL;
   m->first_boot = vzt_calloc(1, sizeof(char *));
   if (!m->first_boot)
     vzt_out_of_memory();

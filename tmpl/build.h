@@ -16,6 +16,7 @@ struct vzt_build_opts {
   char **include, **exclude;
   const char *output;       /* -o: also write the archive here */
   bool offline, dry_run, fetch_only;
+  bool emulate;             /* --emulate: configure a foreign root by its own programs under qemu */
   int jobs;                 /* 0 = number of CPUs */
   /* Called once the transaction is resolved, with m holding the names, the
    * package list and, as customizations, the records of the recipe's files

@@ -34,6 +34,8 @@ struct vzt_family_job {
   char **verified;             /* "suite fingerprint" lines for the manifest */
   char **customized;           /* what the recipe's customization did, for the manifest */
   const struct vzt_target *target; /* the root being built and its limits (install only) */
+  bool emulate;                /* --emulate: a foreign root's own programs configure it, under qemu */
+  const char *configure;       /* set by install: how it configured (see vzt_manifest.configure) */
 };
 
 /* Per loaded repository (Repo->appdata): where its packages come from. */

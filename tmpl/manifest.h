@@ -35,6 +35,10 @@ struct vzt_manifest {
   char *archive_file, *archive_sha256;
   uint64_t archive_size, unpacked_size, entries;
   char *init;               /* systemd, sysvinit, none */
+  /* How the target's packages were configured: "native", "emulated" (its own
+   * programs under qemu-user) or "chrootless" (the host's dpkg, none of the
+   * target's programs run); NULL in manifests from before it was recorded. */
+  char *configure;
   char **customizations;    /* files (with sha256), users, services, settings, hooks (with sha256) */
   char **first_boot;        /* what runs or applies at a container's first start: "ssh-host-keys systemd PATH" */
   bool has_limits;          /* the configure stage's limits and usage below are known */

@@ -106,11 +106,12 @@ static char *limits_hit(const struct vzt_target *t)
   return vzt_strdupf(" after reaching the build's limit (%s; raise it in the recipe's [limits])", list);
 }
 
-int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *env, bool network,
-                   const char *what, struct vzt_error **err)
+static int run_in(const struct vzt_target *t, const char *root_at, char *const *argv, char *const *env,
+                  bool network, const char *what, struct vzt_error **err)
 {
   struct vzt_sandbox_rlimit rl[VZT_BC_NRES];
-  struct vzt_sandbox_opts o = {.root = t->root, .argv = argv, .envp = env, .hostname = "localhost",
+  struct vzt_sandbox_opts o = {.root = t->root, .root_at = root_at, .argv = argv, .envp = env,
+                               .hostname = "localhost",
                                .network = network, .stdout_fd = -1, .stderr_fd = -1,
                                .attach = t->group ? attach_to_group : NULL, .attach_arg = t->group,
                                .rlimits = rl, .nrlimits = vzt_bc_rlimits(&t->limits, rl)};
@@ -143,4 +144,16 @@ int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *e
   _cleanup_free_ char *hit = limits_hit(t);
   return vzt_fail(err, "%s failed with exit status %d%s%s%s", what, status, hit,
                   *tail ? "; its last output:\n" : " (run with -v to see its output)", tail);
+}
+
+int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *env, bool network,
+                   const char *what, struct vzt_error **err)
+{
+  return run_in(t, NULL, argv, env, network, what, err);
+}
+
+int vzt_target_run_host(const struct vzt_target *t, char *const *argv, char *const *env,
+                        const char *what, struct vzt_error **err)
+{
+  return run_in(t, VZT_TARGET_ROOT_AT, argv, env, false, what, err);
 }

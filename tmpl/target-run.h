@@ -42,3 +42,13 @@ char **vzt_target_env(time_t epoch);
  * exit status, the end of its output, and a limit it ran into. */
 int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *env, bool network,
                    const char *what, struct vzt_error **err);
+
+/* Where vzt_target_run_host's programs find the root being built. */
+#define VZT_TARGET_ROOT_AT "/target"
+/* Runs a host program (argv[0] in the host's /usr) on t->root, which it
+ * finds at VZT_TARGET_ROOT_AT, in the same sandbox as vzt_target_run's
+ * (namespaces, no network, seccomp, limits) but with the host's /usr and
+ * /etc read-only as its /: a foreign root's dpkg, run by the host's, no
+ * emulator. The target's scripts it runs are text read by the host's shell. */
+int vzt_target_run_host(const struct vzt_target *t, char *const *argv, char *const *env,
+                        const char *what, struct vzt_error **err);

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Foreign architectures on this host: an arm64 Debian 12 minbase template,
 # unpacked natively, configured under qemu-user through binfmt_misc (which
-# vztmpl registers itself from qemu-user-static when it is missing), and the
-# per-architecture package check naming the package and architecture.
+# vztmpl registers itself from qemu-user-static when it is missing) with
+# --emulate, and chrootless by the host's dpkg without it, the two templates
+# byte-identical; the per-architecture package check naming the package and
+# architecture.
 . "$(dirname "$0")/testlib.sh"
 . "$TESTS_DIR/reflib.sh"
 need_root
@@ -16,10 +18,20 @@ CACHE=${VZTMPL_TEST_CACHE:-/var/tmp/vztmpl-test-cache}
 # Either spelling of the architecture names the same template.
 expect_exit 0 "$VZTMPL" -C "$CACHE" --json build debian:12 --arch aarch64 --variant minbase --dry-run
 grep -q '"name": "debian-12-aarch64-minbase"' "$T/stdout" || fail "aarch64 spelling"
-expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase --emulate
 expect_stderr "binfmt_misc handler qemu-aarch64"
 grep -q F /proc/sys/fs/binfmt_misc/qemu-aarch64 || fail "no F flag on the registered handler"
 tpl="$CACHE/templates/debian-12-aarch64-minbase.tar.zst"
+configure_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("configure"))' "$1"; }
+[ "$(configure_of "$CACHE/templates/debian-12-aarch64-minbase.json")" = emulated ] || fail "--emulate: manifest's configure"
+emulated=$(sha256sum <"$tpl")
+# Without --emulate the host's dpkg configures it (none of the target's
+# programs but ldconfig run), and the template is the same, byte for byte.
+expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
+expect_stderr "Configuring chrootless"
+[ "$(configure_of "$CACHE/templates/debian-12-aarch64-minbase.json")" = chrootless ] || fail "manifest's configure"
+[ "$(sha256sum <"$tpl")" = "$emulated" ] || fail "the chrootless template differs from the emulated one"
+echo "debian:12 arm64 minbase: chrootless and emulated templates byte-identical ($(echo "$emulated" | cut -c1-16))"
 mkdir "$T/root"
 tar -C "$T/root" --zstd -xf "$tpl"
 # e_machine of /usr/bin/dpkg: 0xb7 is AArch64.
@@ -54,10 +66,12 @@ expect_stderr "arm64"
 echo "arm64 template configured under qemu-user; per-architecture check names package and architecture"
 
 # Debian 13 minbase for arm64 equals mmdebstrap's emulated tree for the same
-# packages, path by path, and its package database is sound.
+# packages, path by path, and its package database is sound (configured
+# chrootless only on a host with Debian 13's helpers, see --emulate).
 expect_exit 0 "$VZTMPL" -C "$CACHE" --json build debian:13 --arch arm64 --variant minbase --dry-run
 cp "$T/stdout" "$T/fid.json"
 expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:13 --arch arm64 --variant minbase -o "$T/vz.tar.zst"
+echo "debian:13 arm64 minbase configured: $(configure_of "$T/vz.json")"
 mkdir "$T/vz" "$T/mm"
 tar -C "$T/vz" --zstd -xf "$T/vz.tar.zst"
 sound_dpkg_db "$T/vz" "debian:13 arm64 minbase"

@@ -449,6 +449,40 @@ START_TEST(test_confine_errors)
 }
 END_TEST
 
+/* The host's programs on the root at /target: the host's /usr read-only,
+ * the root writable, and none of the host's /run, /var or /home. */
+START_TEST(test_root_at)
+{
+  char *const argv[] = {"/bin/sh", "-c",
+                        "test -x /target/bin/busybox && test -x /usr/bin/dpkg && "
+                        "echo made > /target/tmp/made && ! touch /usr/vzt-test 2>/dev/null && "
+                        "! touch /vzt-test 2>/dev/null && ! test -e /run/. && ! test -e /var/. && "
+                        "! test -e /home/. && echo ok",
+                        NULL};
+  _cleanup_close_ int fd = memfd_create("out", MFD_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  struct vzt_sandbox_opts o = {.root = root, .root_at = "/target", .argv = argv, .envp = test_env,
+                               .stdout_fd = fd, .stderr_fd = -1};
+  struct vzt_error *err = NULL;
+  int status = -1;
+  ck_assert_int_eq(vzt_sandbox_run(&o, &status, &err), 0);
+  char buf[64] = {0};
+  ck_assert_int_ge(pread(fd, buf, sizeof(buf) - 1, 0), 0);
+  ck_assert_msg(status == 0 && !strcmp(buf, "ok\n"), "status %d: %s", status, buf);
+  _cleanup_free_ char *made = vzt_path_join(root, "tmp/made");
+  ck_assert_int_eq(access(made, F_OK), 0);
+  ck_assert_int_ne(access("/usr/vzt-test", F_OK), 0);
+
+  /* Only one absolute component. */
+  o.root_at = "target";
+  ck_assert_int_eq(vzt_sandbox_run(&o, &status, &err), -1);
+  vzt_error_free(&err);
+  o.root_at = "/a/b";
+  ck_assert_int_eq(vzt_sandbox_run(&o, &status, &err), -1);
+  vzt_error_free(&err);
+}
+END_TEST
+
 static Suite *sandbox_suite(void)
 {
   Suite *s = suite_create("sandbox");
@@ -466,6 +500,7 @@ static Suite *sandbox_suite(void)
   tcase_add_test(tc, test_setup_errors);
   tcase_add_test(tc, test_attach_rlimits_cgroup_ns);
   tcase_add_test(tc, test_signals_forwarded);
+  tcase_add_test(tc, test_root_at);
   suite_add_tcase(s, tc);
   TCase *tcc = tcase_create("confine");
   tcase_add_unchecked_fixture(tcc, make_root, remove_root);

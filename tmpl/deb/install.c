@@ -1,10 +1,13 @@
 /* The deb family's install stage: native parallel unpacking and the dpkg
- * database written as `dpkg --unpack` would, then the target's own
- * preinst scripts and `dpkg --configure -a` inside the sandbox. */
+ * database written as `dpkg --unpack` would, then the preinst scripts and
+ * `dpkg --configure -a` inside the sandbox: the target's own dpkg, or for a
+ * foreign root whose packages allow it the host's (chrootless). */
 #include "config.h"
 #include "tmpl/deb/deb-internal.h"
 #include "tmpl/deb/unpack.h"
 #include "tmpl/deb/layout.h"
+#include "tmpl/deb/control.h"
+#include "tmpl/arch.h"
 #include "kernel-support/confine.h"
 #include "tmpl/target-run.h"
 #include "tmpl/customize.h"
@@ -28,6 +31,176 @@
 
 /* Maintainer scripts must not start services while we build. */
 static const char policy_rc_d[] = "#!/bin/sh\n# vztmpl: no services start while a template is built\nexit 101\n";
+
+/* Packages whose maintainer scripts do their work under $DPKG_ROOT and
+ * call no program of the target when it is set: the Essential and minbase
+ * sets of Debian 12 and 13, the ones mmdebstrap --mode=chrootless builds.
+ * A foreign build of these alone is configured by the host's dpkg; any
+ * other package sends the build to emulation. */
+static const char *const dpkg_root_safe[] = {
+    "adduser", "apt", "base-files", "base-passwd", "bash", "bsdutils", "coreutils", "dash",
+    "debconf", "debian-archive-keyring", "debianutils", "diffutils", "dpkg", "e2fsprogs",
+    "findutils", "gcc-12-base", "gcc-14-base", "gpgv", "grep", "gzip", "hostname",
+    "init-system-helpers", "libacl1", "libapt-pkg6.0", "libapt-pkg7.0", "libattr1",
+    "libaudit-common", "libaudit1", "libblkid1", "libbsd0", "libbz2-1.0", "libc-bin", "libc6",
+    "libcap-ng0", "libcap2", "libcom-err2", "libcrypt1", "libdb5.3", "libdb5.3t64",
+    "libdebconfclient0", "libext2fs2", "libffi8", "libgcc-s1", "libgcrypt20", "libgmp10",
+    "libgnutls30", "libgpg-error0", "libhogweed6", "libhogweed6t64", "libidn2-0", "liblastlog2-2",
+    "liblz4-1", "liblzma5", "libmd0", "libmount1", "libnettle8", "libnettle8t64", "libp11-kit0",
+    "libpam-modules", "libpam-modules-bin", "libpam-runtime", "libpam0g", "libpcre2-8-0",
+    "libseccomp2", "libselinux1", "libsemanage-common", "libsemanage2", "libsepol2",
+    "libsmartcols1", "libsqlite3-0", "libss2", "libssl3t64", "libstdc++6", "libsystemd0",
+    "libtasn1-6", "libtinfo6", "libudev1", "libunistring2", "libuuid1", "libxxhash0", "libzstd1",
+    "login", "login.defs", "logsave", "mawk", "mount", "ncurses-base", "ncurses-bin",
+    "openssl-provider-legacy", "passwd", "perl-base", "sed", "sqv", "sysvinit-utils", "tar",
+    "tzdata", "usr-is-merged", "util-linux", "util-linux-extra", "zlib1g", NULL};
+
+/* The host's dpkg, which a chrootless configure stage runs. */
+#define HOST_DPKG "/usr/bin/dpkg"
+#define HOST_STATUS "/var/lib/dpkg/status"
+
+/* Packages whose programs the others' maintainer scripts call by name
+ * (update-alternatives, add-shell, pam-auth-update, update-passwd,
+ * shadowconfig, debconf's frontends in perl, deb-systemd-helper, adduser).
+ * Chrootless, the host's copies of them run, and what they write lands in
+ * the template: Debian 13's add-shell and pam-auth-update, for one, write
+ * /etc/shells and common-session otherwise than Debian 12's. */
+static const char *const script_helpers[] = {
+    "adduser", "base-passwd", "debconf", "debianutils", "dpkg", "init-system-helpers",
+    "libpam-runtime", "login", "passwd", "perl-base", NULL};
+
+/* The length of a version without its stable update (+deb12u3, ~deb12u1)
+ * and binNMU (+b1) suffixes: a release's own line of a package. */
+static size_t version_line(const char *v)
+{
+  size_t len = strlen(v);
+  for (const char *p = v; *p; p++)
+    if ((!strncmp(p, "+deb", 4) || !strncmp(p, "~deb", 4)) && p[4] >= '0' && p[4] <= '9')
+      return (size_t) (p - v);
+  const char *b = strstr(v, "+b");
+  if (b && b[2] && strspn(b + 2, "0123456789") == strlen(b + 2))
+    return (size_t) (b - v);
+  return len;
+}
+
+/* Whether the host has `name` installed at `version`'s release line; *why
+ * gets what it has otherwise. */
+static bool host_has(const char *status, size_t len, const char *name, const char *version, char **why)
+{
+  struct vzt_deb_stanza st = {0};
+  size_t pos = 0;
+  bool ok = false;
+  *why = NULL;
+  while (!*why && !ok && vzt_deb_stanza_next(status, len, &pos, &st) == 1) {
+    if (!vzt_deb_stanza_is(&st, "Package", name))
+      continue;
+    _cleanup_free_ char *have = vzt_deb_stanza_dup(&st, "Version");
+    _cleanup_free_ char *state = vzt_deb_stanza_dup(&st, "Status");
+    if (!have || !state || !strstr(state, " installed"))
+      continue;
+    size_t n = version_line(version);
+    if (version_line(have) == n && !strncmp(have, version, n))
+      ok = true;
+    else
+      *why = vzt_strdupf("the host's %s is %s, the target's %s", name, have, version);
+  }
+  vzt_deb_stanza_clear(&st);
+  if (!ok && !*why)
+    *why = vzt_strdupf("the host has no %s, whose programs the scripts call", name);
+  return ok;
+}
+
+/* Where the configure stage's programs come from and see the root. */
+struct configure_how {
+  const char *mode;   /* the manifest's word: native, emulated, chrootless */
+  bool host;          /* the host's dpkg and shell, the root at VZT_TARGET_ROOT_AT */
+  const char *prefix; /* the root's path for them: "" or VZT_TARGET_ROOT_AT */
+};
+
+/* Native for the host's architecture; for a foreign one chrootless when
+ * every package is known to allow it and the host has the target's release
+ * of the programs their scripts call, unless --emulate asks for qemu. */
+static struct configure_how configure_how(const struct vzt_family_job *job, Solvable **order, size_t n)
+{
+  static const struct configure_how native = {"native", false, ""},
+                                    emulated = {"emulated", false, ""},
+                                    chrootless = {"chrootless", true, VZT_TARGET_ROOT_AT};
+  if (job->arch == vzt_arch_host())
+    return native;
+  if (job->emulate)
+    return emulated;
+  if (access(HOST_DPKG, X_OK) < 0) {
+    vzt_info("Configuring under emulation: the host has no %s to configure the root chrootless", HOST_DPKG);
+    return emulated;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(job->pool, order[i]->name);
+    if (!vzt_strv_contains((char **) dpkg_root_safe, name)) {
+      vzt_info("Configuring under emulation: %s is not known to configure chrootless (DPKG_ROOT)", name);
+      return emulated;
+    }
+  }
+  _cleanup_free_ char *status = NULL;
+  size_t len = 0;
+  struct vzt_error *e = NULL;
+  if (vzt_read_file(HOST_STATUS, &status, &len, &e) < 0) {
+    _cleanup_free_ char *text = vzt_error_text(e);
+    vzt_error_free(&e);
+    vzt_info("Configuring under emulation: %s", text);
+    return emulated;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(job->pool, order[i]->name);
+    _cleanup_free_ char *why = NULL;
+    if (vzt_strv_contains((char **) script_helpers, name) &&
+        !host_has(status, len, name, pool_id2str(job->pool, order[i]->evr), &why)) {
+      vzt_info("Configuring under emulation: %s", why);
+      return emulated;
+    }
+  }
+  return chrootless;
+}
+
+/* The host's ldconfig skips libraries of other machines: run chrootless,
+ * libc-bin's trigger leaves /etc/ld.so.cache empty. The target's own, under
+ * qemu, writes it as an emulated build would: the one program of the
+ * target a chrootless build runs, for a second. */
+static int foreign_ldconfig(const struct vzt_family_job *job, int rootfd, char *const *env,
+                            struct vzt_error **err)
+{
+  if (faccessat(rootfd, "usr/sbin/ldconfig", X_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+      faccessat(rootfd, "sbin/ldconfig", X_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  char *argv[] = {"ldconfig", NULL};
+  return vzt_target_run(job->target, argv, env, false, "ldconfig in the new root", err);
+}
+
+/* One step of the configure stage, in the sandbox the mode calls for. */
+static int configure_run(const struct vzt_family_job *job, const struct configure_how *how, char *const *argv,
+                         char *const *env, const char *what, struct vzt_error **err)
+{
+  if (how->host)
+    return vzt_target_run_host(job->target, argv, env, what, err);
+  return vzt_target_run(job->target, argv, env, false, what, err);
+}
+
+/* dpkg and the options every run of it takes in this mode: the host's works
+ * on the root from outside, running the scripts with DPKG_ROOT set, and
+ * logs where the root's own would. */
+static char **dpkg_argv(const struct configure_how *how)
+{
+  char **argv = vzt_calloc(1, sizeof(char *));
+  if (!how->host) {
+    vzt_strv_push(&argv, "dpkg");
+  } else {
+    vzt_strv_push(&argv, HOST_DPKG);
+    vzt_strv_push_take(&argv, vzt_strdupf("--root=%s", how->prefix));
+    vzt_strv_push(&argv, "--force-script-chrootless");
+    vzt_strv_push_take(&argv, vzt_strdupf("--log=%s/var/log/dpkg.log", how->prefix));
+  }
+  vzt_strv_push(&argv, "--force-unsafe-io");
+  return argv;
+}
 
 static int mkdirs(int rootfd, const char *const *dirs, mode_t mode, struct vzt_error **err)
 {
@@ -225,11 +398,12 @@ static char *info_name(Pool *pool, Solvable *s)
 }
 
 /* preinst install for each package in dependency order, as dpkg runs it before unpacking. */
-static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd, Solvable **order,
-                        const size_t *seqs, size_t n, char **env, struct vzt_error **err)
+static int run_preinsts(struct vzt_family_job *job, const struct configure_how *how, int rootfd,
+                        Solvable **order, const size_t *seqs, size_t n, char **env, struct vzt_error **err)
 {
+  const char *r = how->prefix;
   _cleanup_buf_ struct vzt_buf script = {0};
-  vzt_buf_puts(&script, "#!/bin/sh\nset -e\nmkdir -p /var/lib/dpkg/tmp.ci\n");
+  vzt_buf_printf(&script, "#!/bin/sh\nset -e\nmkdir -p %s/var/lib/dpkg/tmp.ci\n", r);
   Pool *pool = job->pool;
   for (size_t i = 0; i < n; i++) {
     const char *name = pool_id2str(pool, order[i]->name);
@@ -239,19 +413,21 @@ static int run_preinsts(struct vzt_family_job *job, const char *root, int rootfd
     if (faccessat(rootfd, rel, F_OK, 0) < 0)
       continue;
     vzt_buf_printf(&script,
-                   "cp " VZT_DEB_STANZA_DIR "/%06zu.control /var/lib/dpkg/tmp.ci/control\n"
+                   "cp %s" VZT_DEB_STANZA_DIR "/%06zu.control %s/var/lib/dpkg/tmp.ci/control\n"
                    "DPKG_MAINTSCRIPT_PACKAGE=%s DPKG_MAINTSCRIPT_ARCH=%s DPKG_MAINTSCRIPT_NAME=preinst "
-                   "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= "
-                   "/%s install\n",
-                   seqs[i], name, arch, rel);
+                   "DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_ADMINDIR=%s/var/lib/dpkg DPKG_ROOT=%s "
+                   "%s/%s install\n",
+                   r, seqs[i], r, name, arch, r, r, r, rel);
   }
-  vzt_buf_puts(&script, "rm -rf /var/lib/dpkg/tmp.ci\n");
+  vzt_buf_printf(&script, "rm -rf %s/var/lib/dpkg/tmp.ci\n", r);
   if (vzt_write_file_atomic(rootfd, "tmp/vztmpl-preinst", script.data, script.len, 0755, err) < 0)
     return -1;
-  char *argv[] = {"/bin/sh", "/tmp/vztmpl-preinst", NULL};
-  int r = vzt_target_run(job->target, argv, env, false, "running the packages' preinst scripts", err);
+  /* Chrootless, the host's shell reads the script (and the preinsts). */
+  _cleanup_free_ char *path = vzt_strdupf("%s/tmp/vztmpl-preinst", r);
+  char *argv[] = {"/bin/sh", path, NULL};
+  int ret = configure_run(job, how, argv, env, "running the packages' preinst scripts", err);
   unlinkat(rootfd, "tmp/vztmpl-preinst", 0);
-  return r;
+  return ret;
 }
 
 /* /etc/apt/sources.list naming the mirrors the template was built from, and
@@ -324,6 +500,11 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
                           err) < 0)
     return -1;
   _cleanup_strv_ char **env = vzt_target_env(job->epoch);
+  const struct configure_how how = configure_how(job, order, n);
+  job->configure = how.mode;
+  if (how.host)
+    vzt_info("Configuring chrootless: the host's dpkg works on the %s root (of its own "
+             "programs only ldconfig runs)", job->arch_name);
   t0 = vzt_now();
   /* Essential packages first, as debootstrap and apt do: the others' scripts
    * may rely on them (passwd's postinst reads login's login.defs). */
@@ -331,9 +512,7 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   Solvable **rest = vzt_calloc(n + 1, sizeof(*rest));
   size_t *eseq = vzt_calloc(n + 1, sizeof(size_t)), *rseq = vzt_calloc(n + 1, sizeof(size_t));
   size_t ne = 0, nr = 0;
-  _cleanup_strv_ char **configure = NULL;
-  vzt_strv_push(&configure, "dpkg");
-  vzt_strv_push(&configure, "--force-unsafe-io");
+  _cleanup_strv_ char **configure = dpkg_argv(&how);
   /* dpkg orders by Depends only; the transaction order also honours
    * Pre-Depends, as mmdebstrap relies on with --force-depends. */
   vzt_strv_push(&configure, "--force-depends");
@@ -352,20 +531,29 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   /* With -v the scripts' own output goes to stderr: no bar to cut it up. */
   bar = vzt_log_verbosity() > VZT_LOG_INFO ? NULL : vzt_progress_begin(label, 0, false);
   double ts = vzt_now();
-  int r = run_preinsts(job, root, rootfd, essential, eseq, ne, env, err);
+  int r = run_preinsts(job, &how, rootfd, essential, eseq, ne, env, err);
   vzt_debug("preinst of %zu Essential packages: %.1f s", ne, vzt_now() - ts);
   ts = vzt_now();
   if (r == 0 && ne)
-    r = vzt_target_run(job->target, configure, env, false, "configuring the Essential packages", err);
+    r = configure_run(job, &how, configure, env, "configuring the Essential packages", err);
   vzt_debug("configuring them: %.1f s", vzt_now() - ts);
   ts = vzt_now();
   if (r == 0)
-    r = run_preinsts(job, root, rootfd, rest, rseq, nr, env, err);
+    r = run_preinsts(job, &how, rootfd, rest, rseq, nr, env, err);
   vzt_debug("preinst of the %zu others: %.1f s", nr, vzt_now() - ts);
   ts = vzt_now();
-  char *argv[] = {"dpkg", "--force-unsafe-io", "--configure", "-a", NULL};
+  _cleanup_strv_ char **argv = dpkg_argv(&how);
+  /* The host's dpkg takes its own architecture for the database's native
+   * one: to it an Architecture: all package's dependency on the target's
+   * libpam-modules is unmet. The resolver checked them for the target. */
+  if (how.host)
+    vzt_strv_push(&argv, "--force-depends");
+  vzt_strv_push(&argv, "--configure");
+  vzt_strv_push(&argv, "-a");
   if (r == 0)
-    r = vzt_target_run(job->target, argv, env, false, "dpkg --configure -a in the new root", err);
+    r = configure_run(job, &how, argv, env, "dpkg --configure -a in the new root", err);
+  if (r == 0 && how.host)
+    r = foreign_ldconfig(job, rootfd, env, err);
   vzt_progress_end(bar);
   vzt_debug("configuring the others: %.1f s", vzt_now() - ts);
   free(essential);
