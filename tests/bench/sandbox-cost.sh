@@ -40,12 +40,25 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ms() { awk '{printf "%.1f", $1 / 1e6}'; }
 
 BWRAP=$(command -v bwrap || true)
+run_one() { # vz|base|bwrap: one timed start of that sandbox
+  case $1 in
+    vz) ns "$VZTMPL" exec "$W/root" -- /bin/true >>"$W/exec.vz" ;;
+    base) [ -z "${VZTMPL_BASE:-}" ] || ns "$VZTMPL_BASE" exec "$W/root" -- /bin/true >>"$W/exec.base" ;;
+    bwrap) [ -z "$BWRAP" ] || ns "$BWRAP" --unshare-all --die-with-parent --new-session --bind "$W/root" / \
+      --proc /proc --dev /dev /bin/true >>"$W/exec.bwrap" ;;
+  esac
+}
+# A start right after another sandbox's end waits for the kernel to finish
+# tearing down the other's network namespace (and, on cgroup v1, for an RCU
+# grace period before a cgroup migration), so order matters: vztmpl and
+# the baseline go in turns, A B B A, each as often after itself as after
+# the other; bubblewrap runs in a loop of its own after them.
+i=0
 for _ in $(seq "$RUNS"); do
-  ns "$VZTMPL" exec "$W/root" -- /bin/true >>"$W/exec.vz"
-  [ -n "${VZTMPL_BASE:-}" ] && ns "$VZTMPL_BASE" exec "$W/root" -- /bin/true >>"$W/exec.base"
-  [ -n "$BWRAP" ] && ns "$BWRAP" --unshare-all --die-with-parent --new-session --bind "$W/root" / \
-    --proc /proc --dev /dev /bin/true >>"$W/exec.bwrap"
+  if [ $((i % 2)) = 0 ]; then run_one vz; run_one base; else run_one base; run_one vz; fi
+  i=$((i + 1))
 done
+for _ in $(seq "$RUNS"); do run_one bwrap; done
 vz=$(median <"$W/exec.vz")
 echo "exec ROOT -- /bin/true, median of $RUNS, $(nproc) CPUs"
 printf '  %-28s %8s ms\n' "vztmpl" "$(echo "$vz" | ms)"
