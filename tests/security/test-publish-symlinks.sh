@@ -3,7 +3,8 @@
 # at every name publish may create (the lock, every index, their temporary
 # names "<name>.tmp.<pid>" for the next pids, meta/1.0/...) and a directory
 # link: none of them is followed, and a root-only 0600 file elsewhere keeps
-# its bytes and its mode. A link at the lock's name or at index.json (which
+# its bytes and its mode (rootless: a file of the publishing user's own, in
+# a directory the user shares with nobody). A link at the lock's name or at index.json (which
 # publish reads) is refused (exit 3).
 # (The temporary SHA256SUMS.tmp.<pid> used to be opened with O_TRUNC and no
 # O_NOFOLLOW: such a link made root overwrite the file it pointed at.)
@@ -22,12 +23,22 @@ chmod 0600 "$VICTIM"
 mkdir -m 0700 "$T/private/dir"
 echo "root's other secret" >"$T/private/dir/index-system"
 chmod 0600 "$T/private/dir/index-system"
+# Rootless, the publisher is the ordinary user: the victims are that user's
+# own files (which it could overwrite, were a link followed), and the site is
+# a directory nobody and the user's group share.
+user_owns "$T/private" "$VICTIM" "$T/private/dir" "$T/private/dir/index-system"
+if rootless; then
+  gpgconf --homedir "$GNUPGHOME" --kill all # root's agent; the user's vztmpl signs
+  chown -R "$ROOTLESS_USER:" "$GNUPGHOME"
+  umask 002 # what nobody plants stays writable for the group
+fi
 victims() { for v in "$VICTIM" "$T/private/dir/index-system"; do stat -c '%a %s %Y' "$v"; sha256sum <"$v"; done; }
 victims >"$T/victims.before"
 
 SITE="$T/site"
 mkdir -m 0755 "$SITE"
 chown nobody:nogroup "$SITE"
+if rootless; then chown nobody:"$ROOTLESS_GID" "$SITE" && chmod 2775 "$SITE"; fi
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 # plant NAMES...: links at each name and at "<name>.tmp.<pid>" for the next
 # 400 pids (the writer's old temporary names), all pointing at the victim.
