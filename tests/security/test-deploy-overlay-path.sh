@@ -47,10 +47,10 @@ for case in 'sha256 "../../../../../../../../../../"' "sha256 \"$upper\"" "sha25
   tamper "$field" "$value"
   for mode in $MODES; do
     set +e
-    "$VZTMPL" -C "$T/cache" deploy --mode $mode "$T/tpl/bad.json" "$T/ct/root" >/dev/null 2>"$T/stderr"
+    "$VZTMPL" -C "$T/cache" deploy --mode "$mode" "$T/tpl/bad.json" "$T/ct/root" >/dev/null 2>"$T/stderr"
     rc=$?
     set -e
-    if [ $rc = 0 ] && [ $mode = overlay ]; then
+    if [ $rc = 0 ] && [ "$mode" = overlay ]; then
       lower=$(grep " $T/ct/root overlay " /proc/mounts | grep -o 'lowerdir=[^,]*')
       umount "$T/ct/root" # before the temporary directory is removed through it
       fail "overlay deploy with archive.$field = $value mounted $lower"
