@@ -30,6 +30,7 @@ cp "$VZTMPL" "$T/bin/vztmpl"
 cp -r "$SRC_DIR/recipes" "$T/recipes"
 chmod -R a+rX "$T/bin" "$T/recipes"
 chown "$USER_OK" "$T/work"
+chmod 700 "$T/work" # deploy wants the user's roots out of other users' reach
 as_user() { # as_user USER CMD...: runs CMD as USER in $T/work
   u=$1; shift
   runuser -u "$u" -- sh -c 'cd "$0" && exec "$@"' "$T/work" "$@"

@@ -16,6 +16,8 @@ cleanup() {
   [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null || true
   for p in ${FRONT_PIDS:-}; do kill "$p" 2>/dev/null || true; done
   [ -d "$T/gnupg" ] && gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
+  # (an agent the rootless user's vztmpl started answers only to that user)
+  [ -z "${ROOTLESS_USER:-}" ] || [ ! -d "$T/gnupg" ] || as_rootless gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -370,3 +372,86 @@ arm64_minbase() {
   [ -f /usr/share/binfmts/qemu-aarch64 ] || return 1
   expect_exit 0 "$VZTMPL" -C "$CACHE" build debian:12 --arch arm64 --variant minbase
 }
+
+# --- Rootless runs ---
+# With VZTMPL_TEST_ROOTLESS=1 a test runs vztmpl as the ordinary user
+# $ROOTLESS_USER (with subordinate id ranges) while the test itself stays
+# root, to plant hostile input and read the results: $VZTMPL becomes a
+# wrapper that runs the binary as that user (arguments, working directory and
+# environment kept; HOME the user's, its default cache in $T), $T belongs to
+# the user, and $CACHE is a Debian 12 minbase cache of the user's own, shared
+# by the tests of a run. The same tests must pass both ways; a case that
+# cannot apply to an ordinary user says so with rootless_skip.
+ROOTLESS_USER=
+rootless() { [ -n "$ROOTLESS_USER" ]; }
+# rootless_skip CASE WHY: the one case of a rootless run that does not apply.
+rootless_skip() { echo "rootless: skipped $1: $2"; }
+# user_owns PATH...: PATH (made as a directory when missing) becomes the
+# rootless user's, where vztmpl writes as that user; nothing as root.
+user_owns() {
+  for _uo in "$@"; do
+    [ -e "$_uo" ] || [ -L "$_uo" ] || mkdir -p "$_uo"
+    if rootless; then chown -h "$ROOTLESS_USER:" "$_uo"; fi
+  done
+}
+# as_rootless CMD...: CMD as the rootless user.
+as_rootless() {
+  setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups -- \
+    env HOME="$ROOTLESS_HOME" USER="$ROOTLESS_USER" LOGNAME="$ROOTLESS_USER" "$@"
+}
+if [ -n "${VZTMPL_TEST_ROOTLESS:-}" ] && [ "${VZTMPL_TEST_ROOTLESS:-}" != 0 ]; then
+  [ "$(id -u)" = 0 ] || skip "a rootless run is started by root (it creates the user and plants as root)"
+  command -v newuidmap >/dev/null || skip "newuidmap is not installed (Debian package uidmap)"
+  command -v setpriv >/dev/null || skip "setpriv is not installed (Debian package util-linux)"
+  ROOTLESS_USER=vztmpl-rootless # the user of test-rootless.sh
+  id "$ROOTLESS_USER" >/dev/null 2>&1 || useradd -m -s /bin/sh "$ROOTLESS_USER"
+  grep -q "^$ROOTLESS_USER:" /etc/subuid || usermod --add-subuids 300000-365535 "$ROOTLESS_USER"
+  grep -q "^$ROOTLESS_USER:" /etc/subgid || usermod --add-subgids 300000-365535 "$ROOTLESS_USER"
+  ROOTLESS_HOME=$(getent passwd "$ROOTLESS_USER" | cut -d: -f6)
+  ROOTLESS_UID=$(id -u "$ROOTLESS_USER")
+  ROOTLESS_GID=$(id -g "$ROOTLESS_USER")
+  # The binary must be the user's to run: the source tree may sit under
+  # root's home, so a copy in $T (a sanitizer build stays usable).
+  user_owns "$T"
+  chmod 700 "$T"
+  mkdir "$T/.rootless" "$T/.rootless/cache-home"
+  cp "$VZTMPL" "$T/.rootless/vztmpl"
+  chmod 755 "$T/.rootless" "$T/.rootless/vztmpl"
+  chown "$ROOTLESS_USER:" "$T/.rootless/cache-home"
+  [ -n "${VZTMPL_RECIPES:-}" ] || export VZTMPL_RECIPES="$SRC_DIR/recipes"
+  # VZTMPL_BIN: the binary itself (for ldd and the like), VZTMPL the wrapper.
+  VZTMPL_BIN=$T/.rootless/vztmpl
+  cat >"$T/.rootless/run" <<WRAP
+#!/bin/sh
+# vztmpl as $ROOTLESS_USER: the same arguments, directory and environment.
+exec setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_GID --init-groups -- \\
+  env HOME=$ROOTLESS_HOME USER=$ROOTLESS_USER LOGNAME=$ROOTLESS_USER \\
+  XDG_CACHE_HOME=$T/.rootless/cache-home $VZTMPL_BIN "\$@"
+WRAP
+  chmod 755 "$T/.rootless/run"
+  VZTMPL=$T/.rootless/run
+  export VZTMPL VZTMPL_BIN
+  # The user's cache: its packages copied from root's (no download), its
+  # Debian 12 minbase built once, as the user, for every test of the run.
+  export VZTMPL_TEST_CACHE="${VZTMPL_TEST_CACHE_ROOTLESS:-/var/tmp/vztmpl-test-cache-rootless}"
+  CACHE=$VZTMPL_TEST_CACHE
+  ROOT_CACHE=/var/tmp/vztmpl-test-cache
+  (
+    flock 9
+    if [ ! -e "$CACHE/templates/debian-12-x86_64-minbase.tar.zst" ]; then
+      mkdir -p "$CACHE"
+      for d in blobs releases solv; do
+        [ ! -d "$ROOT_CACHE/$d" ] || [ -e "$CACHE/$d" ] || cp -a "$ROOT_CACHE/$d" "$CACHE/$d"
+      done
+      chown -R "$ROOTLESS_USER:" "$CACHE"
+      echo "rootless: building Debian 12 minbase into $CACHE as $ROOTLESS_USER (once)"
+      (cd "$T" && "$VZTMPL" -C "$CACHE" build debian:12 --variant minbase) >"$T/rootless-build.log" 2>&1 ||
+        { cat "$T/rootless-build.log" >&2; echo "FAIL: the rootless Debian 12 minbase build failed" >&2; exit 1; }
+    fi
+  ) 9>>"/var/tmp/vztmpl-test-cache-rootless.lock" || exit 1
+  [ "$(stat -c %u "$CACHE/templates/debian-12-x86_64-minbase.tar.zst")" = "$ROOTLESS_UID" ] ||
+    fail "the rootless cache's template is not $ROOTLESS_USER's: is vztmpl run as the user?"
+  echo "rootless: vztmpl runs as $ROOTLESS_USER (uid $ROOTLESS_UID) through $VZTMPL, cache $CACHE"
+else
+  VZTMPL_BIN=$VZTMPL
+fi

@@ -56,12 +56,14 @@ echo "archive cut half way: exit $rc ($(head -c 120 "$T/stderr")), the root is g
 
 # An empty root that existed before stays, empty.
 mkdir "$T/ct/mine"
+user_owns "$T/ct/mine" # rootless: the user's own, so only the cut archive fails
 expect_exit $rc "$VZTMPL" deploy "$T/tpl/flagged.json" "$T/ct/mine"
 [ -d "$T/ct/mine" ] && [ -z "$(ls -A "$T/ct/mine")" ] || fail "a failed deploy into an existing root left it as: $(ls -A "$T/ct/mine" | head -3)"
 echo "the same into an existing empty root: it stays, empty"
 
 # A link at ROOT: refused; the link and its target stay as they were.
 mkdir -m 700 "$T/target" && echo keep >"$T/target/keep"
+user_owns "$T/target" "$T/target/keep" # rootless: a target the user could write
 ln -s "$T/target" "$T/ct/link"
 expect_exit 3 "$VZTMPL" deploy "$T/tpl/flagged.json" "$T/ct/link"
 expect_stderr "symbolic link"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deploy opens ROOT once, follows no link there and works through that
 # descriptor: while another process keeps swapping ROOT between a directory
-# and a symbolic link to another root-owned directory, 40 deploys never
+# and a symbolic link to another root-owned directory (rootless: the user's
+# own), 40 deploys never
 # write into that other directory (each one ends whole in its own
 # directory, or is refused).
 . "$(dirname "$0")/../integration/testlib.sh"
@@ -12,10 +13,14 @@ small_tar "$T/small.tar" 50
 seal "$T/small.tar" small
 mkdir -m 700 "$T/victim" "$T/ct"
 echo keep >"$T/victim/keep"
+user_owns "$T/victim" "$T/victim/keep" "$T/ct" # rootless: a victim the user could write
 
 # The swapper: ROOT is a fresh directory, then (whatever deploy did with
 # it, moved aside) a symbolic link to the victim, and so on, until told to stop.
-python3 - "$T/ct" "$T/victim" "$T/stop" <<'PY' &
+# (Rootless, the swapper is the user, whose directories the user's deploy may use.)
+SWAPPER=
+if rootless; then SWAPPER=as_rootless; fi
+$SWAPPER python3 - "$T/ct" "$T/victim" "$T/stop" <<'PY' &
 import os, sys
 ct, victim, stop = sys.argv[1:]
 root = os.path.join(ct, "root"); n = 0

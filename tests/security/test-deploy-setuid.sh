@@ -3,7 +3,9 @@
 # deploy makes is 0755 and root's whatever the archive's "./" entry says
 # (0777 and uid 1000 here), and root refuses to deploy where every directory
 # above ROOT lets other host users through (as LXC keeps a 0700 directory
-# around a container's rootfs); a missing parent is made 0700.
+# around a container's rootfs); a missing parent is made 0700. Rootless, the
+# container's root is the deploying user: its setuid programs would run as
+# that user, and the same rule holds for that user's directories.
 . "$(dirname "$0")/../integration/testlib.sh"
 . "$(dirname "$0")/deploylib.sh"
 need_root
@@ -23,10 +25,12 @@ seal "$T/suid.tar" evil-suid
 
 # A parent that does not exist is made 0700; the root is 0755 root:root.
 R="$T/ct/root"
+owner=0:0 # the container's root on the host
+if rootless; then owner=$ROOTLESS_UID:$ROOTLESS_GID; fi
 expect_exit 0 "$VZTMPL" deploy "$T/tpl/evil-suid.json" "$R"
-[ "$(stat -c '%a %u:%g' "$R")" = "755 0:0" ] || fail "the root is $(stat -c '%a %u:%g' "$R"), not 755 0:0"
+[ "$(stat -c '%a %u:%g' "$R")" = "755 $owner" ] || fail "the root is $(stat -c '%a %u:%g' "$R"), not 755 $owner"
 [ "$(stat -c '%a' "$T/ct")" = 700 ] || fail "the parent made for the root is $(stat -c %a "$T/ct")"
-[ "$(stat -c '%a %u' "$R/bin/rootid")" = "4755 0" ] || fail "the template's own setuid file changed: $(stat -c '%a %u' "$R/bin/rootid")"
+[ "$(stat -c '%a %u' "$R/bin/rootid")" = "4755 ${owner%:*}" ] || fail "the template's own setuid file changed: $(stat -c '%a %u' "$R/bin/rootid")"
 echo "archive's ./ is 0777 uid 1000: the root is $(stat -c '%a %u:%g' "$R"), its new parent $(stat -c %a "$T/ct")"
 
 # A host user cannot reach the setuid program through the host path.
@@ -44,6 +48,7 @@ echo "nobody running $R/bin/rootid: refused ($out)"
 # above is traversable (/var/tmp is 1777, /var and / 0755).
 PUB=$(mktemp -d /var/tmp/vztmpl-pub.XXXXXX)
 chmod 755 "$PUB"
+user_owns "$PUB"
 expect_exit 3 "$VZTMPL" deploy "$T/tpl/evil-suid.json" "$PUB/root"
 expect_stderr "chmod 700"
 [ ! -e "$PUB/root" ] || fail "a refused deploy created $PUB/root"

@@ -19,7 +19,7 @@ bounded() {
   what=$1 name=$2 why=$3; shift 3
   start=$(date +%s)
   set +e
-  if ldd "$VZTMPL" 2>/dev/null | grep -q libasan; then
+  if ldd "$VZTMPL_BIN" 2>/dev/null | grep -q libasan; then
     # AddressSanitizer reserves terabytes of address space for its shadow:
     # it bounds the memory itself instead.
     (ASAN_OPTIONS="${ASAN_OPTIONS:-}:hard_rss_limit_mb=2000" exec timeout 60 "$@") >"$T/stdout" 2>"$T/stderr"

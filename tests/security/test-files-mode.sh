@@ -16,6 +16,8 @@ printf '#!/bin/sh\necho tool\n' >"$R/files/tool"
 chmod 0755 "$R/files/tool"
 echo "public" >"$R/files/given"
 chmod 0600 "$R/files/given"
+# Rootless, the recipe and its sources are the building user's own.
+if rootless; then chown -R "$ROOTLESS_USER:" "$R"; fi
 cat >"$R/modes.conf" <<'RECIPE'
 [template]
 base = debian:12

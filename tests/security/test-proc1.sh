@@ -29,6 +29,10 @@ vz=$!
 for _ in $(seq 300); do [ -e "$R/tmp/started" ] && break; sleep 0.1; done # the command is running
 [ -e "$R/tmp/started" ] || { kill "$vz"; fail "the command did not start"; }
 init=$(pgrep -P "$vz" | head -1)
+# vztmpl itself is the caller's (a rootless run's wrapper hands it on as the user).
+who=$(awk '/^Uid:/ { print $2 }' "/proc/$vz/status")
+[ "$who" = "${ROOTLESS_UID:-0}" ] || { kill "$vz"; fail "vztmpl runs as uid $who, not ${ROOTLESS_UID:-0}"; }
+echo "vztmpl seen from the host: pid $vz, uid $who${ROOTLESS_USER:+ ($ROOTLESS_USER)}"
 held=$(ls "/proc/$init/fd" | sort -n | tr '\n' ' ')
 kill "$vz"; wait "$vz" 2>/dev/null || true
 [ "$held" = "0 1 2 " ] || fail "pid 1 holds more than 0-2: $held"

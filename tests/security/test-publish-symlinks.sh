@@ -3,7 +3,8 @@
 # at every name publish may create (the lock, every index, their temporary
 # names "<name>.tmp.<pid>" for the next pids, meta/1.0/...) and a directory
 # link: none of them is followed, and a root-only 0600 file elsewhere keeps
-# its bytes and its mode. A link at the lock's name or at index.json (which
+# its bytes and its mode (rootless: a file of the publishing user's own, in
+# a directory the user shares with nobody). A link at the lock's name or at index.json (which
 # publish reads) is refused (exit 3).
 # (The temporary SHA256SUMS.tmp.<pid> used to be opened with O_TRUNC and no
 # O_NOFOLLOW: such a link made root overwrite the file it pointed at.)
@@ -22,12 +23,22 @@ chmod 0600 "$VICTIM"
 mkdir -m 0700 "$T/private/dir"
 echo "root's other secret" >"$T/private/dir/index-system"
 chmod 0600 "$T/private/dir/index-system"
+# Rootless, the publisher is the ordinary user: the victims are that user's
+# own files (which it could overwrite, were a link followed), and the site is
+# a directory nobody and the user's group share.
+user_owns "$T/private" "$VICTIM" "$T/private/dir" "$T/private/dir/index-system"
+if rootless; then
+  gpgconf --homedir "$GNUPGHOME" --kill all # root's agent; the user's vztmpl signs
+  chown -R "$ROOTLESS_USER:" "$GNUPGHOME"
+  umask 002 # what nobody plants stays writable for the group
+fi
 victims() { for v in "$VICTIM" "$T/private/dir/index-system"; do stat -c '%a %s %Y' "$v"; sha256sum <"$v"; done; }
 victims >"$T/victims.before"
 
 SITE="$T/site"
 mkdir -m 0755 "$SITE"
 chown nobody:nogroup "$SITE"
+if rootless; then chown nobody:"$ROOTLESS_GID" "$SITE" && chmod 2775 "$SITE"; fi
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 # plant NAMES...: links at each name and at "<name>.tmp.<pid>" for the next
 # 400 pids (the writer's old temporary names), all pointing at the victim.
@@ -46,18 +57,20 @@ for name in names:
 print(n)
 PY
 }
+# (--compression fast: the archive as cached; recompressing it is no part of
+# what is tried here and took minutes.)
 NAMES="SHA256SUMS SHA256SUMS.gpg aplinfo.dat aplinfo.dat.gz aplinfo.dat.asc meta/1.0/index-system meta/1.0/index-user"
 # shellcheck disable=SC2086 # NAMES is a list of names without blanks
 count=$(plant .vztmpl-publish.lock index.json $NAMES)
 echo "planted $count links (as nobody) at the lock, every index and their temporary names"
 
-expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 expect_stderr ".vztmpl-publish.lock"
 echo "publish with a link at the lock: exit 3: $(grep -o 'is a symbolic link[^(]*' "$T/stderr" | head -1)"
 victims | cmp -s - "$T/victims.before" || fail "the root-only file changed (lock)"
 
 as_nobody rm "$SITE/.vztmpl-publish.lock"
-expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 3 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 expect_stderr "index.json is not a regular file"
 echo "publish with a link at index.json: exit 3: $(grep -o 'is not a regular file[^(]*' "$T/stderr" | head -1)"
 victims | cmp -s - "$T/victims.before" || fail "the root-only file changed (index.json)"
@@ -66,7 +79,7 @@ as_nobody rm "$SITE/index.json"
 # shellcheck disable=SC2086 # as above
 count=$(plant $NAMES)
 echo "planted $count more links for the next pids; the lock and index.json links removed"
-expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A"
+expect_exit 0 "$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A"
 echo "publish with links at every index name: exit 0"
 victims | cmp -s - "$T/victims.before" || { victims; fail "the root-only file changed"; }
 for f in index.json SHA256SUMS SHA256SUMS.gpg aplinfo.dat meta/1.0/index-system; do
@@ -79,7 +92,7 @@ echo "every index is publish's own file, the links beside them untouched, SHA256
 as_nobody rm -rf "$SITE/meta"
 as_nobody ln -s "$T/private/dir" "$SITE/meta"
 set +e
-"$VZTMPL" -C "$CACHE" publish "$SITE" --sign pub@test.invalid "$A" >"$T/stdout" 2>"$T/stderr"
+"$VZTMPL" -C "$CACHE" publish "$SITE" --compression fast --sign pub@test.invalid "$A" >"$T/stdout" 2>"$T/stderr"
 got=$?
 set -e
 echo "publish with meta -> a root-only directory: exit $got: $(tail -n1 "$T/stderr")"

@@ -80,7 +80,7 @@ bounded() {
   took=$(($(date +%s) - start))
 }
 
-mkdir -p "$T/c1"
+user_owns "$T/c1"
 bounded 90 "$VZTMPL" --timeout 3 -C "$T/c1" download "$A" --from "http://127.0.0.1:$PORT/trickle" \
   --keyring "$T/pub.gpg"
 echo "download from a 2 bytes/s server with --timeout 3: exit $got after $took s: $(tail -c 300 "$T/stderr" | tr '\n' ' ')"
@@ -89,7 +89,7 @@ echo "download from a 2 bytes/s server with --timeout 3: exit $got after $took s
 expect_stderr "stalled"
 [ "$took" -le 60 ] || fail "the trickle was cut off only after $took s"
 
-mkdir -p "$T/c2"
+user_owns "$T/c2"
 bounded 300 "$VZTMPL" --timeout 10 -C "$T/c2" download "$A" --from "http://127.0.0.1:$PORT/endless" \
   --keyring "$T/pub.gpg"
 echo "download with an endless manifest: exit $got after $took s: $(tail -c 300 "$T/stderr" | tr '\n' ' ')"
@@ -104,7 +104,7 @@ echo "cache after the refusal: no manifest data; left: $(cd "$T/c2" && find . -t
 [ ! -e "$T/c2/templates/$A.tar.zst" ] || fail "the template was installed"
 
 # The same site served whole downloads fine: the limits cut only what is wrong.
-mkdir -p "$T/c3"
+user_owns "$T/c3"
 expect_exit 0 "$VZTMPL" --timeout 10 -C "$T/c3" download "$A" --from "http://127.0.0.1:$PORT/plain" \
   --keyring "$T/pub.gpg"
 echo "download from a well-behaved server: exit 0"

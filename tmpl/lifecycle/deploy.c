@@ -236,21 +236,23 @@ static void deploy_root_close(struct deploy_root *R)
   R->base = NULL;
 }
 
-/* A directory other host users cannot pass: root's, no search right for
- * others, and none for a group other than root's. */
+/* A directory other host users cannot pass: the deploying user's (root's,
+ * or in an ordinary user's namespace the user's own, seen as 0 there), no
+ * search right for others, and none for a group other than that user's. */
 static bool private_dir(const struct stat *st)
 {
-  return st->st_uid == 0 && !(st->st_mode & S_IXOTH) && (st->st_gid == 0 || !(st->st_mode & S_IXGRP));
+  return st->st_uid == geteuid() && !(st->st_mode & S_IXOTH) &&
+         (st->st_gid == getegid() || !(st->st_mode & S_IXGRP));
 }
 
-/* Files root deploys keep their owners' rights (setuid root programs among
+/* Files deploy writes keep their owners' rights (setuid root programs among
  * them): like LXC's 0700 directory around a container's rootfs, some
  * directory above ROOT must keep other host users out, else any of them
- * runs the template's setuid programs as root through the host path. */
+ * runs the template's setuid programs as root through the host path. An
+ * ordinary user's deploy is no exception: the container's root is that
+ * user on the host, so its setuid programs would run as that user. */
 static int check_private(const struct deploy_root *R, struct vzt_error **err)
 {
-  if (geteuid() != 0 || vzt_userns_active())
-    return 0; /* an ordinary user's files: their setuid bits give nothing */
   _cleanup_close_ int fd = dup(R->parent);
   if (fd < 0)
     return vzt_fail_errno(err, errno, "cannot inspect the directories above %s", R->path);
@@ -271,6 +273,13 @@ static int check_private(const struct deploy_root *R, struct vzt_error **err)
     if (up.st_dev == st.st_dev && up.st_ino == st.st_ino)
       break; /* "/" */
   }
+  if (vzt_userns_active() || geteuid() != 0)
+    return vzt_refuse(err,
+                      "other users of this host can reach %s (no directory above it is yours with "
+                      "mode 0700): they could run the template's setuid programs as you (uid %u); "
+                      "deploy under a private directory (mkdir -m 700 ~/ct), or chmod 700 the "
+                      "directory holding it",
+                      R->path, (unsigned) vzt_userns_host_uid());
   return vzt_refuse(err,
                     "other users of this host can reach %s (no directory above it is root's with mode "
                     "0700): they could run the template's setuid programs as root; deploy under a "
