@@ -108,6 +108,7 @@ victims | cmp -s - "$T/victims.before" || { victims; fail "a file behind the met
 SITE2="$T/site2"
 mkdir -m 0755 "$SITE2"
 chown nobody:nogroup "$SITE2"
+if rootless; then chown nobody:"$ROOTLESS_GID" "$SITE2" && chmod 2775 "$SITE2"; fi
 lxcparent=$(cd "$SITE" && find images -mindepth 4 -maxdepth 4 -type d | head -n1)
 [ -n "$lxcparent" ] || fail "the first publish made no images/ tree"
 as_nobody mkdir -p "$SITE2/templates/$A" "$SITE2/$lxcparent"
