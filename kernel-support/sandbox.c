@@ -329,6 +329,16 @@ static int sb_op_run(const struct vzt_sandbox_child *c, const struct sb_op *op)
       return 0;
     goto fail_msg;
   case SB_PIVOT_ROOT:
+    /* A stage's tmpfs holds only mount points: read-only, so that the host's
+     * programs write nowhere but the root at root_at and /tmp, rootless (the
+     * stage is then the namespace's own, writable by its root) as for root. */
+    if (c->opts->root_at) {
+      struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+      if (syscall(SYS_mount_setattr, AT_FDCWD, ".", 0, &a, sizeof(a)) < 0) {
+        vzt_sandbox_report(c->report_fd, errno, "cannot make the stage of %s read-only", root);
+        return -1;
+      }
+    }
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it
      * leaves no directory for it in the root (pivot_root(2)). */
     if (syscall(SYS_pivot_root, ".", ".") < 0) {
