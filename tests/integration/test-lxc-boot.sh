@@ -29,26 +29,12 @@ xz -dc "$T/site/$LXCDIR/rootfs.tar.xz" | tar -tf - >"$T/rootfs.list"
 grep -q '^\./etc/ssh/ssh_host_.*_key$' "$T/rootfs.list" && fail "rootfs.tar.xz carries ssh host keys: every container would share them"
 
 # lxc-download (LXC 5) fetches https://SERVER/ only: lighttpd with TLS and a
-# throw-away certificate for 127.0.0.1, which wget trusts through WGETRC;
-# lxc-create hands its environment to the template.
-mkdir -p "$T/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/tls/key.pem" \
-  -out "$T/tls/cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/tls.conf" <<CONF
-server.modules += ("mod_openssl")
-server.document-root = "$T/site"
-server.bind = "127.0.0.1"
-server.port = $tport
-server.errorlog = "$T/tls-error.log"
-ssl.engine = "enable"
-ssl.pemfile = "$T/tls/cert.pem"
-ssl.privkey = "$T/tls/key.pem"
-mimetype.assign = ("" => "application/octet-stream")
-CONF
-lighttpd -D -f "$T/tls.conf" &
-TLS_PID=$!
-echo "ca_certificate = $T/tls/cert.pem" >"$T/wgetrc"
+# certificate for 127.0.0.1 from a throw-away CA, which wget trusts through
+# WGETRC; lxc-create hands its environment to the template.
+make_ca "$T/tls" ca
+serve_tls "$T/site" "$T/tls"
+tport=$TLS_PORT
+echo "ca_certificate = $T/tls/ca.pem" >"$T/wgetrc"
 
 # Unique names: LXC names its cgroups after the container, and LXD (another
 # test) runs containers through the same library.
