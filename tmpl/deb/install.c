@@ -143,7 +143,7 @@ static struct configure_how configure_how(const struct vzt_family_job *job, Solv
   _cleanup_free_ char *status = NULL;
   size_t len = 0;
   struct vzt_error *e = NULL;
-  if (vzt_read_file(HOST_STATUS, &status, &len, &e) < 0) {
+  if (vzt_read_file_max(HOST_STATUS, VZT_LIMIT_INDEX, &status, &len, &e) < 0) {
     _cleanup_free_ char *text = vzt_error_text(e);
     vzt_error_free(&e);
     vzt_info("Configuring under emulation: %s", text);
