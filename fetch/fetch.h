@@ -44,7 +44,9 @@ int vzt_fetch_all(struct vzt_fetch_item *items, size_t n, const struct vzt_fetch
  * mirror: returns -1 with err->errnum == ENOENT. */
 int vzt_fetch_to_memory(char *const *urls, char **data, size_t *len, struct vzt_error **err);
 
-/* Global libcurl set-up; call once from main. */
+/* Global libcurl set-up (TLS's configuration read), once per process, before
+ * its first handle: every entry point of fetch/ calls it, so that commands
+ * which download nothing (exec, deploy, ...) start without it. */
 void vzt_fetch_global_init(void);
 /* Seconds without a byte before a transfer is abandoned, for every fetch of
  * the process that does not set opts->timeout (the global --timeout);

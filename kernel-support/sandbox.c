@@ -610,21 +610,6 @@ static __attribute__((noreturn)) void sb_child_main(const struct vzt_sandbox_chi
   if (sb_keep_fds(&self) < 0)
     _exit(127);
 
-  if (c->go_fd >= 0) {
-    char go;
-    ssize_t n;
-    do
-      n = read(c->go_fd, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-      _exit(127); /* the parent gave up; it says why */
-    close(c->go_fd);
-  }
-  if (c->opts->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
-    vzt_sandbox_report(c->report_fd, errno, "cannot create a cgroup namespace");
-    _exit(127);
-  }
-
   /* Before the capabilities go: raising a hard limit takes cap_sys_resource. */
   for (size_t i = 0; i < c->opts->nrlimits; i++) {
     const struct vzt_sandbox_rlimit *l = &c->opts->rlimits[i];
@@ -643,6 +628,23 @@ static __attribute__((noreturn)) void sb_child_main(const struct vzt_sandbox_chi
   for (size_t i = 0; i < VZT_ARRAY_SIZE(sb_ops); i++)
     if (sb_op_run(c, &sb_ops[i]) < 0)
       _exit(127);
+  /* The mounts above were made while the parent moved us into the run's
+   * cgroups (on cgroup v1 that waits for a grace period of the kernel's):
+   * no process of the run starts before it says we are in. */
+  if (c->go_fd >= 0) {
+    char go;
+    ssize_t n;
+    do
+      n = read(c->go_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+      _exit(127); /* the parent gave up; it says why */
+    close(c->go_fd);
+  }
+  if (c->opts->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
+    vzt_sandbox_report(c->report_fd, errno, "cannot create a cgroup namespace");
+    _exit(127);
+  }
   /* Sharing the command's user namespace, we must not be a way back to
    * what it gives up (it could ptrace us); outside it, as real root's pid 1
    * is, nothing in it can reach us. */
@@ -713,6 +715,25 @@ static void sb_cap_freep(cap_t *c)
     cap_free(*c);
 }
 
+/* What the sandbox's init reported before it died, as *err; false when it
+ * reported nothing. Called once every writer is gone. */
+static bool sb_take_report(int rfd, struct vzt_error **err)
+{
+  struct vzt_sandbox_report r;
+  ssize_t n;
+  do
+    n = read(rfd, &r, sizeof(r));
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t) sizeof(r))
+    return false;
+  r.msg[sizeof(r.msg) - 1] = '\0';
+  if (r.refused)
+    vzt_refuse(err, "sandbox: %s", r.msg);
+  else
+    vzt_fail_errno(err, r.errnum, "sandbox: %s", r.msg);
+  return true;
+}
+
 /* clone(2) without a new stack, like fork(): the child goes on with a copy
  * of ours (as bubblewrap's raw_clone does), which a sanitizer also accepts.
  * s390 takes the stack first. */
@@ -746,8 +767,11 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   rfd = p[0];
   wfd = p[1];
   if (opts->attach) {
-    if (pipe2(p, O_CLOEXEC) < 0)
-      return vzt_fail_errno(err, errno, "sandbox: cannot create a pipe");
+    /* A socket, not a pipe: the init may have died of a failed mount
+     * before it reads the go-ahead, and sending then must not raise
+     * SIGPIPE (MSG_NOSIGNAL) but lead on to its report. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+      return vzt_fail_errno(err, errno, "sandbox: cannot create a socket pair");
     go_r = p[0];
     go_w = p[1];
   }
@@ -811,9 +835,18 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
   int st;
   if (opts->attach) {
     close(steal_fd(&go_r));
-    if (opts->attach(pid, opts->attach_arg, err) < 0)
+    if (opts->attach(pid, opts->attach_arg, err) < 0) {
+      /* An init whose set-up failed first (a root the kernel will not
+       * idmap, ...) cannot be moved: its own report says why. */
+      vzt_killp(&pid);
+      struct vzt_error *why = NULL;
+      if (sb_take_report(rfd, &why)) {
+        vzt_error_free(err);
+        *err = why;
+      }
       return -1;
-    if (write(go_w, "g", 1) != 1)
+    }
+    if (send(go_w, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
       return vzt_fail_errno(err, errno, "sandbox: cannot start the process in %s", root);
     close(steal_fd(&go_w));
   }
@@ -847,17 +880,8 @@ int vzt_sandbox_run(const struct vzt_sandbox_opts *opts, int *exit_status, struc
 
   /* Every writer is gone now (the namespace died with its pid 1), so the
    * reports, if any, are all in the pipe. */
-  struct vzt_sandbox_report r;
-  ssize_t n;
-  do
-    n = read(rfd, &r, sizeof(r));
-  while (n < 0 && errno == EINTR);
-  if (n == (ssize_t) sizeof(r)) {
-    r.msg[sizeof(r.msg) - 1] = '\0';
-    if (r.refused)
-      return vzt_refuse(err, "sandbox: %s", r.msg);
-    return vzt_fail_errno(err, r.errnum, "sandbox: %s", r.msg);
-  }
+  if (sb_take_report(rfd, err))
+    return -1;
 
   if (WIFEXITED(st))
     *exit_status = WEXITSTATUS(st);

@@ -27,8 +27,9 @@ struct vzt_sandbox_opts {
   bool network;            /* false: a new network namespace with only loopback down */
   int stdout_fd;           /* -1: inherit */
   int stderr_fd;           /* -1: inherit */
-  /* Called in the parent with the sandbox's init, which waits for it before
-   * setting anything up (cgroups: every process of the run starts inside).
+  /* Called in the parent with the sandbox's init, which makes its mounts
+   * meanwhile and waits for it before starting the command (cgroups: every
+   * process of the run starts inside).
    * Returning -1 kills the sandbox and fails the run. NULL: none. */
   int (*attach)(pid_t init_pid, void *arg, struct vzt_error **err);
   void *attach_arg;

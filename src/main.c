@@ -137,7 +137,6 @@ int main(int argc, char **argv)
     return VZT_EXIT_USAGE;
   }
   vzt_log_setup(ctx.verbosity, ctx.progress);
-  vzt_fetch_global_init();
   const char *name = argv[optind];
   if (!strcmp(name, "help")) {
     /* help VERB: the same text as VERB --help. */

@@ -1,5 +1,6 @@
 /* Registry authentication: credentials from the containers/docker auth files, Basic, and bearer tokens. */
 #include "config.h"
+#include "fetch/fetch.h"
 #include "fetch/registry/registry-internal.h"
 #include "lib/alloc.h"
 #include "lib/cleanup.h"
@@ -153,6 +154,7 @@ static int bearer(struct vzt_reg *reg, const char *challenge, struct vzt_error *
       return vzt_refuse(err, "registry %s sends token requests to %s over plain http: refusing to send "
                              "credentials or trust tokens there", reg->host, realm);
   }
+  vzt_fetch_global_init();
   CURL *c = curl_easy_init();
   if (!c)
     return vzt_fail(err, "cannot set up libcurl");

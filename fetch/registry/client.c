@@ -27,6 +27,7 @@ int vzt_reg_open(const struct vzt_reg_ref *ref, const struct vzt_reg_opts *o, st
   if (o->ca_file && access(o->ca_file, R_OK) < 0)
     return vzt_fail_errno(err, errno, "cannot read the CA file %s", o->ca_file);
   struct vzt_reg *reg = vzt_calloc(1, sizeof(*reg));
+  vzt_fetch_global_init();
   reg->curl = curl_easy_init();
   if (!reg->curl) {
     free(reg);
