@@ -297,8 +297,8 @@ static int configure_how(const struct vzt_family_job *job, const char *root, Sol
   }
   const struct vzt_recipe *r = job->recipe;
   if (tmpl_why)
-    vzt_info("Configuring under emulation: %s, and %s; `vztmpl build %s:%s --variant minbase` makes "
-             "it (this cache's) for chrootless builds of %s %s",
+    vzt_info("Configuring under emulation: %s, and %s; to configure %s %s chrootless next time, run "
+             "`vztmpl build %s:%s --variant minbase` with this cache",
              host_why, tmpl_why, r->distribution, r->release, r->distribution, r->release);
   else
     vzt_info("Configuring under emulation: %s", host_why);
