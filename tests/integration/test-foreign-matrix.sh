@@ -56,8 +56,8 @@ chrootless() {
   start=$(date +%s)
   expect_exit 0 "$VZTMPL" -C "$CACHE" build "debian:$1" --arch "$3" --variant minbase -o "$T/vz.tar.zst"
   took=$(($(date +%s) - start))
-  expect_stderr "Configuring chrootless"
   [ "$(field "$T/vz.json" configure)" = chrootless ] || fail "$what: the manifest says $(field "$T/vz.json" configure)"
+  expect_stderr "Configuring chrootless"
   [ "$(field "$T/vz.json" configure_tools)" = "$5" ] ||
     fail "$what: configured by $(field "$T/vz.json" configure_tools), not $5"
   echo "$what: built in ${took}s, configured chrootless by ${5%%@*}"
