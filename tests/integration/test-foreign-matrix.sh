@@ -46,10 +46,12 @@ chrootless() {
   what="debian:$1 $3 minbase"
   expect_exit 0 "$VZTMPL" -C "$CACHE" --json build "debian:$1" --arch "$3" --variant minbase --dry-run
   cp "$T/stdout" "$T/dry.json"
-  # A partial mirror (one serving some architectures of a release only) is
-  # the host's, not vztmpl's: that case is reported as not run.
+  # A partial mirror (one serving ppc64el of some releases only) is the
+  # host's, not vztmpl's: that case is reported as not run. arm64, which
+  # the other foreign tests use too, must be there.
   if ! "$VZTMPL" -C "$CACHE" fetch "debian:$1" --arch "$3" --variant minbase >"$T/fetch.out" 2>"$T/fetch.err"; then
-    grep -q "HTTP 404" "$T/fetch.err" || { cat "$T/fetch.err" >&2; fail "$what: fetching its packages failed"; }
+    grep -q "HTTP 404" "$T/fetch.err" && [ "$3" = ppc64el ] ||
+      { cat "$T/fetch.err" >&2; fail "$what: fetching its packages failed"; }
     echo "$what: NOT RUN: the mirror lacks some of its packages ($(grep -o 'cannot download [^:]*:[^:]*' "$T/fetch.err" | head -1))"
     return 0
   fi
