@@ -248,16 +248,29 @@ static int sb_root_nodev(const struct vzt_sandbox_child *c)
 }
 
 /* A host directory on its namesake in the stage, read-only all the way down. */
-static int sb_host_bind(const struct vzt_sandbox_child *c, const struct sb_op *op)
+/* op's host path, under opts->tools when the stage's programs come from
+ * there: on the stack, as nothing in the child allocates. */
+static int sb_host_source(const struct vzt_sandbox_child *c, const struct sb_op *op, char *buf,
+                          size_t size)
+{
+  const char *tools = c->opts->tools ? c->opts->tools : "";
+  if (snprintf(buf, size, "%s%s", tools, op->source) >= (int) size) {
+    vzt_sandbox_report(c->report_fd, ENAMETOOLONG, "%s%s is too long", tools, op->source);
+    return -1;
+  }
+  return 0;
+}
+
+static int sb_host_bind(const struct vzt_sandbox_child *c, const struct sb_op *op, const char *source)
 {
   struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
   if (sb_ensure_dir(op->dest, op->mode) < 0) {
     vzt_sandbox_report(c->report_fd, errno, "cannot create the mount point %s", op->dest);
     return -1;
   }
-  if (mount(op->source, op->dest, "none", MS_BIND | MS_REC, NULL) < 0 ||
+  if (mount(source, op->dest, "none", MS_BIND | MS_REC, NULL) < 0 ||
       syscall(SYS_mount_setattr, AT_FDCWD, op->dest, AT_RECURSIVE, &a, sizeof(a)) < 0) {
-    vzt_sandbox_report(c->report_fd, errno, "cannot bind the host's %s read-only", op->source);
+    vzt_sandbox_report(c->report_fd, errno, "cannot bind %s read-only into the stage", source);
     return -1;
   }
   return 0;
@@ -363,22 +376,28 @@ static int sb_op_run(const struct vzt_sandbox_child *c, const struct sb_op *op)
     if (chdir(root) < 0)
       goto fail_msg;
     return sb_root_nodev(c);
-  case SB_HOST_RO:
-    return sb_host_bind(c, op);
+  case SB_HOST_RO: {
+    char source[PATH_MAX];
+    if (sb_host_source(c, op, source, sizeof(source)) < 0)
+      return -1;
+    return sb_host_bind(c, op, source);
+  }
   case SB_HOST_LINK: {
     struct stat st;
-    char target[PATH_MAX];
-    if (lstat(op->source, &st) < 0) {
+    char source[PATH_MAX], target[PATH_MAX];
+    if (sb_host_source(c, op, source, sizeof(source)) < 0)
+      return -1;
+    if (lstat(source, &st) < 0) {
       if (errno == ENOENT)
         return 0; /* lib32 and the like: only some hosts have them */
-      vzt_sandbox_report(c->report_fd, errno, "cannot look at the host's %s", op->source);
+      vzt_sandbox_report(c->report_fd, errno, "cannot look at the host's %s", source);
       return -1;
     }
     if (!S_ISLNK(st.st_mode))
-      return sb_host_bind(c, op);
-    ssize_t len = readlink(op->source, target, sizeof(target) - 1);
+      return sb_host_bind(c, op, source);
+    ssize_t len = readlink(source, target, sizeof(target) - 1);
     if (len < 0) {
-      vzt_sandbox_report(c->report_fd, errno, "cannot read the link %s", op->source);
+      vzt_sandbox_report(c->report_fd, errno, "cannot read the link %s", source);
       return -1;
     }
     target[len] = '\0';

@@ -21,6 +21,10 @@ struct vzt_sandbox_opts {
    * /etc bound read-only, its merged-/usr links, a fresh /tmp, and root
    * mounted read-write (idmapped as ever) at root_at. */
   const char *root_at;
+  /* With root_at: the directory whose /usr, /etc and merged-/usr links the
+   * stage binds (a native tree of the target's release, when the host's
+   * programs are of another); NULL: the host's /. */
+  const char *tools;
   char *const *argv;       /* argv[0] is looked up in the root's PATH from envp, or absolute */
   char *const *envp;       /* complete environment for the command */
   const char *hostname;    /* NULL: "localhost" */

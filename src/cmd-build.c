@@ -4,6 +4,7 @@
 #include "src/update-output.h"
 #include "tmpl/build.h"
 #include "tmpl/pack.h"
+#include "tmpl/lifecycle/deploy.h"
 #include "tmpl/lifecycle/update.h"
 #include "tmpl/sbom/spdx.h"
 #include "lib/fsutil.h"
@@ -112,7 +113,8 @@ static int run(struct vzt_ctx *ctx, int argc, char **argv, bool fetch_only)
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  struct vzt_build_opts o = {.jobs = ctx->jobs, .fetch_only = fetch_only};
+  struct vzt_build_opts o = {.jobs = ctx->jobs, .fetch_only = fetch_only,
+                             .extract_template = vzt_deploy_extract};
   bool update = false;
   _cleanup_strv_ char **mirrors = vzt_calloc(1, sizeof(char *));
   _cleanup_strv_ char **include = vzt_calloc(1, sizeof(char *));

@@ -4,6 +4,7 @@
 #include "src/cmd.h"
 #include "src/update-output.h"
 #include "src/diff-output.h"
+#include "tmpl/lifecycle/deploy.h"
 #include "tmpl/lifecycle/update.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -58,7 +59,7 @@ int vzt_cmd_update(struct vzt_ctx *ctx, int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  struct vzt_build_opts o = {.jobs = ctx->jobs};
+  struct vzt_build_opts o = {.jobs = ctx->jobs, .extract_template = vzt_deploy_extract};
   _cleanup_strv_ char **mirrors = vzt_calloc(1, sizeof(char *));
   _cleanup_strv_ char **include = vzt_calloc(1, sizeof(char *));
   _cleanup_strv_ char **exclude = vzt_calloc(1, sizeof(char *));

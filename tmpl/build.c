@@ -407,7 +407,8 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
                                 .arch_name = ops->arch_name(arch), .mirror_override = mirror_override,
                                 .keyring_override = o->keyring, .offline = o->offline,
                                 .parallel = 8, .parallel_unpack = o->jobs ? o->jobs : cpu_count(),
-                                .now = time(NULL), .emulate = o->emulate};
+                                .now = time(NULL), .emulate = o->emulate,
+                                .extract_template = o->extract_template};
   if (vzt_recipe_select(recipe, variant, job.arch_name, &sel, err) < 0 ||
       vzt_customize_check(recipe, err) < 0 || vzt_target_limits(recipe, &limits, err) < 0)
     goto out;
@@ -525,6 +526,7 @@ int vzt_build_run(struct vzt_cache *cache, const struct vzt_build_opts *o, struc
     goto out;
   m->init = detect_init(root);
   m->configure = job.configure ? vzt_strdup(job.configure) : NULL;
+  m->configure_tools = job.configure_tools ? vzt_strdup(job.configure_tools) : NULL;
   m->first_boot = vzt_calloc(1, sizeof(char *));
   if (!m->first_boot)
     vzt_out_of_memory();

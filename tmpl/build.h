@@ -18,6 +18,12 @@ struct vzt_build_opts {
   bool offline, dry_run, fetch_only;
   bool emulate;             /* --emulate: configure a foreign root by its own programs under qemu */
   int jobs;                 /* 0 = number of CPUs */
+  /* Extracts the template whose manifest is named into dir (new, in a private
+   * directory) with deploy's checks (its archive's SHA-256, extraction's
+   * refusals): a foreign build may take the programs its configure stage
+   * runs from the native template of its release. NULL: it never does. */
+  int (*extract_template)(struct vzt_cache *cache, const char *manifest, const char *dir,
+                          struct vzt_error **err);
   /* Called once the transaction is resolved, with m holding the names, the
    * package list and, as customizations, the records of the recipe's files
    * and hooks as they are now (vzt_customize_inputs): < 0 fails the build

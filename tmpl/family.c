@@ -45,6 +45,8 @@ void vzt_family_job_clear(struct vzt_family_job *job)
   job->verified = NULL;
   vzt_strv_free(job->customized);
   job->customized = NULL;
+  free(job->configure_tools);
+  job->configure_tools = NULL;
 }
 
 int vzt_family_mirrors(const struct vzt_family_job *job, const struct vzt_repo *repo, char ***out,

@@ -35,7 +35,11 @@ struct vzt_family_job {
   char **customized;           /* what the recipe's customization did, for the manifest */
   const struct vzt_target *target; /* the root being built and its limits (install only) */
   bool emulate;                /* --emulate: a foreign root's own programs configure it, under qemu */
+  /* vzt_build_opts.extract_template: a cached template into a directory; NULL: none. */
+  int (*extract_template)(struct vzt_cache *cache, const char *manifest, const char *dir,
+                          struct vzt_error **err);
   const char *configure;       /* set by install: how it configured (see vzt_manifest.configure) */
+  char *configure_tools;       /* set by install: whose tools did (see vzt_manifest.configure_tools) */
 };
 
 /* Per loaded repository (Repo->appdata): where its packages come from. */

@@ -74,6 +74,8 @@ char *vzt_manifest_to_json(const struct vzt_manifest *m)
   json_object_object_add(o, "build_seconds", json_object_new_double(m->build_seconds));
   if (m->configure)
     json_object_object_add(o, "configure", json_object_new_string(m->configure));
+  if (m->configure_tools)
+    json_object_object_add(o, "configure_tools", json_object_new_string(m->configure_tools));
   json_object *verified = json_object_new_array();
   for (size_t i = 0; m->verified && m->verified[i]; i++) {
     json_object *v = json_object_new_object();
@@ -280,6 +282,7 @@ int vzt_manifest_load(const char *path, struct vzt_manifest *m, struct vzt_error
   m->mirrors = get_strv(o, "mirrors");
   m->customizations = get_strv(o, "customizations");
   m->configure = get_str(o, "configure");
+  m->configure_tools = get_str(o, "configure_tools");
   if (json_object_object_get_ex(o, "source_date_epoch", &v))
     m->source_date_epoch = json_object_get_int64(v);
   if (json_object_object_get_ex(o, "archive", &a)) {
@@ -347,6 +350,7 @@ void vzt_manifest_clear(struct vzt_manifest *m)
   free(m->archive_sha256);
   free(m->init);
   free(m->configure);
+  free(m->configure_tools);
   vzt_strv_free(m->customizations);
   vzt_strv_free(m->first_boot);
   free(m->limits_note);

@@ -39,6 +39,9 @@ struct vzt_manifest {
    * programs under qemu-user) or "chrootless" (the host's dpkg, none of the
    * target's programs run); NULL in manifests from before it was recorded. */
   char *configure;
+  /* Chrootless, whose dpkg and helpers configured it: "host", or the
+   * native template of the target's release as "<name>@sha256:<archive's>". */
+  char *configure_tools;
   char **customizations;    /* files (with sha256), users, services, settings, hooks (with sha256) */
   char **first_boot;        /* what runs or applies at a container's first start: "ssh-host-keys systemd PATH" */
   bool has_limits;          /* the configure stage's limits and usage below are known */

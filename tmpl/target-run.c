@@ -106,11 +106,11 @@ static char *limits_hit(const struct vzt_target *t)
   return vzt_strdupf(" after reaching the build's limit (%s; raise it in the recipe's [limits])", list);
 }
 
-static int run_in(const struct vzt_target *t, const char *root_at, char *const *argv, char *const *env,
-                  bool network, const char *what, struct vzt_error **err)
+static int run_in(const struct vzt_target *t, const char *root_at, const char *tools, char *const *argv,
+                  char *const *env, bool network, const char *what, struct vzt_error **err)
 {
   struct vzt_sandbox_rlimit rl[VZT_BC_NRES];
-  struct vzt_sandbox_opts o = {.root = t->root, .root_at = root_at, .argv = argv, .envp = env,
+  struct vzt_sandbox_opts o = {.root = t->root, .root_at = root_at, .tools = tools, .argv = argv, .envp = env,
                                .hostname = "localhost",
                                .network = network, .stdout_fd = -1, .stderr_fd = -1,
                                .attach = t->group ? attach_to_group : NULL, .attach_arg = t->group,
@@ -149,11 +149,11 @@ static int run_in(const struct vzt_target *t, const char *root_at, char *const *
 int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *env, bool network,
                    const char *what, struct vzt_error **err)
 {
-  return run_in(t, NULL, argv, env, network, what, err);
+  return run_in(t, NULL, NULL, argv, env, network, what, err);
 }
 
-int vzt_target_run_host(const struct vzt_target *t, char *const *argv, char *const *env,
-                        const char *what, struct vzt_error **err)
+int vzt_target_run_host(const struct vzt_target *t, const char *tools, char *const *argv,
+                        char *const *env, const char *what, struct vzt_error **err)
 {
-  return run_in(t, VZT_TARGET_ROOT_AT, argv, env, false, what, err);
+  return run_in(t, VZT_TARGET_ROOT_AT, tools, argv, env, false, what, err);
 }

@@ -49,6 +49,8 @@ int vzt_target_run(const struct vzt_target *t, char *const *argv, char *const *e
  * finds at VZT_TARGET_ROOT_AT, in the same sandbox as vzt_target_run's
  * (namespaces, no network, seccomp, limits) but with the host's /usr and
  * /etc read-only as its /: a foreign root's dpkg, run by the host's, no
- * emulator. The target's scripts it runs are text read by the host's shell. */
-int vzt_target_run_host(const struct vzt_target *t, char *const *argv, char *const *env,
-                        const char *what, struct vzt_error **err);
+ * emulator. The target's scripts it runs are text read by the host's shell.
+ * tools: a native tree whose /usr and /etc stand in for the host's (one of
+ * the target's release); NULL: the host's. */
+int vzt_target_run_host(const struct vzt_target *t, const char *tools, char *const *argv,
+                        char *const *env, const char *what, struct vzt_error **err);

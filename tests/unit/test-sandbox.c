@@ -483,6 +483,51 @@ START_TEST(test_root_at)
 }
 END_TEST
 
+/* With opts.tools the stage's /usr, /etc and merged-/usr links are that
+ * tree's, not the host's: here a tree whose /usr is the host's (so its
+ * shell runs) but whose /etc is its own. */
+START_TEST(test_root_at_tools)
+{
+  char link[16] = {0};
+  if (readlink("/bin", link, sizeof(link) - 1) < 0 || strcmp(link, "usr/bin"))
+    return; /* written for a merged-/usr host */
+  char tools[] = "/tmp/vzt-tools-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(tools));
+  _cleanup_free_ char *usr = vzt_path_join(tools, "usr");
+  _cleanup_free_ char *etc = vzt_path_join(tools, "etc");
+  _cleanup_free_ char *bin = vzt_path_join(tools, "bin");
+  _cleanup_free_ char *lib = vzt_path_join(tools, "lib");
+  _cleanup_free_ char *lib64 = vzt_path_join(tools, "lib64");
+  _cleanup_free_ char *mark = vzt_path_join(tools, "etc/vzt-tools");
+  ck_assert_int_eq(symlink("/usr", usr), 0);
+  ck_assert_int_eq(mkdir(etc, 0755), 0);
+  ck_assert_int_eq(symlink("usr/bin", bin), 0);
+  ck_assert_int_eq(symlink("usr/lib", lib), 0);
+  ck_assert_int_eq(symlink("usr/lib64", lib64), 0);
+  FILE *f = fopen(mark, "we");
+  ck_assert_ptr_nonnull(f);
+  fputs("tools\n", f);
+  ck_assert_int_eq(fclose(f), 0);
+  char *const argv[] = {"/bin/sh", "-c",
+                        "cat /etc/vzt-tools && ! test -e /etc/passwd && test -x /target/bin/busybox && "
+                        "! touch /etc/vzt-test 2>/dev/null && echo ok",
+                        NULL};
+  _cleanup_close_ int fd = memfd_create("out", MFD_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  struct vzt_sandbox_opts o = {.root = root, .root_at = "/target", .tools = tools, .argv = argv,
+                               .envp = test_env, .stdout_fd = fd, .stderr_fd = -1};
+  struct vzt_error *err = NULL;
+  int status = -1;
+  int r = vzt_sandbox_run(&o, &status, &err);
+  char buf[64] = {0};
+  ck_assert_int_ge(pread(fd, buf, sizeof(buf) - 1, 0), 0);
+  struct vzt_error *e = NULL;
+  ck_assert_int_eq(vzt_rm_rf(tools, &e), 0);
+  ck_assert_msg(r == 0, "%s", err ? err->msg : "");
+  ck_assert_msg(status == 0 && !strcmp(buf, "tools\nok\n"), "status %d: %s", status, buf);
+}
+END_TEST
+
 static Suite *sandbox_suite(void)
 {
   Suite *s = suite_create("sandbox");
@@ -501,6 +546,7 @@ static Suite *sandbox_suite(void)
   tcase_add_test(tc, test_attach_rlimits_cgroup_ns);
   tcase_add_test(tc, test_signals_forwarded);
   tcase_add_test(tc, test_root_at);
+  tcase_add_test(tc, test_root_at_tools);
   suite_add_tcase(s, tc);
   TCase *tcc = tcase_create("confine");
   tcase_add_unchecked_fixture(tcc, make_root, remove_root);

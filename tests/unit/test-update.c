@@ -52,7 +52,8 @@ static void load_written(const char *recipe, struct vzt_manifest *out)
                            .architecture = (char *) "x86_64", .recipe_path = (char *) recipe,
                            .recipe_sha256 = (char *) RECIPE_SHA, .has_inputs = true, .include = inc,
                            .exclude = exc, .mirror_override = mir, .keyring_override = (char *) "/k.gpg",
-                           .mirrors = none};
+                           .mirrors = none, .configure = (char *) "chrootless",
+                           .configure_tools = (char *) "debian-13-x86_64-minbase@sha256:00ff"};
   _cleanup_free_ char *json = vzt_manifest_to_json(&m);
   _cleanup_free_ char *path = write_text("m.json", json);
   _cleanup_error_ struct vzt_error *err = NULL;
@@ -73,6 +74,8 @@ START_TEST(test_inputs_round_trip)
   ck_assert_str_eq(m.exclude[0], "nano");
   ck_assert_str_eq(m.mirror_override[0], "http://127.0.0.1:1/debian");
   ck_assert_str_eq(m.keyring_override, "/k.gpg");
+  ck_assert_str_eq(m.configure, "chrootless");
+  ck_assert_str_eq(m.configure_tools, "debian-13-x86_64-minbase@sha256:00ff");
   vzt_manifest_clear(&m);
 }
 END_TEST

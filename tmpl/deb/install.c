@@ -11,6 +11,8 @@
 #include "kernel-support/confine.h"
 #include "tmpl/target-run.h"
 #include "tmpl/customize.h"
+#include "tmpl/build.h"
+#include "tmpl/manifest.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -113,52 +115,194 @@ static bool host_has(const char *status, size_t len, const char *name, const cha
 /* Where the configure stage's programs come from and see the root. */
 struct configure_how {
   const char *mode;   /* the manifest's word: native, emulated, chrootless */
-  bool host;          /* the host's dpkg and shell, the root at VZT_TARGET_ROOT_AT */
+  bool host;          /* a native dpkg and shell, the root at VZT_TARGET_ROOT_AT */
   const char *prefix; /* the root's path for them: "" or VZT_TARGET_ROOT_AT */
+  char *tools;        /* chrootless: the native tree whose /usr and /etc run; NULL: the host's */
+  char *tools_id;     /* chrootless: "host" or "<template>@sha256:<archive's>" */
 };
 
-/* Native for the host's architecture; for a foreign one chrootless when
- * every package is known to allow it and the host has the target's release
- * of the programs their scripts call, unless --emulate asks for qemu. */
-static struct configure_how configure_how(const struct vzt_family_job *job, Solvable **order, size_t n)
+static void configure_how_clear(struct configure_how *how)
 {
-  static const struct configure_how native = {"native", false, ""},
-                                    emulated = {"emulated", false, ""},
-                                    chrootless = {"chrootless", true, VZT_TARGET_ROOT_AT};
-  if (job->arch == vzt_arch_host())
-    return native;
-  if (job->emulate)
-    return emulated;
+  free(how->tools);
+  free(how->tools_id);
+  how->tools = how->tools_id = NULL;
+}
+
+/* Whether the host's own dpkg and helpers can configure the root: *why
+ * gets why not. */
+static bool host_tools_fit(const struct vzt_family_job *job, Solvable **order, size_t n, char **why)
+{
+  *why = NULL;
   if (access(HOST_DPKG, X_OK) < 0) {
-    vzt_info("Configuring under emulation: the host has no %s to configure the root chrootless", HOST_DPKG);
-    return emulated;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const char *name = pool_id2str(job->pool, order[i]->name);
-    if (!vzt_strv_contains((char **) dpkg_root_safe, name)) {
-      vzt_info("Configuring under emulation: %s is not known to configure chrootless (DPKG_ROOT)", name);
-      return emulated;
-    }
+    *why = vzt_strdupf("the host has no %s", HOST_DPKG);
+    return false;
   }
   _cleanup_free_ char *status = NULL;
   size_t len = 0;
   struct vzt_error *e = NULL;
   if (vzt_read_file_max(HOST_STATUS, VZT_LIMIT_INDEX, &status, &len, &e) < 0) {
-    _cleanup_free_ char *text = vzt_error_text(e);
+    *why = vzt_error_text(e);
     vzt_error_free(&e);
-    vzt_info("Configuring under emulation: %s", text);
-    return emulated;
+    return false;
   }
   for (size_t i = 0; i < n; i++) {
     const char *name = pool_id2str(job->pool, order[i]->name);
-    _cleanup_free_ char *why = NULL;
     if (vzt_strv_contains((char **) script_helpers, name) &&
-        !host_has(status, len, name, pool_id2str(job->pool, order[i]->evr), &why)) {
-      vzt_info("Configuring under emulation: %s", why);
-      return emulated;
+        !host_has(status, len, name, pool_id2str(job->pool, order[i]->evr), why))
+      return false;
+  }
+  return true;
+}
+
+/* Whether the manifest m lists `name` at `version`'s release line, as
+ * host_has asks of the host. */
+static bool template_has(const struct vzt_manifest *m, const char *name, const char *version, char **why)
+{
+  size_t n = version_line(version);
+  for (size_t i = 0; i < m->npackages; i++) {
+    const struct vzt_manifest_package *p = &m->packages[i];
+    if (!p->name || !p->version || strcmp(p->name, name))
+      continue;
+    if (version_line(p->version) == n && !strncmp(p->version, version, n))
+      return true;
+    *why = vzt_strdupf("its %s is %s, the target's %s", name, p->version, version);
+    return false;
+  }
+  *why = vzt_strdupf("it has no %s", name);
+  return false;
+}
+
+/* The native template of the target's release whose dpkg and helpers are
+ * the target's, extracted into <root>/../configure-tools: its /usr and /etc
+ * then stand in for the host's. 1: how->tools set; 0: none fits (*why says
+ * which was looked at and why not); -1: extracting it failed or was refused. */
+static int native_tools(const struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                        struct configure_how *how, char **why, struct vzt_error **err)
+{
+  const struct vzt_recipe *r = job->recipe;
+  const struct vzt_arch *native = vzt_arch_host();
+  *why = NULL;
+  if (!job->extract_template || !job->cache || !r || !r->distribution || !r->release || !native)
+    return 0;
+  /* The smallest first: minbase, then the recipe's default variant. */
+  _cleanup_free_ char *minbase = vzt_build_template_name(r->distribution, r->release, native->canonical,
+                                                         "minbase", r->default_variant);
+  _cleanup_free_ char *dflt = vzt_build_template_name(r->distribution, r->release, native->canonical,
+                                                      r->default_variant, r->default_variant);
+  const char *names[] = {minbase, strcmp(minbase, dflt) ? dflt : NULL};
+  for (size_t k = 0; k < VZT_ARRAY_SIZE(names) && names[k]; k++) {
+    _cleanup_free_ char *rel = vzt_strdupf("templates/%s.json", names[k]);
+    _cleanup_free_ char *path = vzt_cache_path(job->cache, rel);
+    if (access(path, F_OK) < 0)
+      continue;
+    struct vzt_manifest m = {0};
+    struct vzt_error *e = NULL;
+    _cleanup_free_ char *not = NULL;
+    if (vzt_manifest_load(path, &m, &e) < 0) {
+      not = vzt_error_text(e);
+      vzt_error_free(&e);
+    } else if ((m.family && strcmp(m.family, "deb")) || !m.architecture ||
+               strcmp(m.architecture, native->canonical) || !m.release || strcmp(m.release, r->release)) {
+      not = vzt_strdup("it is not this release's native deb template");
+    } else if (m.customizations && m.customizations[0]) {
+      /* Its files may be the recipe's, not the packages'. */
+      not = vzt_strdup("it was customized");
+    } else if (!m.archive_sha256) {
+      not = vzt_strdup("its manifest names no archive SHA-256");
+    } else {
+      for (size_t i = 0; i < n && !not; i++) {
+        const char *name = pool_id2str(job->pool, order[i]->name);
+        if (vzt_strv_contains((char **) script_helpers, name))
+          template_has(&m, name, pool_id2str(job->pool, order[i]->evr), &not);
+      }
+    }
+    if (not) {
+      free(*why);
+      *why = vzt_strdupf("%s in the cache does not fit: %s", names[k], not);
+      vzt_manifest_clear(&m);
+      continue;
+    }
+    _cleanup_free_ char *dir = vzt_strdup(root);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+      *slash = '\0';
+    _cleanup_free_ char *tools = vzt_path_join(slash ? dir : ".", "configure-tools");
+    double t0 = vzt_now();
+    if (job->extract_template(job->cache, path, tools, err) < 0) {
+      vzt_manifest_clear(&m);
+      return vzt_error_prefix(err, "extracting %s, whose dpkg was to configure the %s root (--emulate "
+                                   "configures it without)", names[k], job->arch_name);
+    }
+    vzt_debug("%s extracted for the configure stage in %.1f s", names[k], vzt_now() - t0);
+    _cleanup_free_ char *dpkg = vzt_path_join(tools, HOST_DPKG);
+    if (access(dpkg, X_OK) < 0) {
+      free(*why);
+      *why = vzt_strdupf("%s has no %s", names[k], HOST_DPKG);
+      vzt_manifest_clear(&m);
+      struct vzt_error *e2 = NULL;
+      if (vzt_rm_rf(tools, &e2) < 0)
+        vzt_error_free(&e2);
+      continue;
+    }
+    how->tools = steal_pointer(&tools);
+    how->tools_id = vzt_strdupf("%s@sha256:%s", names[k], m.archive_sha256);
+    vzt_manifest_clear(&m);
+    return 1;
+  }
+  if (!*why)
+    *why = vzt_strdupf("the cache holds no %s", minbase);
+  return 0;
+}
+
+/* Native for the host's architecture; for a foreign one chrootless when
+ * every package is known to allow it and the programs their scripts call
+ * are the target's release: the host's, else those of the release's native
+ * template from the cache; else (or with --emulate) under qemu. */
+static int configure_how(const struct vzt_family_job *job, const char *root, Solvable **order, size_t n,
+                         struct configure_how *how, struct vzt_error **err)
+{
+  static const struct configure_how native = {"native", false, "", NULL, NULL},
+                                    emulated = {"emulated", false, "", NULL, NULL},
+                                    chrootless = {"chrootless", true, VZT_TARGET_ROOT_AT, NULL, NULL};
+  if (job->arch == vzt_arch_host()) {
+    *how = native;
+    return 0;
+  }
+  *how = emulated;
+  if (job->emulate)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = pool_id2str(job->pool, order[i]->name);
+    if (!vzt_strv_contains((char **) dpkg_root_safe, name)) {
+      vzt_info("Configuring under emulation: %s is not known to configure chrootless (DPKG_ROOT)", name);
+      return 0;
     }
   }
-  return chrootless;
+  _cleanup_free_ char *host_why = NULL, *tmpl_why = NULL;
+  if (host_tools_fit(job, order, n, &host_why)) {
+    *how = chrootless;
+    how->tools_id = vzt_strdup("host");
+    return 0;
+  }
+  int found = native_tools(job, root, order, n, how, &tmpl_why, err);
+  if (found < 0)
+    return -1;
+  if (found) {
+    struct configure_how t = chrootless;
+    t.tools = how->tools;
+    t.tools_id = how->tools_id;
+    *how = t;
+    vzt_debug("not the host's programs: %s", host_why);
+    return 0;
+  }
+  const struct vzt_recipe *r = job->recipe;
+  if (tmpl_why)
+    vzt_info("Configuring under emulation: %s, and %s; to configure %s %s chrootless next time, run "
+             "`vztmpl build %s:%s --variant minbase` with this cache",
+             host_why, tmpl_why, r->distribution, r->release, r->distribution, r->release);
+  else
+    vzt_info("Configuring under emulation: %s", host_why);
+  return 0;
 }
 
 /* The host's ldconfig skips libraries of other machines: run chrootless,
@@ -180,7 +324,7 @@ static int configure_run(const struct vzt_family_job *job, const struct configur
                          char *const *env, const char *what, struct vzt_error **err)
 {
   if (how->host)
-    return vzt_target_run_host(job->target, argv, env, what, err);
+    return vzt_target_run_host(job->target, how->tools, argv, env, what, err);
   return vzt_target_run(job->target, argv, env, false, what, err);
 }
 
@@ -500,11 +644,18 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
                           err) < 0)
     return -1;
   _cleanup_strv_ char **env = vzt_target_env(job->epoch);
-  const struct configure_how how = configure_how(job, order, n);
+  __attribute__((cleanup(configure_how_clear))) struct configure_how how = {0};
+  if (configure_how(job, root, order, n, &how, err) < 0)
+    return -1;
   job->configure = how.mode;
-  if (how.host)
+  free(job->configure_tools);
+  job->configure_tools = how.tools_id ? vzt_strdup(how.tools_id) : NULL;
+  if (how.host && !how.tools)
     vzt_info("Configuring chrootless: the host's dpkg works on the %s root (of its own "
              "programs only ldconfig runs)", job->arch_name);
+  else if (how.host)
+    vzt_info("Configuring chrootless: the dpkg of %s works on the %s root (of its own programs "
+             "only ldconfig runs)", how.tools_id, job->arch_name);
   t0 = vzt_now();
   /* Essential packages first, as debootstrap and apt do: the others' scripts
    * may rely on them (passwd's postinst reads login's login.defs). */
@@ -560,6 +711,12 @@ int vzt_deb_install(struct vzt_family_job *job, const char *root, Solvable **ord
   free(rest);
   free(eseq);
   free(rseq);
+  /* The tools' tree goes with this stage, whatever came of it. */
+  struct vzt_error *e = NULL;
+  if (how.tools && vzt_rm_rf(how.tools, &e) < 0) {
+    vzt_warn("could not remove %s: %s", how.tools, e->msg);
+    vzt_error_free(&e);
+  }
   if (r < 0 || vzt_rm_rf_at(rootfd, "var/lib/dpkg/vztmpl-unpacked", err) < 0)
     return -1;
   vzt_info("Configured %zu packages in %.1f s", n, vzt_now() - t0);

@@ -863,3 +863,13 @@ out:
   vzt_manifest_clear(&m);
   return ret;
 }
+
+int vzt_deploy_extract(struct vzt_cache *cache, const char *manifest, const char *root,
+                       struct vzt_error **err)
+{
+  struct vzt_deploy_opts o = {.manifest = manifest, .root = root, .mode = VZT_DEPLOY_EXTRACT};
+  struct vzt_deploy_result r;
+  int ret = vzt_deploy(cache, &o, &r, err);
+  vzt_deploy_result_clear(&r);
+  return ret;
+}

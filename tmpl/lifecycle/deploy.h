@@ -36,3 +36,6 @@ const char *vzt_deploy_mode_name(enum vzt_deploy_mode mode);
 int vzt_deploy(struct vzt_cache *cache, const struct vzt_deploy_opts *o, struct vzt_deploy_result *r,
                struct vzt_error **err);
 void vzt_deploy_result_clear(struct vzt_deploy_result *r);
+/* vzt_deploy by extraction, quietly: the shape vzt_build_opts.extract_template takes. */
+int vzt_deploy_extract(struct vzt_cache *cache, const char *manifest, const char *root,
+                       struct vzt_error **err);
