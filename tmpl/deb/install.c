@@ -85,6 +85,14 @@ static size_t version_line(const char *v)
   return len;
 }
 
+/* Whether two versions are one release's line of a package (they differ at
+ * most in stable updates and binNMUs): its programs then behave alike. */
+static bool same_release_line(const char *a, const char *b)
+{
+  size_t n = version_line(b);
+  return version_line(a) == n && !strncmp(a, b, n);
+}
+
 /* Whether the host has `name` installed at `version`'s release line; *why
  * gets what it has otherwise. */
 static bool host_has(const char *status, size_t len, const char *name, const char *version, char **why)
@@ -100,8 +108,7 @@ static bool host_has(const char *status, size_t len, const char *name, const cha
     _cleanup_free_ char *state = vzt_deb_stanza_dup(&st, "Status");
     if (!have || !state || !strstr(state, " installed"))
       continue;
-    size_t n = version_line(version);
-    if (version_line(have) == n && !strncmp(have, version, n))
+    if (same_release_line(have, version))
       ok = true;
     else
       *why = vzt_strdupf("the host's %s is %s, the target's %s", name, have, version);
@@ -158,12 +165,11 @@ static bool host_tools_fit(const struct vzt_family_job *job, Solvable **order, s
  * host_has asks of the host. */
 static bool template_has(const struct vzt_manifest *m, const char *name, const char *version, char **why)
 {
-  size_t n = version_line(version);
   for (size_t i = 0; i < m->npackages; i++) {
     const struct vzt_manifest_package *p = &m->packages[i];
     if (!p->name || !p->version || strcmp(p->name, name))
       continue;
-    if (version_line(p->version) == n && !strncmp(p->version, version, n))
+    if (same_release_line(p->version, version))
       return true;
     *why = vzt_strdupf("its %s is %s, the target's %s", name, p->version, version);
     return false;
