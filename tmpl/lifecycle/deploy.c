@@ -479,7 +479,10 @@ static int ensure_unpacked(struct vzt_cache *cache, const struct vzt_manifest *m
   struct vzt_error *e = NULL;
   int ret = -1;
   _cleanup_close_ int tfd = -1;
-  if (mkdir(troot, 0755) < 0 || (tfd = open(troot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+  /* The top is the root's own /: shifted as everything in it is, also when
+   * the archive has no ./ entry to say so. */
+  if (mkdir(troot, 0755) < 0 || (tfd = open(troot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+      (shift && fchown(tfd, shift, shift) < 0))
     vzt_fail_errno(err, errno, "cannot create %s", troot);
   else if (extract_into(tfd, fd, what, m, shift, err) == 0) {
     if (rename(troot, final) == 0) {
