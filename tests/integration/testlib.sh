@@ -418,7 +418,13 @@ if [ -n "${VZTMPL_TEST_ROOTLESS:-}" ] && [ "${VZTMPL_TEST_ROOTLESS:-}" != 0 ]; t
   cp "$VZTMPL" "$T/.rootless/vztmpl"
   chmod 755 "$T/.rootless" "$T/.rootless/vztmpl"
   chown "$ROOTLESS_USER:" "$T/.rootless/cache-home"
-  [ -n "${VZTMPL_RECIPES:-}" ] || export VZTMPL_RECIPES="$SRC_DIR/recipes"
+  # The recipes likewise: the user may not reach into the source tree (a
+  # clone under a 0700 directory).
+  if [ -z "${VZTMPL_RECIPES:-}" ]; then
+    cp -R "$SRC_DIR/recipes" "$T/.rootless/recipes"
+    chmod -R a+rX "$T/.rootless/recipes"
+    export VZTMPL_RECIPES="$T/.rootless/recipes"
+  fi
   # VZTMPL_BIN: the binary itself (for ldd and the like), VZTMPL the wrapper.
   VZTMPL_BIN=$T/.rootless/vztmpl
   cat >"$T/.rootless/run" <<WRAP
