@@ -15,14 +15,18 @@ trap 'rm -rf "$W"' EXIT
 secs() { /usr/bin/time -f %e -o "$W/t" "$@" >/dev/null 2>"$W/log" || { tail "$W/log" >&2; exit 1; }; cat "$W/t"; }
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
 for ARCH in "$@"; do
-  "$VZTMPL" -q -C "$W/vz-$ARCH" --json build debian:12 --arch "$ARCH" --variant minbase --dry-run >"$W/dry.json"
+  # An architecture whose packages cannot be fetched is said and skipped.
+  if ! "$VZTMPL" -q -C "$W/vz-$ARCH" --json build debian:12 --arch "$ARCH" --variant minbase --dry-run >"$W/dry.json" 2>"$W/log" ||
+     ! "$VZTMPL" -q -C "$W/vz-$ARCH" fetch debian:12 --arch "$ARCH" --variant minbase 2>"$W/log"; then
+    echo "Debian 12 minbase for $ARCH: NOT RUN, its packages cannot be fetched: $(grep -m1 error: "$W/log")"
+    continue
+  fi
   MIRROR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mirrors"][0])' "$W/dry.json")
   SECURITY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mirrors"][1])' "$W/dry.json")
   S1="deb $MIRROR bookworm main" S2="deb $MIRROR bookworm-updates main"
   S3="deb $SECURITY bookworm-security main"
   mkdir -p "$W/debs-$ARCH"
-  # Warm both caches first (not timed).
-  "$VZTMPL" -q -C "$W/vz-$ARCH" fetch debian:12 --arch "$ARCH" --variant minbase
+  # Warm mmdebstrap's cache too (not timed; vztmpl's was above).
   mmdebstrap --quiet --variant=minbase --architectures="$ARCH" --skip=check/qemu \
     --customize-hook="sync-out /var/cache/apt/archives $W/debs-$ARCH" bookworm "$W/warmup.tar" "$S1" "$S2" "$S3" \
     >/dev/null 2>&1 || true
