@@ -249,6 +249,14 @@ start=$(date +%s%N)
 expect_exit 0 "$VZTMPL" -C "$CACHE" deploy --mode overlay "$TPL" "$T/ov2/root"
 echo "overlay (cached lower): $(( ($(date +%s%N) - start) / 1000000 )) ms"
 umount "$O" "$T/ov2/root"
+# The cached lower's top is the container's root's too; one that an earlier
+# vztmpl left as the host root's is finished again when it is found.
+[ "$(stat -c '%a %u' "$lower")" = "755 $SHIFT" ] || fail "overlay: the cached lower's top is $(stat -c '%a %u' "$lower")"
+chown 0:0 "$lower"
+expect_exit 0 "$VZTMPL" -C "$CACHE" deploy --mode overlay --uid-shift "$SHIFT" "$TPL" "$T/ov3/root"
+[ "$(stat -c '%a %u' "$lower")" = "755 $SHIFT" ] || fail "overlay: a lower found owned by root is still $(stat -c '%a %u' "$lower")"
+expect_exit 0 "$V" exec "$T/ov3/root" -- true
+umount "$T/ov3/root"
 
 # --- reflink ---
 if "$VZTMPL" -C "$CACHE" --json check-kernel | python3 -c '

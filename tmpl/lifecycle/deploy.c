@@ -380,11 +380,13 @@ static int open_root(const char *path, struct deploy_root *R, struct vzt_error *
   return 0;
 }
 
-/* The finished root: 0755 and the container's root's, whatever the archive said. */
-static int finish_root(const struct deploy_root *R, uint32_t shift, struct vzt_error **err)
+/* A finished root's top, deployed or the cache's unpacked tree: 0755 and the
+ * container's root's (shift on the host). Extraction never takes it from
+ * the archive's ./ entry. */
+static int finish_top(int fd, const char *path, uint32_t shift, struct vzt_error **err)
 {
-  if (fchown(R->fd, shift, shift) < 0 || fchmod(R->fd, 0755) < 0)
-    return vzt_fail_errno(err, errno, "cannot set the owner and mode of the root %s", R->path);
+  if (fchown(fd, shift, shift) < 0 || fchmod(fd, 0755) < 0)
+    return vzt_fail_errno(err, errno, "cannot set the owner and mode of the root %s", path);
   return 0;
 }
 
@@ -464,8 +466,12 @@ static int ensure_unpacked(struct vzt_cache *cache, const struct vzt_manifest *m
   _cleanup_free_ char *rel = shift ? vzt_strdupf("unpacked/%s+uid%u", sha256, shift)
                                    : vzt_strdupf("unpacked/%s", sha256);
   _cleanup_free_ char *final = vzt_cache_path(cache, rel);
-  struct stat st;
-  if (lstat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+  /* A tree found is finished again: one unpacked by an earlier vztmpl may
+   * have its top still the host root's, which a shifted root must not. */
+  _cleanup_close_ int found = open(final, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (found >= 0) {
+    if (finish_top(found, final, shift, err) < 0)
+      return -1;
     *path = steal_pointer(&final);
     return 0;
   }
@@ -479,12 +485,9 @@ static int ensure_unpacked(struct vzt_cache *cache, const struct vzt_manifest *m
   struct vzt_error *e = NULL;
   int ret = -1;
   _cleanup_close_ int tfd = -1;
-  /* The top is the root's own /: shifted as everything in it is, also when
-   * the archive has no ./ entry to say so. */
-  if (mkdir(troot, 0755) < 0 || (tfd = open(troot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-      (shift && fchown(tfd, shift, shift) < 0))
+  if (mkdir(troot, 0755) < 0 || (tfd = open(troot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     vzt_fail_errno(err, errno, "cannot create %s", troot);
-  else if (extract_into(tfd, fd, what, m, shift, err) == 0) {
+  else if (extract_into(tfd, fd, what, m, shift, err) == 0 && finish_top(tfd, troot, shift, err) == 0) {
     if (rename(troot, final) == 0) {
       *made = true;
       ret = 0;
@@ -850,11 +853,11 @@ int vzt_deploy(struct vzt_cache *cache, const struct vzt_deploy_opts *o, struct 
   case VZT_DEPLOY_OVERLAY:
     if (ensure_unpacked(cache, &m, fd, archive, o->uid_shift, &r->lower, &r->unpacked_now, err) < 0)
       goto out;
-    if (finish_root(&R, o->uid_shift, err) < 0 || overlay_mount(r->lower, &R, r, err) < 0)
+    if (finish_top(R.fd, R.path, o->uid_shift, err) < 0 || overlay_mount(r->lower, &R, r, err) < 0)
       goto out;
     break;
   }
-  if (o->mode != VZT_DEPLOY_OVERLAY && finish_root(&R, o->uid_shift, err) < 0)
+  if (o->mode != VZT_DEPLOY_OVERLAY && finish_top(R.fd, R.path, o->uid_shift, err) < 0)
     goto out;
   ret = 0;
 
